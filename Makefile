@@ -1,0 +1,44 @@
+# leadflow — `make run` serves the app, `make test` runs the suite. Nothing else to install.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test test-postgres lint format messages bench clean help
+
+help:
+	@echo "make run      migrate, seed a demo company, serve http://127.0.0.1:8000 with a worker"
+	@echo "make test     the whole test suite on SQLite (DATABASE_URL=postgres://… for PostgreSQL)"
+	@echo "make lint     ruff format --check, ruff check, import contracts, migrations check"
+	@echo "make format   ruff format + ruff check --fix"
+
+$(INSTALLED): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "leadflow needs Python 3.11"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(INSTALLED)
+
+run: $(INSTALLED)
+	$(BIN)/leadflow serve
+
+test: $(INSTALLED)
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: $(INSTALLED)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Needs GNU gettext (apt-get install gettext); the compiled .mo files are committed.
+messages: $(INSTALLED)
+	cd leadflow && ../$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete
+	cd leadflow && ../$(BIN)/django-admin compilemessages
+
+clean:
+	rm -rf $(VENV) var/test.sqlite3*

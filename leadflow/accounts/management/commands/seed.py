@@ -1,0 +1,27 @@
+from django.core.management.base import BaseCommand
+
+from leadflow.accounts.demo import demo_company_create
+
+
+class Command(BaseCommand):
+    help = "Seed a demo company on an empty database and print its passwords once."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--demo", action="store_true", help="create the demo company")
+
+    def handle(self, *, demo: bool, **options):
+        # The rules' defaults are seeded by data migrations; only the demo is made here.
+        if not demo:
+            return
+        passwords = demo_company_create()
+        if not passwords:
+            return
+        width = max(len(name) for name in passwords)
+        self.stdout.write(
+            self.style.WARNING(
+                "\nDemo company created. These passwords are shown only now; keep them:\n"
+            )
+        )
+        for username, password in passwords.items():
+            self.stdout.write(f"  {username.ljust(width)}  {password}")
+        self.stdout.write("\n(Change one later with: leadflow changepassword USERNAME)\n")

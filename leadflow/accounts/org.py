@@ -1,0 +1,228 @@
+"""The organisation (MKT-1): departments as a tree, teams inside departments, and roles."""
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils.translation import gettext as _t
+
+from leadflow.core.audit import audit_record, changed_fields, snapshot
+from leadflow.core.errors import Conflict, ValidationFailed
+from leadflow.core.permissions import PERMISSIONS
+
+from .models import DataScope, Department, Role, Team, User
+
+
+def _required_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_t("A name is required."), fields={"name": "must not be empty"})
+    if len(name) > 100:
+        raise ValidationFailed(
+            _t("The name is too long."), fields={"name": "at most 100 characters"}
+        )
+    return name
+
+
+def _set_path(department: Department) -> None:
+    prefix = department.parent.path if department.parent_id else "/"
+    department.path = f"{prefix}{department.pk}/"
+
+
+@transaction.atomic
+def department_create(
+    *, by: User, name: str, parent: Department | None = None, manager: User | None = None
+) -> Department:
+    name = _required_name(name)
+    if Department.objects.filter(parent=parent, name=name).exists():
+        raise Conflict(
+            _t("A department with this name already exists here."),
+            fields={"name": f"{name} exists"},
+        )
+    department = Department.objects.create(name=name, parent=parent, manager=manager, path="")
+    _set_path(department)
+    department.save(update_fields=["path"])
+    audit_record(
+        actor=by,
+        action="department.create",
+        obj=department,
+        changes={"name": [None, name], "parent": [None, str(parent or "")]},
+    )
+    return department
+
+
+@transaction.atomic
+def department_update(
+    *,
+    by: User,
+    department: Department,
+    name: str,
+    parent: Department | None,
+    manager: User | None,
+) -> Department:
+    name = _required_name(name)
+    if parent is not None and parent.path.startswith(department.path):
+        raise ValidationFailed(
+            _t("A department cannot be moved under itself or one of its sub-departments."),
+            fields={"parent": f"{parent} is inside {department}"},
+        )
+    if Department.objects.filter(parent=parent, name=name).exclude(pk=department.pk).exists():
+        raise Conflict(
+            _t("A department with this name already exists here."),
+            fields={"name": f"{name} exists"},
+        )
+    fields = ["name", "parent", "manager"]
+    before = snapshot(department, fields)
+    old_path = department.path
+    department.name, department.parent, department.manager = name, parent, manager
+    _set_path(department)
+    department.save()
+    if department.path != old_path:
+        # Re-root every descendant's path in the same transaction.
+        for child in Department.objects.filter(path__startswith=old_path).exclude(pk=department.pk):
+            child.path = department.path + child.path[len(old_path) :]
+            child.save(update_fields=["path"])
+    changes = changed_fields(before, snapshot(department, fields))
+    if changes:
+        audit_record(actor=by, action="department.update", obj=department, changes=changes)
+    return department
+
+
+@transaction.atomic
+def department_delete(*, by: User, department: Department) -> None:
+    counts = Department.objects.filter(pk=department.pk).aggregate(
+        children=Count("children", distinct=True),
+        teams=Count("teams", distinct=True),
+        members=Count("members", distinct=True),
+    )
+    if any(counts.values()):
+        raise Conflict(
+            _t(
+                "Only an empty department can be deleted: move its sub-departments, teams "
+                "and members first."
+            ),
+            fields={key: f"{value} left" for key, value in counts.items() if value},
+        )
+    audit_record(actor=by, action="department.delete", obj=department)
+    department.delete()
+
+
+@transaction.atomic
+def team_create(*, by: User, name: str, department: Department, leader: User | None = None) -> Team:
+    name = _required_name(name)
+    if Team.objects.filter(department=department, name=name).exists():
+        raise Conflict(
+            _t("A team with this name already exists in this department."),
+            fields={"name": f"{name} exists"},
+        )
+    team = Team.objects.create(name=name, department=department, leader=leader)
+    audit_record(
+        actor=by,
+        action="team.create",
+        obj=team,
+        changes={"name": [None, name], "department": [None, str(department)]},
+    )
+    return team
+
+
+@transaction.atomic
+def team_update(
+    *, by: User, team: Team, name: str, department: Department, leader: User | None
+) -> Team:
+    name = _required_name(name)
+    if Team.objects.filter(department=department, name=name).exclude(pk=team.pk).exists():
+        raise Conflict(
+            _t("A team with this name already exists in this department."),
+            fields={"name": f"{name} exists"},
+        )
+    fields = ["name", "department", "leader"]
+    before = snapshot(team, fields)
+    team.name, team.department, team.leader = name, department, leader
+    team.save()
+    if before["department"] != str(department):
+        # Members follow their team into the new department.
+        team.members.update(department=department)
+    changes = changed_fields(before, snapshot(team, fields))
+    if changes:
+        audit_record(actor=by, action="team.update", obj=team, changes=changes)
+    return team
+
+
+@transaction.atomic
+def team_delete(*, by: User, team: Team) -> None:
+    if team.members.exists():
+        raise Conflict(
+            _t("Only a team without members can be deleted."),
+            fields={"members": f"{team.members.count()} left"},
+        )
+    audit_record(actor=by, action="team.delete", obj=team)
+    team.delete()
+
+
+def _clean_role(name: str, scope: str, permissions: list[str]) -> list[str]:
+    _required_name(name)
+    if scope not in DataScope.values:
+        raise ValidationFailed(_t("Unknown data scope."), fields={"scope": f"{scope!r} unknown"})
+    unknown = [code for code in permissions if code != "*" and code not in PERMISSIONS]
+    if unknown:
+        raise ValidationFailed(
+            _t("Unknown permission."), fields={"permissions": f"unknown: {', '.join(unknown)}"}
+        )
+    return sorted(set(permissions))
+
+
+@transaction.atomic
+def role_create(
+    *, by: User, code: str, name: str, scope: str, permissions: list[str], name_en: str = ""
+) -> Role:
+    permissions = _clean_role(name, scope, permissions)
+    if not code or not code.replace("_", "").isalnum() or not code.isascii():
+        raise ValidationFailed(
+            _t("The code may hold only letters, digits and underscores."),
+            fields={"code": f"{code!r} is not a code"},
+        )
+    if Role.objects.filter(code=code).exists():
+        raise Conflict(
+            _t("A role with this code already exists."), fields={"code": f"{code} exists"}
+        )
+    role = Role.objects.create(
+        code=code, name=name.strip(), name_en=name_en.strip(), scope=scope, permissions=permissions
+    )
+    audit_record(
+        actor=by,
+        action="role.create",
+        obj=role,
+        changes={"scope": [None, scope], "permissions": [None, permissions]},
+    )
+    return role
+
+
+@transaction.atomic
+def role_update(
+    *, by: User, role: Role, name: str, scope: str, permissions: list[str], name_en: str = ""
+) -> Role:
+    permissions = _clean_role(name, scope, permissions)
+    fields = ["name", "name_en", "scope", "permissions"]
+    before = snapshot(role, fields)
+    role.name, role.name_en, role.scope, role.permissions = (
+        name.strip(),
+        name_en.strip(),
+        scope,
+        permissions,
+    )
+    role.save()
+    changes = changed_fields(before, snapshot(role, fields))
+    if changes:
+        audit_record(actor=by, action="role.update", obj=role, changes=changes)
+    return role
+
+
+@transaction.atomic
+def role_delete(*, by: User, role: Role) -> None:
+    if role.is_system:
+        raise Conflict(_t("A built-in role cannot be deleted."), fields={"code": role.code})
+    if role.users.exists():
+        raise Conflict(
+            _t("Only a role nobody holds can be deleted."),
+            fields={"users": f"{role.users.count()} hold it"},
+        )
+    audit_record(actor=by, action="role.delete", obj=role)
+    role.delete()

@@ -1,0 +1,30 @@
+"""Data scope (SEC-1): the one place that decides which records a user may see.
+
+Every list, detail, export, report and API query over owned records goes through
+`visible_to`, so the rule holds the same for the UI, the API and files.
+"""
+
+from django.db.models import Q, QuerySet
+
+from .models import DataScope
+
+NOTHING = Q(pk__in=[])
+
+
+def scope_filter(user, *, owner_field: str = "owner") -> Q:
+    """A Q object selecting the records whose `owner_field` user is within `user`'s sight."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOTHING
+    scope = user.data_scope
+    own = Q(**{owner_field: user.pk})
+    if scope == DataScope.ALL:
+        return Q()
+    if scope == DataScope.TEAM and user.team_id:
+        return own | Q(**{f"{owner_field}__team_id": user.team_id})
+    if scope == DataScope.DEPARTMENT and user.department_id:
+        return own | Q(**{f"{owner_field}__department__path__startswith": user.department.path})
+    return own
+
+
+def visible_to(user, queryset: QuerySet, *, owner_field: str = "owner") -> QuerySet:
+    return queryset.filter(scope_filter(user, owner_field=owner_field))

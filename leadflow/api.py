@@ -1,0 +1,135 @@
+"""The REST API at /api/v1/: one NinjaAPI, token or session auth, one error format.
+
+Every error answers {"error": {"code", "message", "fields"}} with the fitting status;
+a stack trace never leaves the server.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from leadflow.accounts.api import router as accounts_router
+from leadflow.accounts.login import agreement_needed
+from leadflow.accounts.tokens import token_user
+from leadflow.core.api import router as core_router
+from leadflow.core.errors import DomainError, Forbidden
+from leadflow.notify.api import router as notify_router
+
+logger = logging.getLogger(__name__)
+
+
+def _require_agreement(user):
+    if agreement_needed(user):
+        raise Forbidden(
+            "Sign in to the web app once and accept the confidentiality agreement before "
+            "using the API.",
+            code="agreement_required",
+        )
+    return user
+
+
+class BearerToken(HttpBearer):
+    openapi_scheme = "bearer"
+
+    def authenticate(self, request: HttpRequest, token: str):
+        user = token_user(token)
+        if user is None:
+            return None
+        request.user = user
+        return _require_agreement(user)
+
+
+class Session(SessionAuth):
+    """The signed-in browser session (CSRF-checked for unsafe methods)."""
+
+    def authenticate(self, request: HttpRequest, key):
+        user = super().authenticate(request, key)
+        return _require_agreement(user) if user else None
+
+
+api = NinjaAPI(
+    title="leadflow API",
+    version="1",
+    description=(
+        "Sales leads and customers. Authenticate with `Authorization: Bearer <token>` "
+        "(`leadflow token create USERNAME`, or your profile page). Errors are "
+        '`{"error": {"code", "message", "fields"}}`.'
+    ),
+    auth=[BearerToken(), Session()],
+    urls_namespace="api",
+    docs_url=None,
+)
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+@api.exception_handler(DomainError)
+def domain_error(request, error: DomainError):
+    return api.create_response(
+        request, error_body(error.code, error.message, error.fields), status=error.status
+    )
+
+
+@api.exception_handler(NinjaValidationError)
+def validation_error(request, error: NinjaValidationError):
+    fields = {}
+    for item in error.errors:
+        location = [
+            str(part)
+            for part in item.get("loc", [])
+            if part not in ("body", "query", "path", "payload")
+        ]  # noqa: E501
+        fields[".".join(location) or "request"] = item.get("msg", "invalid")
+    return api.create_response(
+        request, error_body("validation_error", "The request is not valid.", fields), status=422
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request, error):
+    return api.create_response(
+        request,
+        error_body("unauthenticated", "Send a valid API token: Authorization: Bearer <token>."),
+        status=401,
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request, error: HttpError):
+    return api.create_response(
+        request, error_body(f"http_{error.status_code}", str(error)), status=error.status_code
+    )
+
+
+@api.exception_handler(Http404)
+def not_found(request, error):
+    return api.create_response(request, error_body("not_found", "Not found."), status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request, error):
+    return api.create_response(
+        request, error_body("forbidden", str(error) or "Not allowed."), status=403
+    )
+
+
+@api.exception_handler(Exception)
+def server_error(request, error):
+    logger.exception("API error on %s %s", request.method, request.path)
+    return api.create_response(
+        request,
+        error_body("internal_error", "Something went wrong on our side; it has been logged."),
+        status=500,
+    )
+
+
+api.add_router("", accounts_router)
+api.add_router("", core_router)
+api.add_router("", notify_router)

@@ -1,0 +1,100 @@
+"""The audit log (SEC-3): service functions call `audit_record` inside their transaction,
+so an entry exists exactly when the change it describes was committed."""
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from .context import client_ip
+from .models import AuditLog
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe form of a field value, as shown in the audit screen."""
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple | set):
+        return [_plain(item) for item in value]
+    return value
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    return {name: _plain(getattr(instance, name)) for name in fields}
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [before, after]} for every field whose value differs."""
+    return {
+        name: [before.get(name), after.get(name)]
+        for name in after
+        if before.get(name) != after.get(name)
+    }
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    object_repr: str = "",
+    changes: dict[str, list[Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> AuditLog:
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or obj.pk
+        object_repr = object_repr or str(obj)
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    return AuditLog.objects.create(
+        at=timezone.now(),
+        actor=actor if is_user else None,
+        actor_name=(actor.get_username() if is_user else (actor or "system"))[:150],
+        ip=client_ip.get(),
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        object_repr=object_repr[:200],
+        changes=changes or {},
+        extra=extra or {},
+    )
+
+
+def audit_entries(
+    *,
+    actor_id: int | None = None,
+    action: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    text: str = "",
+):
+    """Audit entries, newest first, narrowed by any of the filters given."""
+    entries = AuditLog.objects.all()
+    if actor_id:
+        entries = entries.filter(actor_id=actor_id)
+    if action:
+        entries = entries.filter(action__startswith=action)
+    if object_type:
+        entries = entries.filter(object_type=object_type)
+    if object_id:
+        entries = entries.filter(object_id=object_id)
+    if since:
+        entries = entries.filter(at__gte=since)
+    if until:
+        entries = entries.filter(at__lt=until)
+    if text:
+        entries = entries.filter(
+            models.Q(object_repr__icontains=text) | models.Q(actor_name__icontains=text)
+        )
+    return entries

@@ -1,0 +1,151 @@
+"""Company settings: the numbers a policy leaves open ([X] in the seeds), as data.
+
+Each business area declares its settings with `define(...)` at import time, with the
+spec's default. A `Setting` row exists only once an administrator changes a value, so a
+new default shipped in a release reaches every company that never touched it.
+"""
+
+import re
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import time
+from typing import Any
+
+from django.db import transaction
+from django.utils.functional import Promise
+
+from .audit import audit_record
+from .errors import ValidationFailed
+from .models import Setting
+
+
+@dataclass(frozen=True)
+class SettingDef:
+    key: str
+    default: Any
+    kind: str  # int | bool | str | text | time | timezone | choice
+    label: str | Promise
+    group: str | Promise
+    help: str | Promise = ""
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[tuple[str, str | Promise], ...] = field(default=())
+
+
+REGISTRY: dict[str, SettingDef] = {}
+# Checks over several settings at once: each gets the values as they would be after the
+# change and returns {key: reason} for what it refuses.
+CHECKS: list[Callable[[dict[str, Any]], dict[str, str]]] = []
+
+
+def define(key: str, default: Any, kind: str, label, group, **options) -> SettingDef:
+    definition = SettingDef(
+        key=key, default=default, kind=kind, label=label, group=group, **options
+    )
+    REGISTRY[key] = definition
+    return definition
+
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def parse_value(definition: SettingDef, raw: Any) -> Any:
+    """The typed value for `raw` (form text or JSON), or ValidationFailed naming the key."""
+
+    def fail(reason: str):
+        raise ValidationFailed(
+            f"{definition.key}: {reason}", fields={definition.key: reason}, code="invalid_setting"
+        )
+
+    kind = definition.kind
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "on", "yes"):
+            return True
+        if text in ("0", "false", "off", "no", ""):
+            return False
+        fail(f"not a yes/no value: {raw!r}")
+    if kind == "int":
+        try:
+            number = int(str(raw).strip())
+        except ValueError:
+            fail(f"not a whole number: {raw!r}")
+        if definition.minimum is not None and number < definition.minimum:
+            fail(f"must be at least {definition.minimum}")
+        if definition.maximum is not None and number > definition.maximum:
+            fail(f"must be at most {definition.maximum}")
+        return number
+    text = str(raw).strip()
+    if kind == "time":
+        if not _TIME.match(text):
+            fail(f"not a time of day HH:MM: {raw!r}")
+        return text
+    if kind == "timezone":
+        if text not in zoneinfo.available_timezones():
+            fail(f"unknown time zone: {raw!r}")
+        return text
+    if kind == "choice" and text not in {value for value, _ in definition.choices}:
+        fail(f"not one of {', '.join(value for value, _ in definition.choices)}: {raw!r}")
+    if kind in ("str", "choice") and not text:
+        fail("must not be empty")
+    return text
+
+
+def get_setting(key: str) -> Any:
+    definition = REGISTRY[key]
+    row = Setting.objects.filter(key=key).values_list("value", flat=True).first()
+    return definition.default if row is None else row
+
+
+def get_settings(prefix: str = "") -> dict[str, Any]:
+    """Every setting under `prefix` in one query, for code that reads several at once."""
+    values = {key: d.default for key, d in REGISTRY.items() if key.startswith(prefix)}
+    for key, value in Setting.objects.filter(key__startswith=prefix).values_list("key", "value"):
+        if key in values:
+            values[key] = value
+    return values
+
+
+def get_time_setting(key: str) -> time:
+    hours, minutes = get_setting(key).split(":")
+    return time(int(hours), int(minutes))
+
+
+@transaction.atomic
+def settings_update(*, changes: dict[str, Any], by) -> dict[str, Any]:
+    """Validate every value first, then write them all; one bad value changes nothing."""
+    unknown = [key for key in changes if key not in REGISTRY]
+    if unknown:
+        raise ValidationFailed(
+            f"unknown setting: {', '.join(unknown)}",
+            fields=dict.fromkeys(unknown, "unknown setting"),
+            code="unknown_setting",
+        )
+    parsed: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, raw in changes.items():
+        try:
+            parsed[key] = parse_value(REGISTRY[key], raw)
+        except ValidationFailed as error:
+            errors.update(error.fields)
+    current = get_settings()
+    if not errors:
+        for check in CHECKS:
+            errors.update(check(current | parsed))
+    if errors:
+        raise ValidationFailed("some settings are not valid", fields=errors, code="invalid_setting")
+    changed = {key: [current[key], value] for key, value in parsed.items() if current[key] != value}
+    for key, (_, value) in changed.items():
+        Setting.objects.update_or_create(key=key, defaults={"value": value, "updated_by": by})
+    if changed:
+        audit_record(
+            actor=by,
+            action="settings.update",
+            object_type="settings",
+            object_repr="company settings",
+            changes=changed,
+        )
+    return changed

@@ -1,0 +1,163 @@
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.contrib import messages
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from .audit import audit_entries
+from .company_settings import REGISTRY, get_settings, settings_update
+from .errors import DomainError
+from .exports import export_response
+from .health import health_report
+from .holidays_admin import holiday_remove, holiday_set
+from .models import CompanyHoliday
+from .permissions import AUDIT_VIEW, SETTINGS_MANAGE
+from .ui import form_error, page_of, permission_required
+from .worktime import WorkCalendar
+
+
+def healthz(request):
+    database_ok, report = health_report()
+    return JsonResponse(report, status=200 if database_ok else 503, encoder=DjangoJSONEncoder)
+
+
+def _settings_form(values: dict, data=None) -> forms.Form:
+    form = forms.Form(data)
+    for key, definition in sorted(REGISTRY.items(), key=lambda item: (str(item[1].group), item[0])):
+        if definition.kind == "bool":
+            field = forms.BooleanField(required=False)
+        elif definition.kind == "int":
+            field = forms.IntegerField(min_value=definition.minimum, max_value=definition.maximum)
+        elif definition.kind == "text":
+            field = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+        elif definition.kind == "choice":
+            field = forms.ChoiceField(choices=definition.choices)
+        else:
+            field = forms.CharField(max_length=200)
+        field.label = definition.label
+        field.help_text = definition.help
+        field.initial = values[key]
+        field.group = definition.group
+        form.fields[key] = field
+    return form
+
+
+@permission_required(SETTINGS_MANAGE)
+def settings_page(request):
+    values = get_settings()
+    form = _settings_form(values, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = settings_update(changes=form.cleaned_data, by=request.user)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, _t("%(count)d settings saved.") % {"count": len(changed)})
+            return redirect("settings")
+    groups: dict[str, list] = {}
+    for bound in form:
+        groups.setdefault(str(form.fields[bound.name].group), []).append(bound)
+    return render(request, "core/settings.html", {"form": form, "groups": groups})
+
+
+class HolidayForm(forms.Form):
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(label=_("Kind"), choices=CompanyHoliday.Kind.choices)
+    name = forms.CharField(label=_("Name"), required=False, max_length=100)
+
+
+@permission_required(SETTINGS_MANAGE)
+def holidays_page(request):
+    form = HolidayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            holiday_set(
+                by=request.user,
+                day=form.cleaned_data["date"],
+                kind=form.cleaned_data["kind"],
+                name=form.cleaned_data["name"],
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, _t("Saved."))
+            return redirect("holidays")
+    today = timezone.localdate()
+    year = int(request.GET.get("year") or today.year)
+    return render(
+        request,
+        "core/holidays.html",
+        {
+            "form": form,
+            "year": year,
+            "years": range(today.year - 1, today.year + 3),
+            "days": WorkCalendar.for_company().special_days(year),
+        },
+    )
+
+
+@require_POST
+@permission_required(SETTINGS_MANAGE)
+def holiday_delete(request, day: str):
+    parsed = parse_date(day)
+    if parsed:
+        holiday_remove(by=request.user, day=parsed)
+        messages.success(request, _t("Removed."))
+    return redirect("holidays")
+
+
+def _day_start(text: str, *, next_day: bool = False) -> datetime | None:
+    """The start of a date typed in a filter box (company time), or None."""
+    day = parse_date(text.strip()) if text else None
+    if day is None:
+        return None
+    moment = timezone.make_aware(datetime.combine(day, time.min))
+    return moment + timedelta(days=1) if next_day else moment
+
+
+AUDIT_HEADERS = ["time", "user", "ip", "action", "object type", "object id", "object", "changes"]
+
+
+@permission_required(AUDIT_VIEW)
+def audit_page(request):
+    filters = {
+        "action": request.GET.get("action", "").strip(),
+        "object_type": request.GET.get("object_type", "").strip(),
+        "text": request.GET.get("q", "").strip(),
+        "since": _day_start(request.GET.get("since", "")),
+        "until": _day_start(request.GET.get("until", ""), next_day=True),
+    }
+    entries = audit_entries(**filters)
+    export = request.GET.get("export")
+    if export:
+        rows = (
+            [
+                e.at,
+                e.actor_name,
+                e.ip,
+                e.action,
+                e.object_type,
+                e.object_id,
+                e.object_repr,
+                e.changes,
+            ]
+            for e in entries[:100_000]
+        )
+        return export_response(
+            user=request.user,
+            name="audit",
+            fmt=export,
+            headers=AUDIT_HEADERS,
+            rows=rows,
+            filters={k: str(v) for k, v in filters.items() if v},
+        )
+    return render(
+        request, "core/audit.html", {"page": page_of(request, entries), "filters": request.GET}
+    )

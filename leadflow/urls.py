@@ -1,0 +1,50 @@
+from django.urls import include, path
+from ninja.openapi.views import openapi_view
+
+from leadflow.accounts import views as accounts
+from leadflow.api import api
+from leadflow.core import views as core
+from leadflow.notify import views as notify
+from leadflow.web import views as web
+
+handler403 = "leadflow.web.views.forbidden"
+handler404 = "leadflow.web.views.not_found"
+handler500 = "leadflow.web.views.server_error"
+
+urlpatterns = [
+    path("", web.home, name="home"),
+    path("soon/<slug:area>/", web.coming_soon, name="coming_soon"),
+    path("login/", accounts.login_view, name="login"),
+    path("logout/", accounts.logout_view, name="logout"),
+    path("agreement/", accounts.agreement_view, name="agreement"),
+    path("profile/", accounts.profile_view, name="profile"),
+    path("profile/tokens/<int:token_id>/revoke/", accounts.token_revoke_view, name="token_revoke"),
+    path("notifications/", notify.notifications_page, name="notifications"),
+    path("notifications/bell/", notify.bell, name="bell"),
+    path("notifications/read/", notify.mark_read, name="notifications_read"),
+    path("admin/users/", accounts.users_page, name="users"),
+    path("admin/users/new/", accounts.user_new, name="user_new"),
+    path("admin/users/<int:user_id>/", accounts.user_edit, name="user_edit"),
+    path("admin/users/<int:user_id>/<slug:action>/", accounts.user_action, name="user_action"),
+    path("admin/org/", accounts.org_page, name="org"),
+    path(
+        "admin/org/departments/<int:department_id>/",
+        accounts.department_edit,
+        name="department_edit",
+    ),
+    path("admin/org/teams/<int:team_id>/", accounts.team_edit, name="team_edit"),
+    path("admin/roles/", accounts.roles_page, name="roles"),
+    path("admin/roles/new/", accounts.role_edit, name="role_new"),
+    path("admin/roles/<int:role_id>/", accounts.role_edit, name="role_edit"),
+    path("admin/settings/", core.settings_page, name="settings"),
+    path("admin/holidays/", core.holidays_page, name="holidays"),
+    path("admin/holidays/<str:day>/delete/", core.holiday_delete, name="holiday_delete"),
+    path("admin/audit/", core.audit_page, name="audit"),
+    path("admin/robots/", notify.robots_page, name="robots"),
+    path("admin/robots/<int:robot_id>/", notify.robot_edit, name="robot_edit"),
+    path("admin/deliveries/", notify.deliveries_page, name="deliveries"),
+    path("healthz", core.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("api/docs", lambda request: openapi_view(request, api), name="api_docs"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

@@ -1,0 +1,69 @@
+"""The sidebar. Each entry names the URL, the permission it needs (None: everyone signed
+in) and whether the area is built yet; areas still to come show as "coming soon"."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from leadflow.core.permissions import (
+    ACCOUNTS_MANAGE,
+    AUDIT_VIEW,
+    NOTIFY_MANAGE,
+    SETTINGS_MANAGE,
+)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: object
+    url_name: str
+    icon: str
+    permission: str | None = None
+    area: str = ""  # for "coming soon" pages
+
+
+WORK = [
+    NavItem(_("Dashboard"), "home", "home"),
+    NavItem(_("Leads"), "coming_soon", "inbox", area="leads"),
+    NavItem(_("Customers"), "coming_soon", "users", area="customers"),
+    NavItem(_("Sales"), "coming_soon", "trending", area="sales"),
+    NavItem(_("Service"), "coming_soon", "lifebuoy", area="service"),
+    NavItem(_("Marketing"), "coming_soon", "megaphone", area="marketing"),
+    NavItem(_("Automation"), "coming_soon", "zap", area="automation"),
+    NavItem(_("Analytics"), "coming_soon", "chart", area="analytics"),
+]
+
+ADMIN = [
+    NavItem(_("Users"), "users", "user", ACCOUNTS_MANAGE),
+    NavItem(_("Organisation"), "org", "tree", ACCOUNTS_MANAGE),
+    NavItem(_("Roles"), "roles", "shield", ACCOUNTS_MANAGE),
+    NavItem(_("Settings"), "settings", "sliders", SETTINGS_MANAGE),
+    NavItem(_("Holidays"), "holidays", "calendar", SETTINGS_MANAGE),
+    NavItem(_("Robots"), "robots", "bot", NOTIFY_MANAGE),
+    NavItem(_("Deliveries"), "deliveries", "send", NOTIFY_MANAGE),
+    NavItem(_("Audit log"), "audit", "eye", AUDIT_VIEW),
+]
+
+
+def _visible(user, items: list[NavItem], path: str) -> list[dict]:
+    entries = []
+    for item in items:
+        if item.permission and not user.has_permission(item.permission):
+            continue
+        url = reverse(item.url_name, args=[item.area]) if item.area else reverse(item.url_name)
+        active = path == url if url == "/" else path.startswith(url)
+        entries.append(
+            {
+                "label": item.label,
+                "url": url,
+                "icon": item.icon,
+                "active": active,
+                "soon": bool(item.area),
+            }
+        )
+    return entries
+
+
+def navigation(user, path: str) -> dict[str, list[dict]]:
+    return {"work": _visible(user, WORK, path), "admin": _visible(user, ADMIN, path)}

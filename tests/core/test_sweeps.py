@@ -1,0 +1,106 @@
+"""The minute sweep and the background worker (DESIGN: Time)."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import transaction
+from django_tasks_db.models import DBTaskResult
+
+from leadflow.core import sweeps
+from leadflow.core.models import PeriodicSlot, WorkerHeartbeat
+from leadflow.core.worker import beat_once
+
+pytestmark = pytest.mark.django_db
+UTC = ZoneInfo("UTC")
+
+
+@pytest.fixture
+def counting_sweep():
+    seen: list[datetime] = []
+
+    def handler(now):
+        seen.append(now)
+        return {"count": len(seen)}
+
+    sweeps.SWEEPS["test.counter"] = handler
+    yield seen
+    del sweeps.SWEEPS["test.counter"]
+
+
+def test_two_workers_claim_each_minute_once(counting_sweep, run_tasks):
+    with time_machine.travel(datetime(2026, 3, 9, 1, 0, 5, tzinfo=UTC), tick=False):
+        assert sweeps.schedule_sweep(now=datetime(2026, 3, 9, 1, 0, 5, tzinfo=UTC), worker_id="a")
+        assert not sweeps.schedule_sweep(
+            now=datetime(2026, 3, 9, 1, 0, 40, tzinfo=UTC), worker_id="b"
+        )
+        run_tasks()
+    assert counting_sweep == [datetime(2026, 3, 9, 1, 0, tzinfo=UTC)]
+    slot = PeriodicSlot.objects.get()
+    assert slot.claimed_by == "a"
+    assert slot.finished_at is not None
+    assert slot.result["test.counter"] == {"count": 1}
+
+
+def test_next_minute_runs_again(counting_sweep, run_tasks):
+    for minute in (0, 1):
+        moment = datetime(2026, 3, 9, 1, minute, 5, tzinfo=UTC)
+        with time_machine.travel(moment, tick=False):
+            assert sweeps.schedule_sweep(now=moment, worker_id="a")
+            run_tasks()
+    assert len(counting_sweep) == 2
+
+
+def test_sweep_enqueued_in_a_rolled_back_transaction_never_runs(counting_sweep, run_tasks):
+    moment = datetime(2026, 3, 9, 1, 0, 5, tzinfo=UTC)
+
+    def failing_change():
+        with transaction.atomic():
+            sweeps.schedule_sweep(now=moment, worker_id="a")
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        failing_change()
+    assert not DBTaskResult.objects.exists()
+    run_tasks()
+    assert counting_sweep == []
+
+
+def test_a_failing_sweep_does_not_stop_the_others(counting_sweep):
+    def broken(now):
+        raise ValueError("boom")
+
+    sweeps.SWEEPS["test.broken"] = broken
+    try:
+        results = sweeps.run_all_sweeps(datetime(2026, 3, 9, 1, 0, tzinfo=UTC))
+    finally:
+        del sweeps.SWEEPS["test.broken"]
+    assert results["test.broken"] == {"error": "ValueError: boom"}
+    assert results["test.counter"] == {"count": 1}
+
+
+def test_beat_records_heartbeat_and_health_reports_it(client, run_tasks):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    assert response.json()["worker"]["alive"] == 0
+    beat_once(worker_id="w1", started_at=datetime(2026, 3, 9, tzinfo=UTC))
+    run_tasks()
+    report = client.get("/healthz").json()
+    assert report["database"]["ok"] is True
+    assert report["worker"]["alive"] == 1
+    assert report["worker"]["last_sweep"] is not None
+    assert report["status"] == "ok"
+    assert WorkerHeartbeat.objects.get().worker_id == "w1"
+
+
+def test_old_bookkeeping_is_pruned(run_tasks):
+    start = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        sweeps.schedule_sweep(now=start, worker_id="a")
+        run_tasks()
+    later = start + timedelta(days=8)
+    result = sweeps.prune_history(later)
+    assert result["slots"] == 1
+    assert not PeriodicSlot.objects.filter(slot=start).exists()

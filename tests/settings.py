@@ -1,0 +1,10 @@
+"""Test settings: the real settings plus a small owned-object app that exercises the
+platform's data scope through a UI page, an API endpoint and an export."""
+
+from leadflow.settings import *  # noqa: F403
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.scoped_app"]  # noqa: F405
+ROOT_URLCONF = "tests.urls"
+LEADFLOW_EMAIL_ENABLED = True
+EMAIL_PORT = 1  # each test that sends mail points this at its own SMTP server
+SITE_URL = "http://testserver"
