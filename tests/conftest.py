@@ -1,4 +1,6 @@
+import email.policy
 import json
+import socket
 import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -107,21 +109,28 @@ class Mailbox:
     messages: list[Message] = field(default_factory=list)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        message = message_from_bytes(envelope.content)
+        message = message_from_bytes(envelope.content, policy=email.policy.default)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         self.messages.append(message)
         return "250 OK"
+
+
+def free_port() -> int:
+    # aiosmtpd needs a concrete port to check its server came up.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture
 def smtp_server(settings):
     """A real SMTP server on loopback; Django's SMTP backend delivers to it."""
     mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=0)
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.server.sockets[0].getsockname()[1]
+    settings.EMAIL_PORT = controller.port
     yield mailbox
     controller.stop()
 

@@ -6,6 +6,7 @@ from tests.scoped_app.api import router
 
 api.add_router("/memos", router)
 
+from leadflow.urls import handler403, handler404, handler500  # noqa: E402, F401
 from leadflow.urls import urlpatterns as leadflow_urls  # noqa: E402 - after the router is added
 
 urlpatterns = [

@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from leadflow.core.permissions import ACCOUNTS_MANAGE, require
 
@@ -39,7 +39,7 @@ def me(request):
     user = request.user
     permissions = ["*"] if user.is_superuser else (user.role.permissions if user.role_id else [])
     return {
-        **UserOut.from_orm(user).dict(),
+        **UserOut.model_validate(user).model_dump(),
         "permissions": permissions,
         "data_scope": user.data_scope,
     }
@@ -105,11 +105,11 @@ def tokens_create(request, payload: TokenIn):
     token, raw = token_create(
         user=request.user, name=payload.name, by=request.user, expires_at=payload.expires_at
     )
-    return 201, {**TokenOut.from_orm(token).dict(), "token": raw}
+    return Status(201, {**TokenOut.model_validate(token).model_dump(), "token": raw})
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke one of my tokens")
 def tokens_revoke(request, token_id: int):
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     token_revoke(token=token, by=request.user)
-    return 204, None
+    return Status(204, None)

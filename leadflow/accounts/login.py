@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.audit import audit_record
@@ -67,7 +67,7 @@ def login_check(*, username: str, password: str) -> User:
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
         audit_record(actor=user, action="login.refused_locked", obj=user)
         raise LoginRefused(
-            _t(
+            gettext(
                 "This account is locked after repeated failed sign-ins. Try again in %(minutes)d "
                 "minutes or ask an administrator to unlock it."
             )
@@ -91,7 +91,7 @@ def login_check(*, username: str, password: str) -> User:
             object_repr=username[:150],
             extra={"reason": "unknown user"},
         )
-    raise LoginRefused(_t("Wrong username or password."))
+    raise LoginRefused(gettext("Wrong username or password."))
 
 
 @transaction.atomic
@@ -135,7 +135,7 @@ def agreement_accept(*, user: User, version: str) -> None:
     current = get_setting("security.agreement_version")
     if version != current:
         raise DomainError(
-            _t("The agreement changed while you were reading it; please read it again."),
+            gettext("The agreement changed while you were reading it; please read it again."),
             fields={"version": f"{version} is not the current version {current}"},
             code="agreement_outdated",
         )

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 from django.db.models import Count
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 from leadflow.core.audit import audit_record, changed_fields, snapshot
 from leadflow.core.errors import Conflict, ValidationFailed
@@ -14,10 +14,10 @@ from .models import DataScope, Department, Role, Team, User
 def _required_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed(_t("A name is required."), fields={"name": "must not be empty"})
+        raise ValidationFailed(gettext("A name is required."), fields={"name": "must not be empty"})
     if len(name) > 100:
         raise ValidationFailed(
-            _t("The name is too long."), fields={"name": "at most 100 characters"}
+            gettext("The name is too long."), fields={"name": "at most 100 characters"}
         )
     return name
 
@@ -34,7 +34,7 @@ def department_create(
     name = _required_name(name)
     if Department.objects.filter(parent=parent, name=name).exists():
         raise Conflict(
-            _t("A department with this name already exists here."),
+            gettext("A department with this name already exists here."),
             fields={"name": f"{name} exists"},
         )
     department = Department.objects.create(name=name, parent=parent, manager=manager, path="")
@@ -61,12 +61,12 @@ def department_update(
     name = _required_name(name)
     if parent is not None and parent.path.startswith(department.path):
         raise ValidationFailed(
-            _t("A department cannot be moved under itself or one of its sub-departments."),
+            gettext("A department cannot be moved under itself or one of its sub-departments."),
             fields={"parent": f"{parent} is inside {department}"},
         )
     if Department.objects.filter(parent=parent, name=name).exclude(pk=department.pk).exists():
         raise Conflict(
-            _t("A department with this name already exists here."),
+            gettext("A department with this name already exists here."),
             fields={"name": f"{name} exists"},
         )
     fields = ["name", "parent", "manager"]
@@ -95,7 +95,7 @@ def department_delete(*, by: User, department: Department) -> None:
     )
     if any(counts.values()):
         raise Conflict(
-            _t(
+            gettext(
                 "Only an empty department can be deleted: move its sub-departments, teams "
                 "and members first."
             ),
@@ -110,7 +110,7 @@ def team_create(*, by: User, name: str, department: Department, leader: User | N
     name = _required_name(name)
     if Team.objects.filter(department=department, name=name).exists():
         raise Conflict(
-            _t("A team with this name already exists in this department."),
+            gettext("A team with this name already exists in this department."),
             fields={"name": f"{name} exists"},
         )
     team = Team.objects.create(name=name, department=department, leader=leader)
@@ -130,7 +130,7 @@ def team_update(
     name = _required_name(name)
     if Team.objects.filter(department=department, name=name).exclude(pk=team.pk).exists():
         raise Conflict(
-            _t("A team with this name already exists in this department."),
+            gettext("A team with this name already exists in this department."),
             fields={"name": f"{name} exists"},
         )
     fields = ["name", "department", "leader"]
@@ -150,7 +150,7 @@ def team_update(
 def team_delete(*, by: User, team: Team) -> None:
     if team.members.exists():
         raise Conflict(
-            _t("Only a team without members can be deleted."),
+            gettext("Only a team without members can be deleted."),
             fields={"members": f"{team.members.count()} left"},
         )
     audit_record(actor=by, action="team.delete", obj=team)
@@ -160,11 +160,13 @@ def team_delete(*, by: User, team: Team) -> None:
 def _clean_role(name: str, scope: str, permissions: list[str]) -> list[str]:
     _required_name(name)
     if scope not in DataScope.values:
-        raise ValidationFailed(_t("Unknown data scope."), fields={"scope": f"{scope!r} unknown"})
+        raise ValidationFailed(
+            gettext("Unknown data scope."), fields={"scope": f"{scope!r} unknown"}
+        )
     unknown = [code for code in permissions if code != "*" and code not in PERMISSIONS]
     if unknown:
         raise ValidationFailed(
-            _t("Unknown permission."), fields={"permissions": f"unknown: {', '.join(unknown)}"}
+            gettext("Unknown permission."), fields={"permissions": f"unknown: {', '.join(unknown)}"}
         )
     return sorted(set(permissions))
 
@@ -176,12 +178,12 @@ def role_create(
     permissions = _clean_role(name, scope, permissions)
     if not code or not code.replace("_", "").isalnum() or not code.isascii():
         raise ValidationFailed(
-            _t("The code may hold only letters, digits and underscores."),
+            gettext("The code may hold only letters, digits and underscores."),
             fields={"code": f"{code!r} is not a code"},
         )
     if Role.objects.filter(code=code).exists():
         raise Conflict(
-            _t("A role with this code already exists."), fields={"code": f"{code} exists"}
+            gettext("A role with this code already exists."), fields={"code": f"{code} exists"}
         )
     role = Role.objects.create(
         code=code, name=name.strip(), name_en=name_en.strip(), scope=scope, permissions=permissions
@@ -218,10 +220,10 @@ def role_update(
 @transaction.atomic
 def role_delete(*, by: User, role: Role) -> None:
     if role.is_system:
-        raise Conflict(_t("A built-in role cannot be deleted."), fields={"code": role.code})
+        raise Conflict(gettext("A built-in role cannot be deleted."), fields={"code": role.code})
     if role.users.exists():
         raise Conflict(
-            _t("Only a role nobody holds can be deleted."),
+            gettext("Only a role nobody holds can be deleted."),
             fields={"users": f"{role.users.count()} hold it"},
         )
     audit_record(actor=by, action="role.delete", obj=role)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 from leadflow.core.audit import audit_record
 from leadflow.core.errors import ValidationFailed
@@ -31,12 +31,13 @@ def token_create(
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(
-            _t("Give the token a name, e.g. the system that will use it."),
+            gettext("Give the token a name, e.g. the system that will use it."),
             fields={"name": "must not be empty"},
         )
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed(
-            _t("The expiry must be in the future."), fields={"expires_at": expires_at.isoformat()}
+            gettext("The expiry must be in the future."),
+            fields={"expires_at": expires_at.isoformat()},
         )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(

@@ -6,7 +6,7 @@ import secrets
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from email_validator import EmailNotValidError, validate_email
 
 from leadflow.core.audit import audit_record, changed_fields, snapshot
@@ -41,7 +41,7 @@ def _check_profile(
         elif team.department_id != department.pk:
             errors["team"] = f"{team} belongs to {team.department}, not {department}"
     if errors:
-        raise ValidationFailed(_t("Please correct the marked fields."), fields=errors)
+        raise ValidationFailed(gettext("Please correct the marked fields."), fields=errors)
     return email, department
 
 
@@ -62,11 +62,13 @@ def user_create(
     username = username.strip()
     if not USERNAME.match(username):
         raise ValidationFailed(
-            _t("The username may hold letters, digits and . _ @ + - only."),
+            gettext("The username may hold letters, digits and . _ @ + - only."),
             fields={"username": f"{username!r} is not a valid username"},
         )
     if User.objects.filter(username__iexact=username).exists():
-        raise Conflict(_t("This username is taken."), fields={"username": f"{username} exists"})
+        raise Conflict(
+            gettext("This username is taken."), fields={"username": f"{username} exists"}
+        )
     email, department = _check_profile(email=email, mobile=mobile, department=department, team=team)
     password = password or new_password()
     user = User(
@@ -105,7 +107,7 @@ def user_update(
     email, department = _check_profile(email=email, mobile=mobile, department=department, team=team)
     if user.pk == by.pk and not is_active:
         raise ValidationFailed(
-            _t("You cannot deactivate your own account."), fields={"is_active": "own account"}
+            gettext("You cannot deactivate your own account."), fields={"is_active": "own account"}
         )
     before = snapshot(user, PROFILE_FIELDS)
     user.display_name, user.email, user.mobile = display_name.strip(), email, mobile.strip()
@@ -131,13 +133,14 @@ def user_reset_password(*, by: User, user: User) -> str:
 def password_change(*, user: User, current: str, new: str) -> None:
     if not user.check_password(current):
         raise ValidationFailed(
-            _t("The current password is wrong."), fields={"current": "does not match"}
+            gettext("The current password is wrong."), fields={"current": "does not match"}
         )
     try:
         validate_password(new, user)
     except ValidationError as error:
         raise ValidationFailed(
-            _t("The new password is not strong enough."), fields={"new": " ".join(error.messages)}
+            gettext("The new password is not strong enough."),
+            fields={"new": " ".join(error.messages)},
         ) from error
     user.set_password(new)
     user.save(update_fields=["password"])

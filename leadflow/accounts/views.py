@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from leadflow.core.errors import DomainError
@@ -103,7 +103,7 @@ def profile_view(request):
             form_error(password_form, error)
         else:
             login(request, request.user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _t("Your password was changed."))
+            messages.success(request, gettext("Your password was changed."))
             return redirect("profile")
     if token_form.is_bound and token_form.is_valid():
         try:
@@ -131,7 +131,7 @@ def profile_view(request):
 def token_revoke_view(request, token_id: int):
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     token_revoke(token=token, by=request.user)
-    messages.success(request, _t("The token was revoked."))
+    messages.success(request, gettext("The token was revoked."))
     return redirect("profile")
 
 
@@ -256,7 +256,7 @@ def user_edit(request, user_id: int):
         except DomainError as error:
             form_error(form, error)
         else:
-            messages.success(request, _t("Saved."))
+            messages.success(request, gettext("Saved."))
             return redirect("users")
     return render(request, "accounts/user_form.html", {"form": form, "edited": user})
 
@@ -267,7 +267,7 @@ def user_action(request, user_id: int, action: str):
     user = get_object_or_404(User, pk=user_id)
     if action == "unlock":
         user_unlock(user=user, by=request.user)
-        messages.success(request, _t("%(user)s can sign in again.") % {"user": user})
+        messages.success(request, gettext("%(user)s can sign in again.") % {"user": user})
         return redirect("user_edit", user_id=user.pk)
     if action == "reset_password":
         password = user_reset_password(by=request.user, user=user)
@@ -288,7 +288,7 @@ def org_page(request):
             except DomainError as error:
                 form_error(form, error)
             else:
-                messages.success(request, _t("Saved."))
+                messages.success(request, gettext("Saved."))
                 return redirect("org")
     departments = Department.objects.select_related("manager").annotate(
         member_count=Count("members", distinct=True)
@@ -314,7 +314,7 @@ def _edit_or_delete(request, obj, form, update, delete, template: str):
         except DomainError as error:
             messages.error(request, error.message)
             return redirect(request.path)
-        messages.success(request, _t("Deleted."))
+        messages.success(request, gettext("Deleted."))
         return redirect("org")
     if request.method == "POST" and form.is_valid():
         try:
@@ -322,7 +322,7 @@ def _edit_or_delete(request, obj, form, update, delete, template: str):
         except DomainError as error:
             form_error(form, error)
         else:
-            messages.success(request, _t("Saved."))
+            messages.success(request, gettext("Saved."))
             return redirect("org")
     return render(request, template, {"form": form, "edited": obj})
 
@@ -384,7 +384,7 @@ def role_edit(request, role_id: int | None = None):
         except DomainError as error:
             messages.error(request, error.message)
             return redirect("role_edit", role_id=role.pk)
-        messages.success(request, _t("Deleted."))
+        messages.success(request, gettext("Deleted."))
         return redirect("roles")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -411,6 +411,6 @@ def role_edit(request, role_id: int | None = None):
         except DomainError as error:
             form_error(form, error)
         else:
-            messages.success(request, _t("Saved."))
+            messages.success(request, gettext("Saved."))
             return redirect("roles")
     return render(request, "accounts/role_form.html", {"form": form, "edited": role})

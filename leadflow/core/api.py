@@ -2,7 +2,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Body, Field, Query, Router, Schema, Status
 
 from .audit import audit_entries
 from .company_settings import REGISTRY, get_settings, settings_update
@@ -90,7 +90,7 @@ def settings_list(request):
 
 
 @router.patch("/settings", response=dict[str, list[Any]], summary="Change settings")
-def settings_patch(request, changes: dict[str, Any]):
+def settings_patch(request, changes: Body[dict[str, Any]]):
     """Body: {"key": value, …}. Every value is checked first; one bad value changes nothing.
     Answers {key: [before, after]} for what changed."""
     require(request.user, SETTINGS_MANAGE)
@@ -123,7 +123,7 @@ def holidays_delete(request, day: date):
     require(request.user, SETTINGS_MANAGE)
     get_object_or_404(CompanyHoliday, date=day)
     holiday_remove(by=request.user, day=day)
-    return 204, None
+    return Status(204, None)
 
 
 class WorktimeOut(Schema):

@@ -8,9 +8,46 @@ from typing import Any
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .context import client_ip
 from .models import AuditLog
+
+# What an action code means to a person reading the log; areas add their own codes.
+ACTION_LABELS: dict[str, object] = {
+    "login.succeeded": _("Signed in"),
+    "login.failed": _("Sign-in failed"),
+    "login.locked": _("Account locked"),
+    "login.refused_locked": _("Sign-in refused: locked"),
+    "agreement.accept": _("Accepted the confidentiality agreement"),
+    "user.create": _("Created a user"),
+    "user.update": _("Changed a user"),
+    "user.unlock": _("Unlocked a user"),
+    "user.reset_password": _("Reset a password"),
+    "user.change_password": _("Changed own password"),
+    "department.create": _("Created a department"),
+    "department.update": _("Changed a department"),
+    "department.delete": _("Deleted a department"),
+    "team.create": _("Created a team"),
+    "team.update": _("Changed a team"),
+    "team.delete": _("Deleted a team"),
+    "role.create": _("Created a role"),
+    "role.update": _("Changed a role"),
+    "role.delete": _("Deleted a role"),
+    "token.create": _("Created an API token"),
+    "token.revoke": _("Revoked an API token"),
+    "settings.update": _("Changed settings"),
+    "holiday.set": _("Set a company day"),
+    "holiday.remove": _("Removed a company day"),
+    "robot.create": _("Added a robot"),
+    "robot.update": _("Changed a robot"),
+    "robot.delete": _("Deleted a robot"),
+    "export": _("Exported a table"),
+}
+
+
+def action_label(code: str) -> str:
+    return str(ACTION_LABELS.get(code, code))
 
 
 def _plain(value: Any) -> Any:

@@ -6,8 +6,10 @@ the file, so the scope rule stays in one place.
 
 import csv
 import io
+import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpResponse
@@ -25,11 +27,16 @@ FORMATS = {
 
 
 def _cell(value: Any) -> Any:
+    """A value a spreadsheet cell holds: numbers, text, local times; anything else as text."""
     if isinstance(value, datetime):
         return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
     if value is None:
         return ""
-    return value
+    if isinstance(value, bool | int | float | Decimal | date | str):
+        return value
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
 
 
 def write_table(fmt: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:

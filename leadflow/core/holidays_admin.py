@@ -3,7 +3,7 @@
 from datetime import date
 
 from django.db import transaction
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 from .audit import audit_record
 from .errors import ValidationFailed
@@ -15,7 +15,7 @@ def holiday_set(*, by, day: date, kind: str, name: str = "") -> CompanyHoliday:
     """Make `day` a day off or a working day for the company (replacing any earlier entry)."""
     if kind not in CompanyHoliday.Kind.values:
         raise ValidationFailed(
-            _t("Choose day off or working day."),
+            gettext("Choose day off or working day."),
             fields={"kind": f"{kind!r} is not one of {CompanyHoliday.Kind.values}"},
         )
     before = CompanyHoliday.objects.filter(date=day).values("kind", "name").first()

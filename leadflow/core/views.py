@@ -7,7 +7,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -30,13 +30,15 @@ def healthz(request):
 
 def _settings_form(values: dict, data=None) -> forms.Form:
     form = forms.Form(data)
-    for key, definition in sorted(REGISTRY.items(), key=lambda item: (str(item[1].group), item[0])):
+    for key, definition in REGISTRY.items():
         if definition.kind == "bool":
             field = forms.BooleanField(required=False)
         elif definition.kind == "int":
             field = forms.IntegerField(min_value=definition.minimum, max_value=definition.maximum)
         elif definition.kind == "text":
             field = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+        elif definition.kind == "time":
+            field = forms.CharField(widget=forms.TimeInput(attrs={"type": "time"}))
         elif definition.kind == "choice":
             field = forms.ChoiceField(choices=definition.choices)
         else:
@@ -45,6 +47,7 @@ def _settings_form(values: dict, data=None) -> forms.Form:
         field.help_text = definition.help
         field.initial = values[key]
         field.group = definition.group
+        field.wide = definition.kind == "text"
         form.fields[key] = field
     return form
 
@@ -59,7 +62,9 @@ def settings_page(request):
         except DomainError as error:
             form_error(form, error)
         else:
-            messages.success(request, _t("%(count)d settings saved.") % {"count": len(changed)})
+            messages.success(
+                request, gettext("%(count)d settings saved.") % {"count": len(changed)}
+            )
             return redirect("settings")
     groups: dict[str, list] = {}
     for bound in form:
@@ -87,7 +92,7 @@ def holidays_page(request):
         except DomainError as error:
             form_error(form, error)
         else:
-            messages.success(request, _t("Saved."))
+            messages.success(request, gettext("Saved."))
             return redirect("holidays")
     today = timezone.localdate()
     year = int(request.GET.get("year") or today.year)
@@ -109,7 +114,7 @@ def holiday_delete(request, day: str):
     parsed = parse_date(day)
     if parsed:
         holiday_remove(by=request.user, day=parsed)
-        messages.success(request, _t("Removed."))
+        messages.success(request, gettext("Removed."))
     return redirect("holidays")
 
 

@@ -3,7 +3,7 @@
 import urllib.parse
 
 from django.db import transaction
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 from leadflow.accounts.models import Team, User
 from leadflow.core.audit import audit_record, changed_fields, snapshot
@@ -25,7 +25,7 @@ def _check(*, platform: str, name: str, webhook_url: str) -> None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         errors["webhook_url"] = f"{webhook_url!r} is not an http(s) URL"
     if errors:
-        raise ValidationFailed(_t("Please correct the marked fields."), fields=errors)
+        raise ValidationFailed(gettext("Please correct the marked fields."), fields=errors)
 
 
 @transaction.atomic
@@ -77,7 +77,8 @@ def robot_test(*, by: User, robot: Robot) -> None:
     notify_robot(
         robot,
         Message(
-            title=_t("leadflow test message"),
-            body=_t("%(user)s checked the robot %(robot)s.") % {"user": by, "robot": robot.name},
+            title=gettext("leadflow test message"),
+            body=gettext("%(user)s checked the robot %(robot)s.")
+            % {"user": by, "robot": robot.name},
         ),
     )

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -73,7 +73,7 @@ def robots_page(request):
         except DomainError as error:
             form_error(form, error)
         else:
-            messages.success(request, _t("Saved."))
+            messages.success(request, gettext("Saved."))
             return redirect("robots")
     robots = Robot.objects.select_related("team")
     return render(request, "notify/robots.html", {"form": form, "robots": robots})
@@ -95,11 +95,11 @@ def robot_edit(request, robot_id: int):
     form.fields["team"].disabled = form.fields["platform"].disabled = True
     if request.method == "POST" and "delete" in request.POST:
         robot_delete(by=request.user, robot=robot)
-        messages.success(request, _t("Deleted."))
+        messages.success(request, gettext("Deleted."))
         return redirect("robots")
     if request.method == "POST" and "test" in request.POST:
         robot_test(by=request.user, robot=robot)
-        messages.success(request, _t("A test message is on its way; see the delivery log."))
+        messages.success(request, gettext("A test message is on its way; see the delivery log."))
         return redirect("deliveries")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -115,7 +115,7 @@ def robot_edit(request, robot_id: int):
         except DomainError as error:
             form_error(form, error)
         else:
-            messages.success(request, _t("Saved."))
+            messages.success(request, gettext("Saved."))
             return redirect("robots")
     return render(request, "notify/robot_form.html", {"form": form, "edited": robot})
 

@@ -2,6 +2,8 @@ from django import forms, template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from leadflow.core.audit import action_label
+
 register = template.Library()
 
 # Simple line icons, 24×24, drawn for leadflow.
@@ -72,6 +74,11 @@ def query_with(context, **changes) -> str:
         else:
             params[key] = value
     return "?" + params.urlencode()
+
+
+@register.filter(name="action_label")
+def action_label_filter(code: str) -> str:
+    return action_label(code)
 
 
 @register.filter

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -29,24 +30,21 @@ class Command(BaseCommand):
             subprocess.Popen([*leadflow, "web", "--bind", bind]),  # noqa: S603
             subprocess.Popen([*leadflow, "worker"]),  # noqa: S603
         ]
+        stop = threading.Event()
+        # Ctrl-C (SIGINT) in a terminal, SIGTERM from a service manager: both stop cleanly.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
         self.stdout.write(
             self.style.SUCCESS(f"leadflow is running at http://{bind}/ (Ctrl-C stops)")
         )
-        try:
-            while all(child.poll() is None for child in children):
-                try:
-                    children[0].wait(timeout=1)
-                except subprocess.TimeoutExpired:
-                    pass
-        except KeyboardInterrupt:
-            pass
-        finally:
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-            for child in children:
-                try:
-                    child.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+        while not stop.is_set() and all(child.poll() is None for child in children):
+            stop.wait(1)
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
         self.stdout.write("leadflow stopped.")
