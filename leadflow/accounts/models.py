@@ -96,7 +96,6 @@ class User(AbstractUser):
     role = models.ForeignKey(
         Role, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
-    language = models.CharField(max_length=10, blank=True)
     confidentiality_version = models.CharField(max_length=40, blank=True)
     confidentiality_accepted_at = models.DateTimeField(null=True, blank=True)
     failed_login_count = models.PositiveIntegerField(default=0)

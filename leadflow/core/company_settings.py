@@ -6,7 +6,6 @@ new default shipped in a release reaches every company that never touched it.
 """
 
 import re
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import time
@@ -24,7 +23,7 @@ from .models import Setting
 class SettingDef:
     key: str
     default: Any
-    kind: str  # int | bool | str | text | time | timezone | choice
+    kind: str  # int | bool | str | text | time | choice
     label: str | Promise
     group: str | Promise
     help: str | Promise = ""
@@ -82,10 +81,6 @@ def parse_value(definition: SettingDef, raw: Any) -> Any:
     if kind == "time":
         if not _TIME.match(text):
             fail(f"not a time of day HH:MM: {raw!r}")
-        return text
-    if kind == "timezone":
-        if text not in zoneinfo.available_timezones():
-            fail(f"unknown time zone: {raw!r}")
         return text
     if kind == "choice" and text not in {value for value, _ in definition.choices}:
         fail(f"not one of {', '.join(value for value, _ in definition.choices)}: {raw!r}")

@@ -2,7 +2,9 @@
 
 China's statutory holidays and make-up working days come from the `holidays` package; a
 company holiday table overrides it (for years the package does not know yet, or for a
-company's own days off). Working hours default to 09:00–18:00 Asia/Shanghai.
+company's own days off). Working hours default to 09:00–18:00 in the company time zone,
+which is Django's TIME_ZONE (the TIME_ZONE variable, default Asia/Shanghai): one zone for
+display, numbering and deadlines.
 """
 
 from datetime import date, datetime, time, timedelta
@@ -10,12 +12,12 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .company_settings import CHECKS, define, get_settings
 from .models import CompanyHoliday
 
-define("company.timezone", "Asia/Shanghai", "timezone", _("Company time zone"), _("Working time"))
 define("worktime.day_start", "09:00", "time", _("Working day starts"), _("Working time"))
 define("worktime.day_end", "18:00", "time", _("Working day ends"), _("Working time"))
 
@@ -69,7 +71,7 @@ class WorkCalendar:
             for day, kind in CompanyHoliday.objects.values_list("date", "kind")
         }
         return cls(
-            tz=values["company.timezone"],
+            tz=settings.TIME_ZONE,
             day_start=_parse_time(values["worktime.day_start"]),
             day_end=_parse_time(values["worktime.day_end"]),
             overrides=overrides,

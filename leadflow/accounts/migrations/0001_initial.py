@@ -48,7 +48,6 @@ class Migration(migrations.Migration):
                 ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
                 ('display_name', models.CharField(blank=True, max_length=60, verbose_name='full name')),
                 ('mobile', models.CharField(blank=True, max_length=20, verbose_name='mobile')),
-                ('language', models.CharField(blank=True, max_length=10)),
                 ('confidentiality_version', models.CharField(blank=True, max_length=40)),
                 ('confidentiality_accepted_at', models.DateTimeField(blank=True, null=True)),
                 ('failed_login_count', models.PositiveIntegerField(default=0)),
