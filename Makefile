@@ -29,6 +29,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy leadflow
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 format: $(INSTALLED)

@@ -6,6 +6,18 @@ from leadflow.core.permissions import PERMISSIONS
 from .models import DataScope, Department, Role, Team, User
 
 
+class DepartmentChoiceField(forms.ModelChoiceField):
+    """Departments indented by their depth in the tree."""
+
+    def label_from_instance(self, obj) -> str:
+        return "— " * obj.depth + obj.name
+
+
+class TeamChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.department.name} / {obj.name}"
+
+
 class LoginForm(forms.Form):
     username = forms.CharField(
         label=_("Username"),
@@ -37,7 +49,7 @@ class PasswordChangeForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("new") and data.get("new") != data.get("repeat"):
             self.add_error("repeat", _("The two passwords differ."))
         return data
@@ -57,18 +69,16 @@ class UserForm(forms.Form):
     email = forms.CharField(label=_("Email"), max_length=254, required=False)
     mobile = forms.CharField(label=_("Mobile"), max_length=20, required=False)
     role = forms.ModelChoiceField(label=_("Role"), queryset=Role.objects.all())
-    department = forms.ModelChoiceField(
+    department = DepartmentChoiceField(
         label=_("Department"), queryset=Department.objects.all(), required=False
     )
-    team = forms.ModelChoiceField(
+    team = TeamChoiceField(
         label=_("Team"), queryset=Team.objects.select_related("department"), required=False
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args, editing: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["department"].label_from_instance = lambda d: "— " * d.depth + d.name
-        self.fields["team"].label_from_instance = lambda t: f"{t.department.name} / {t.name}"
         if editing is not None:
             self.fields["username"].disabled = True
         else:
@@ -77,28 +87,20 @@ class UserForm(forms.Form):
 
 class DepartmentForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
-    parent = forms.ModelChoiceField(
+    parent = DepartmentChoiceField(
         label=_("Parent department"), queryset=Department.objects.all(), required=False
     )
     manager = forms.ModelChoiceField(
         label=_("Manager"), queryset=User.objects.filter(is_active=True), required=False
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["parent"].label_from_instance = lambda d: "— " * d.depth + d.name
-
 
 class TeamForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
-    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.all())
+    department = DepartmentChoiceField(label=_("Department"), queryset=Department.objects.all())
     leader = forms.ModelChoiceField(
         label=_("Team leader"), queryset=User.objects.filter(is_active=True), required=False
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["department"].label_from_instance = lambda d: "— " * d.depth + d.name
 
 
 class RoleForm(forms.Form):
@@ -107,12 +109,14 @@ class RoleForm(forms.Form):
     name_en = forms.CharField(label=_("Name (English)"), max_length=60, required=False)
     scope = forms.ChoiceField(label=_("Data scope"), choices=DataScope.choices)
     permissions = forms.MultipleChoiceField(
-        label=_("Permissions"), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Permissions"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=lambda: sorted(PERMISSIONS.items()),  # areas register theirs at start-up
     )
     everything = forms.BooleanField(label=_("All permissions (administrator)"), required=False)
 
     def __init__(self, *args, editing: Role | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["permissions"].choices = sorted(PERMISSIONS.items())
         if editing is not None:
             self.fields["code"].disabled = True

@@ -63,7 +63,7 @@ def login_check(*, username: str, password: str) -> User:
     account for a while after too many; every outcome is in the audit log."""
     user = User.objects.select_related("role").filter(username=username).first()
     now = timezone.now()
-    if user is not None and user.is_locked:
+    if user is not None and user.locked_until is not None and user.locked_until > now:
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
         audit_record(actor=user, action="login.refused_locked", obj=user)
         raise LoginRefused(

@@ -1,4 +1,4 @@
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -101,8 +101,6 @@ class User(AbstractUser):
     failed_login_count = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
 
-    objects = UserManager()
-
     class Meta:
         ordering = ["username"]
 
@@ -113,14 +111,16 @@ class User(AbstractUser):
     def data_scope(self) -> str:
         if self.is_superuser:
             return DataScope.ALL
-        return self.role.scope if self.role_id else DataScope.OWN
+        role = self.role
+        return role.scope if role is not None else DataScope.OWN
 
     def has_permission(self, code: str) -> bool:
         if not self.is_active:
             return False
         if self.is_superuser:
             return True
-        return bool(self.role_id) and self.role.grants(code)
+        role = self.role
+        return role is not None and role.grants(code)
 
     @property
     def is_locked(self) -> bool:

@@ -23,7 +23,8 @@ def _required_name(name: str) -> str:
 
 
 def _set_path(department: Department) -> None:
-    prefix = department.parent.path if department.parent_id else "/"
+    parent = department.parent
+    prefix = parent.path if parent is not None else "/"
     department.path = f"{prefix}{department.pk}/"
 
 

@@ -9,14 +9,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.utils.functional import Promise
 
 from .audit import audit_record
 from .errors import ValidationFailed
 from .models import Setting
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -24,12 +26,12 @@ class SettingDef:
     key: str
     default: Any
     kind: str  # int | bool | str | text | time | choice
-    label: str | Promise
-    group: str | Promise
-    help: str | Promise = ""
+    label: "StrOrPromise"
+    group: "StrOrPromise"
+    help: "StrOrPromise" = ""
     minimum: int | None = None
     maximum: int | None = None
-    choices: tuple[tuple[str, str | Promise], ...] = field(default=())
+    choices: tuple[tuple[str, "StrOrPromise"], ...] = field(default=())
 
 
 REGISTRY: dict[str, SettingDef] = {}

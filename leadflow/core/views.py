@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from .audit import audit_entries
-from .company_settings import REGISTRY, get_settings, settings_update
+from .company_settings import REGISTRY, SettingDef, get_settings, settings_update
 from .errors import DomainError
 from .exports import export_response
 from .health import health_report
@@ -28,27 +28,28 @@ def healthz(request):
     return JsonResponse(report, status=200 if database_ok else 503, encoder=DjangoJSONEncoder)
 
 
+def _field_for(definition: SettingDef, initial) -> forms.Field:
+    field: forms.Field
+    if definition.kind == "bool":
+        field = forms.BooleanField(required=False)
+    elif definition.kind == "int":
+        field = forms.IntegerField(min_value=definition.minimum, max_value=definition.maximum)
+    elif definition.kind == "text":
+        field = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    elif definition.kind == "time":
+        field = forms.CharField(widget=forms.TimeInput(attrs={"type": "time"}))
+    elif definition.kind == "choice":
+        field = forms.ChoiceField(choices=definition.choices)
+    else:
+        field = forms.CharField(max_length=200)
+    field.label, field.help_text, field.initial = definition.label, definition.help, initial
+    return field
+
+
 def _settings_form(values: dict, data=None) -> forms.Form:
     form = forms.Form(data)
     for key, definition in REGISTRY.items():
-        if definition.kind == "bool":
-            field = forms.BooleanField(required=False)
-        elif definition.kind == "int":
-            field = forms.IntegerField(min_value=definition.minimum, max_value=definition.maximum)
-        elif definition.kind == "text":
-            field = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
-        elif definition.kind == "time":
-            field = forms.CharField(widget=forms.TimeInput(attrs={"type": "time"}))
-        elif definition.kind == "choice":
-            field = forms.ChoiceField(choices=definition.choices)
-        else:
-            field = forms.CharField(max_length=200)
-        field.label = definition.label
-        field.help_text = definition.help
-        field.initial = values[key]
-        field.group = definition.group
-        field.wide = definition.kind == "text"
-        form.fields[key] = field
+        form.fields[key] = _field_for(definition, values[key])
     return form
 
 
@@ -66,9 +67,10 @@ def settings_page(request):
                 request, gettext("%(count)d settings saved.") % {"count": len(changed)}
             )
             return redirect("settings")
+    # {group: [(bound field, spans the whole row)]} in the order the settings were declared
     groups: dict[str, list] = {}
-    for bound in form:
-        groups.setdefault(str(form.fields[bound.name].group), []).append(bound)
+    for key, definition in REGISTRY.items():
+        groups.setdefault(str(definition.group), []).append((form[key], definition.kind == "text"))
     return render(request, "core/settings.html", {"form": form, "groups": groups})
 
 

@@ -152,15 +152,16 @@ def _claim(delivery_id: int, now: datetime) -> Delivery | None:
     )
     if delivery is None:
         return None
-    if delivery.channel == Delivery.Channel.ROBOT and delivery.robot is not None:
+    robot = delivery.robot
+    if delivery.channel == Delivery.Channel.ROBOT and robot is not None:
         # Lock the robot row so two workers cannot both take the last slot of the minute.
-        Robot.objects.select_for_update().filter(pk=delivery.robot_id).first()
+        Robot.objects.select_for_update().filter(pk=robot.pk).first()
         window = Delivery.objects.filter(
-            robot_id=delivery.robot_id, claimed_at__gt=now - timedelta(minutes=1)
+            robot=robot, claimed_at__gt=now - timedelta(minutes=1)
         ).order_by("claimed_at")
-        if window.count() >= robots.RATE_PER_MINUTE[delivery.robot.platform]:
-            oldest = window.values_list("claimed_at", flat=True).first()
-            Delivery.objects.filter(pk=delivery.pk).update(
+        if window.count() >= robots.RATE_PER_MINUTE[robot.platform]:
+            oldest = window.values_list("claimed_at", flat=True).first() or now
+            Delivery.objects.filter(pk=delivery_id).update(
                 next_attempt_at=oldest + timedelta(minutes=1)
             )
             return None

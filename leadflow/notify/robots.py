@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .models import Platform
 
 # Requests a robot accepts per minute before the platform starts refusing them.
-RATE_PER_MINUTE = {Platform.WECOM: 20, Platform.DINGTALK: 20, Platform.FEISHU: 100}
+RATE_PER_MINUTE: dict[str, int] = {Platform.WECOM: 20, Platform.DINGTALK: 20, Platform.FEISHU: 100}
 TIMEOUT_SECONDS = 5
 
 
