@@ -73,6 +73,22 @@ class AuditLog(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
 
 
+class RateCounter(models.Model):
+    """Hits per key and window (a form per IP per hour, …): one upsert per hit."""
+
+    key = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    hits = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window_start"], name="rate_counter_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}@{self.window_start:%Y-%m-%d %H:%M}: {self.hits}"
+
+
 class WorkerHeartbeat(models.Model):
     """Each running worker process writes here every few seconds; /healthz reads it."""
 

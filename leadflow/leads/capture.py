@@ -1,0 +1,506 @@
+"""Capture (LEAD-CAP-1…5) and dedupe (LEAD-CLN-2…4): the one path every lead comes in by.
+
+The UI, the API and the public web form call `capture_lead`; the importer runs the same
+decisions (`clean_lead`, `decide_status`, `dedupe_keys`, `merge_changes`) over whole
+chunks of rows. Rules live here once.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext
+
+from leadflow.core.audit import audit_record
+from leadflow.core.errors import Conflict, ValidationFailed
+
+from .cleaning import (
+    CleaningError,
+    company_key,
+    guess_kind,
+    normalize_email,
+    normalize_name,
+    normalize_phone,
+)
+from .locks import lock_capture_keys
+from .models import Channel, Lead, LeadEvent, LeadMerge, LeadStatus
+from .numbering import number_prefix, reserve_numbers
+from .rules import Rule, active_rules, non_target_reason
+
+# Profile values a later capture may bring; a merge takes the newest non-empty ones.
+PROFILE_FIELDS = (
+    "name",
+    "contact_name",
+    "contact_title",
+    "mobile",
+    "landline",
+    "email",
+    "industry",
+    "need",
+    "region",
+    "address",
+    "employees",
+    "annual_revenue",
+    "budget",
+    "purchase_timeline",
+    "current_supplier",
+)
+TEXT_LIMITS = {
+    "name": 200,
+    "contact_name": 60,
+    "contact_title": 60,
+    "industry": 60,
+    "need": 2000,
+    "region": 100,
+    "address": 200,
+    "annual_revenue": 60,
+    "budget": 60,
+    "purchase_timeline": 60,
+    "current_supplier": 100,
+    "channel_detail": 100,
+}
+REQUIRED = ("name", "industry", "need")
+PRE_ASSIGNMENT = (LeadStatus.TO_VERIFY, LeadStatus.TO_ASSIGN, LeadStatus.NON_TARGET)
+FUTURE_TOLERANCE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Consent:
+    """How the person agreed (LEAD-CAP-5): a notice version and when, or for imports the
+    lawful basis the file states."""
+
+    lawful_basis: str = "consent"
+    notice_version: str = ""
+    consented_at: datetime | None = None
+    channel: str = ""
+
+
+@dataclass(frozen=True)
+class CaptureContext:
+    """What cleaning needs from the database, loaded once per capture or per import."""
+
+    channels: dict[str, Channel]  # by code and by name
+    campaign_ids: frozenset[int]
+    rules: list[Rule]
+
+    @classmethod
+    def load(cls) -> "CaptureContext":
+        from leadflow.marketing.models import Campaign
+
+        channels: dict[str, Channel] = {}
+        for channel in Channel.objects.filter(active=True):
+            channels[channel.code] = channel
+            channels[channel.name] = channel
+        campaigns = frozenset(Campaign.objects.filter(active=True).values_list("id", flat=True))
+        return cls(channels=channels, campaign_ids=campaigns, rules=active_rules())
+
+
+@dataclass
+class CaptureResult:
+    lead: Lead  # the live lead: the new one, or the one the capture merged into
+    capture: Lead  # the row this capture made (equal to `lead` unless merged)
+    merged: bool = False
+    matched_on: list[str] = field(default_factory=list)
+
+
+def _text(raw: Mapping[str, Any], name: str) -> str:
+    value = raw.get(name)
+    return "" if value is None else str(value).strip()
+
+
+def _parse_moment(value: Any) -> datetime | None:
+    moment: datetime | None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time(9))
+    else:
+        text = str(value).strip().replace("/", "-")
+        moment = parse_datetime(text) or (
+            datetime.combine(day, time(9)) if (day := parse_date(text)) else None
+        )
+        if moment is None:
+            return None
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def _parse_count(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        text = str(value).strip().replace(",", "").removesuffix("人").strip()
+        if not text.isdigit():
+            raise ValueError(text)
+        number = int(text)
+    if number < 0 or number > 10_000_000:
+        raise ValueError(number)
+    return number
+
+
+def clean_lead(
+    raw: Mapping[str, Any], *, context: CaptureContext, now: datetime
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Validated, normalised values and {field: reason} for everything refused.
+
+    Pure: the same input gives the same answer on every way in. A reason names the value.
+    """
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, limit in TEXT_LIMITS.items():
+        text = _text(raw, name)
+        if name == "name":
+            text = normalize_name(text)
+        if len(text) > limit:
+            errors[name] = f"longer than {limit} characters"
+        values[name] = text
+    for name in REQUIRED:
+        if not values[name] and name not in errors:
+            errors[name] = "required"
+
+    kind = _text(raw, "kind")
+    if kind and kind not in Lead.Kind.values:
+        errors["kind"] = f"{kind!r} is not company or individual"
+    values["kind"] = kind if kind in Lead.Kind.values else guess_kind(values["name"])
+    values["company_key"] = company_key(values["name"]) if values["kind"] == "company" else ""
+
+    values["mobile"] = values["landline"] = ""
+    for name in ("mobile", "landline"):
+        text = _text(raw, name)
+        if not text:
+            continue
+        try:
+            phone = normalize_phone(text, field=name)
+        except CleaningError as error:
+            errors[name] = f"{text!r}: {error.reason}"
+            continue
+        # A landline typed into the mobile field (or the other way round) is kept where
+        # it belongs rather than refused.
+        target = "mobile" if phone.kind == "mobile" else "landline"
+        if not values[target]:
+            values[target] = phone.e164
+    email = _text(raw, "email")
+    values["email"] = ""
+    if email:
+        try:
+            values["email"] = normalize_email(email)
+        except CleaningError as error:
+            errors["email"] = f"{email!r}: {error.reason}"
+    if not values["mobile"] and not values["email"] and not {"mobile", "email"} & errors.keys():
+        errors["mobile"] = "give a mobile number or an email address (at least one)"
+
+    employees = raw.get("employees")
+    values["employees"] = None
+    if employees not in (None, ""):
+        try:
+            values["employees"] = _parse_count(employees)
+        except ValueError:
+            errors["employees"] = f"{employees!r} is not a whole number of people"
+
+    code = _text(raw, "channel")
+    channel = context.channels.get(code) or context.channels.get(code.upper())
+    if not code:
+        errors["channel"] = "required"
+    elif channel is None:
+        errors["channel"] = f"{code!r} is not an active channel code or name"
+    values["channel"] = channel
+
+    campaign = raw.get("campaign_id")
+    values["campaign_id"] = None
+    if campaign not in (None, ""):
+        try:
+            campaign_id = int(str(campaign))
+        except ValueError:
+            campaign_id = -1
+        if campaign_id in context.campaign_ids:
+            values["campaign_id"] = campaign_id
+        else:
+            errors["campaign_id"] = f"{campaign!r} is not an active campaign"
+
+    acquired = raw.get("acquired_at")
+    if acquired in (None, ""):
+        values["acquired_at"] = now
+    else:
+        moment = _parse_moment(acquired)
+        if moment is None:
+            errors["acquired_at"] = f"{acquired!r} is not a date and time"
+        elif moment > now + FUTURE_TOLERANCE:
+            errors["acquired_at"] = f"{acquired!r} is in the future"
+        values["acquired_at"] = moment
+    return values, errors
+
+
+def check_consent(consent: Consent, *, via: str) -> dict[str, str]:
+    """{field: reason} when the capture lacks consent or a stated lawful basis (LEAD-CAP-5)."""
+    if via == "import":
+        return (
+            {}
+            if consent.lawful_basis.strip()
+            else {"lawful_basis": "an import must state the lawful basis for the file"}
+        )
+    if consent.lawful_basis == "consent" and not consent.notice_version.strip():
+        reason = "the person's consent is required: give the notice version they agreed to"
+        return {"consent": reason}
+    return {}
+
+
+def decide_status(values: Mapping[str, Any], rules: list[Rule]) -> tuple[str, str]:
+    """(status, non-target reason) for a lead with these values (LEAD-CLN-3, LEAD-CLN-4)."""
+    reason = non_target_reason(rules, values)
+    if reason:
+        return LeadStatus.NON_TARGET, reason
+    channel = values["channel"]
+    return (LeadStatus.TO_VERIFY if channel.requires_verification else LeadStatus.TO_ASSIGN), ""
+
+
+def dedupe_keys(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The (field, value) pairs that make two leads the same (LEAD-CLN-2)."""
+    keys = []
+    if values.get("mobile"):
+        keys.append(("mobile", values["mobile"]))
+    if values.get("email"):
+        keys.append(("email", values["email"]))
+    if values.get("kind") == "company" and values.get("company_key"):
+        keys.append(("company_key", values["company_key"]))
+    return keys
+
+
+def merge_changes(
+    survivor: Mapping[str, Any],
+    survivor_values_at: datetime,
+    capture: Mapping[str, Any],
+    capture_at: datetime,
+) -> dict[str, Any]:
+    """The survivor fields a capture changes: its non-empty values when it is at least as
+    recent as the survivor's, otherwise only the survivor's empty fields are filled.
+    `survivor` and `capture` hold PROFILE_FIELDS and "kind"."""
+    newer = capture_at >= survivor_values_at
+    changes = {}
+    for name in PROFILE_FIELDS:
+        if name == "name" and capture.get("kind") != survivor.get("kind"):
+            continue  # a person's name never replaces a company's, nor the other way round
+        value = capture.get(name)
+        if value in (None, "") or value == survivor.get(name):
+            continue
+        if newer or survivor.get(name) in (None, ""):
+            changes[name] = value
+    return changes
+
+
+def _snapshot(lead: Lead) -> dict[str, Any]:
+    fields = (*PROFILE_FIELDS, "kind", "company_key", "status", "non_target_reason")
+    return {name: getattr(lead, name) for name in fields}
+
+
+def _distinct_pairs(lead_ids: list[int]) -> set[frozenset[int]]:
+    """Pairs an administrator has declared different people by undoing their merge."""
+    undone = LeadMerge.objects.filter(undone_at__isnull=False).filter(
+        Q(survivor_id__in=lead_ids) | Q(merged_id__in=lead_ids)
+    )
+    return {frozenset(pair) for pair in undone.values_list("survivor_id", "merged_id")}
+
+
+def find_duplicates(values: Mapping[str, Any], *, exclude_id: int) -> tuple[list[Lead], list[str]]:
+    """Live leads sharing a dedupe key with `values`, oldest first, and which keys matched."""
+    keys = dedupe_keys(values)
+    if not keys:
+        return [], []
+    match = Q()
+    for name, value in keys:
+        match |= Q(**{name: value}) & (Q(kind="company") if name == "company_key" else Q())
+    candidates = list(
+        Lead.objects.filter(match)
+        .exclude(status=LeadStatus.MERGED)
+        .exclude(pk=exclude_id)
+        .order_by("id")
+    )
+    matched_on = sorted(
+        {name for name, value in keys for lead in candidates if getattr(lead, name) == value}
+    )
+    return candidates, matched_on
+
+
+@transaction.atomic
+def merge_leads(
+    *, survivor: Lead, merged: Lead, reason: str, by=None, now: datetime | None = None
+) -> LeadMerge:
+    """Fold `merged` into `survivor`: the survivor takes the newest non-empty values, the
+    merged lead keeps its own and points at the survivor; recorded for undo."""
+    now = now or timezone.now()
+    if (
+        merged.pk == survivor.pk
+        or merged.status == LeadStatus.MERGED
+        or survivor.status == LeadStatus.MERGED
+    ):
+        raise Conflict(
+            gettext("Only two different live leads can be merged."),
+            fields={"lead": f"{merged.number} → {survivor.number}"},
+        )
+    before = _snapshot(survivor)
+    changes = merge_changes(before, survivor.values_at, _snapshot(merged), merged.values_at)
+    for name, value in changes.items():
+        setattr(survivor, name, value)
+    if "name" in changes and survivor.kind == "company":
+        survivor.company_key = company_key(survivor.name)
+    survivor.values_at = max(survivor.values_at, merged.values_at)
+    if survivor.status in PRE_ASSIGNMENT:
+        survivor.status, survivor.non_target_reason = decide_status(
+            {**_snapshot(survivor), "channel": survivor.channel}, active_rules()
+        )
+    survivor.updated_at = now
+    survivor.save()
+    merged_status = merged.status
+    Lead.objects.filter(pk=merged.pk).update(
+        status=LeadStatus.MERGED, merged_into=survivor, updated_at=now
+    )
+    merged.status, merged.merged_into = LeadStatus.MERGED, survivor
+    # Later captures merged into the merged lead follow it to the survivor.
+    Lead.objects.filter(merged_into=merged).update(merged_into=survivor)
+    record = LeadMerge.objects.create(
+        survivor=survivor,
+        merged=merged,
+        survivor_before=_plain(before),
+        survivor_after=_plain(_snapshot(survivor)),
+        merged_status=merged_status,
+        reason=reason,
+        at=now,
+        by=by,
+    )
+    LeadEvent.objects.create(
+        lead=survivor,
+        at=now,
+        kind="merged",
+        actor=by,
+        data={"merged_number": merged.number, "matched_on": reason, "changed": sorted(changes)},
+    )
+    return record
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: (value.isoformat() if isinstance(value, datetime) else value)
+        for name, value in values.items()
+    }
+
+
+@transaction.atomic
+def merge_undo(*, merge: LeadMerge, by) -> Lead:
+    """Undo a merge: the merged lead is live again with its own values, the survivor gets
+    back every value the merge changed and nobody has changed since; the pair is never
+    merged automatically again."""
+    if merge.undone_at is not None:
+        raise Conflict(gettext("This merge was already undone."), fields={"merge": str(merge.pk)})
+    now = timezone.now()
+    survivor = Lead.objects.select_for_update().get(pk=merge.survivor_id)
+    restored = []
+    for name, after in merge.survivor_after.items():
+        if (
+            name in merge.survivor_before
+            and getattr(survivor, name) == after
+            and after != merge.survivor_before[name]
+        ):
+            setattr(survivor, name, merge.survivor_before[name])
+            restored.append(name)
+    survivor.updated_at = now
+    survivor.save()
+    Lead.objects.filter(pk=merge.merged_id).update(
+        status=merge.merged_status, merged_into=None, updated_at=now
+    )
+    LeadMerge.objects.filter(pk=merge.pk).update(undone_at=now, undone_by=by)
+    merged = Lead.objects.get(pk=merge.merged_id)
+    for lead in (survivor, merged):
+        LeadEvent.objects.create(
+            lead=lead,
+            at=now,
+            kind="merge_undone",
+            actor=by,
+            data={"survivor": survivor.number, "merged": merged.number, "restored": restored},
+        )
+    audit_record(
+        actor=by,
+        action="lead.merge_undo",
+        obj=survivor,
+        extra={"merged": merged.number, "restored": restored},
+    )
+    return merged
+
+
+@transaction.atomic
+def capture_lead(
+    *, values: Mapping[str, Any], consent: Consent, via: str, by=None
+) -> CaptureResult:
+    """Validate, number, store and dedupe one captured lead. Nothing is saved when any
+    field is refused: ValidationFailed names each field with its value and reason."""
+    now = timezone.now()
+    context = CaptureContext.load()
+    clean, errors = clean_lead(values, context=context, now=now)
+    errors.update(check_consent(consent, via=via))
+    if errors:
+        raise ValidationFailed(
+            gettext("The lead was not saved: please correct the marked fields."), fields=errors
+        )
+    lock_capture_keys([value for _, value in dedupe_keys(clean)])
+    status, reason = decide_status(clean, context.rules)
+    [number] = reserve_numbers(prefix=number_prefix(clean["channel"].code, clean["acquired_at"]))
+    lead = Lead.objects.create(
+        number=number,
+        status=status,
+        non_target_reason=reason,
+        captured_via=via,
+        created_by=by,
+        created_at=now,
+        updated_at=now,
+        values_at=clean["acquired_at"],
+        consent_notice_version=consent.notice_version.strip(),
+        consent_channel=consent.channel.strip() or via,
+        consent_at=(consent.consented_at or now) if consent.lawful_basis == "consent" else None,
+        lawful_basis=consent.lawful_basis.strip(),
+        **{
+            name: clean[name]
+            for name in (
+                *PROFILE_FIELDS,
+                "kind",
+                "company_key",
+                "channel",
+                "channel_detail",
+                "campaign_id",
+                "acquired_at",
+            )
+        },
+    )
+    candidates, matched_on = find_duplicates(clean, exclude_id=lead.pk)
+    if by is not None:
+        audit_record(actor=by, action="lead.create", obj=lead, extra={"via": via})
+    if not candidates:
+        return CaptureResult(lead=lead, capture=lead)
+    survivor, *others = candidates
+    distinct = _distinct_pairs([candidate.pk for candidate in candidates])
+    for other in others:
+        # The capture shows these leads are the same person too, unless an admin said not.
+        if frozenset((survivor.pk, other.pk)) not in distinct:
+            merge_leads(
+                survivor=survivor, merged=other, reason="+".join(matched_on), by=by, now=now
+            )
+    merge_leads(survivor=survivor, merged=lead, reason="+".join(matched_on), by=by, now=now)
+    survivor.refresh_from_db()
+    return CaptureResult(lead=survivor, capture=lead, merged=True, matched_on=matched_on)
+
+
+@transaction.atomic
+def lead_verify(*, lead: Lead, by) -> Lead:
+    """Sales support confirms a new lead is complete (核对, LEAD-CLN-4): it may now be assigned."""
+    if lead.status != LeadStatus.TO_VERIFY:
+        raise Conflict(
+            gettext("Only a lead waiting for verification can be verified."),
+            fields={"status": f"{lead.number} is {lead.get_status_display()}"},
+        )
+    now = timezone.now()
+    Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.TO_ASSIGN, updated_at=now)
+    lead.status = LeadStatus.TO_ASSIGN
+    LeadEvent.objects.create(lead=lead, at=now, kind="verified", actor=by)
+    audit_record(actor=by, action="lead.verify", obj=lead)
+    return lead

@@ -1,0 +1,36 @@
+"""Serialising captures that could be duplicates of each other (LEAD-CLN-2).
+
+SQLite already runs one writing transaction at a time (IMMEDIATE mode), so nothing is
+needed there. On PostgreSQL a capture takes the shared capture lock and an exclusive lock
+per dedupe key (mobile, email, company name); captures of unrelated people run side by
+side, two captures of the same person queue. A bulk import chunk takes the capture lock
+exclusively, so no single capture slips between its duplicate check and its insert.
+All locks are transaction-scoped: they end with the transaction that took them.
+"""
+
+import zlib
+
+from django.db import connection
+
+CAPTURE_LOCK = 7_401_001  # advisory lock class id for leads capture
+KEY_LOCK = 7_401_002
+
+
+def _key_id(key: str) -> int:
+    return zlib.crc32(key.encode()) - 2**31  # a signed 32-bit int, as PostgreSQL wants
+
+
+def lock_capture_keys(keys: list[str]) -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [CAPTURE_LOCK])
+        for key_id in sorted({_key_id(key) for key in keys if key}):  # sorted: no deadlocks
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [KEY_LOCK, key_id])
+
+
+def lock_all_captures() -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CAPTURE_LOCK])

@@ -1,0 +1,264 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.Model):
+    """Where leads come from (LEAD-CAP-1). Seeded with the policy's twelve channels."""
+
+    class Kind(models.TextChoices):
+        ONLINE = "online", _("Online")
+        OFFLINE = "offline", _("Offline")
+
+    code = models.CharField(_("code"), max_length=1, unique=True)
+    name = models.CharField(_("name"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    requires_verification = models.BooleanField(
+        _("sales support verifies new leads"), default=False
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class LeadStatus(models.TextChoices):
+    TO_VERIFY = "to_verify", _("To verify")
+    TO_ASSIGN = "to_assign", _("To assign")
+    NON_TARGET = "non_target", _("Non-target")
+    MERGED = "merged", _("Merged")
+
+
+class Lead(models.Model):
+    """One capture of a prospective customer, from any way in.
+
+    The row is its own capture record: channel, time, consent and the values as captured.
+    A capture that turns out to be a known lead is kept too, with status `merged` and
+    `merged_into` pointing at the surviving lead; a lead's sources are itself and the
+    leads merged into it (LEAD-CLN-2).
+    """
+
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("Company")
+        INDIVIDUAL = "individual", _("Individual")
+
+    number = models.CharField(_("lead number"), max_length=20, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("customer name"), max_length=200)
+    company_key = models.CharField(max_length=200, blank=True, editable=False)
+    contact_name = models.CharField(_("contact"), max_length=60, blank=True)
+    contact_title = models.CharField(_("contact title"), max_length=60, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=16, blank=True)
+    landline = models.CharField(_("landline"), max_length=16, blank=True)
+    email = models.CharField(_("email"), max_length=254, blank=True)
+    industry = models.CharField(_("industry"), max_length=60)
+    need = models.TextField(_("initial need"))
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    annual_revenue = models.CharField(_("annual revenue"), max_length=60, blank=True)
+    budget = models.CharField(_("budget"), max_length=60, blank=True)
+    purchase_timeline = models.CharField(_("purchase timeline"), max_length=60, blank=True)
+    current_supplier = models.CharField(_("current supplier"), max_length=100, blank=True)
+
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="leads")
+    channel_detail = models.CharField(_("channel detail"), max_length=100, blank=True)
+    campaign = models.ForeignKey(
+        "marketing.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    acquired_at = models.DateTimeField(_("acquired at"))
+    # When the profile values were last taken from a capture: a merge takes a capture's
+    # values only if it is at least this recent ("the newest non-empty values").
+    values_at = models.DateTimeField()
+
+    # Consent (LEAD-CAP-5, PIPL): how the person was told the purpose and agreed, or the
+    # lawful basis an import states for the whole file.
+    consent_notice_version = models.CharField(max_length=40, blank=True)
+    consent_at = models.DateTimeField(null=True, blank=True)
+    consent_channel = models.CharField(max_length=40, blank=True)
+    lawful_basis = models.CharField(max_length=200)
+
+    status = models.CharField(_("status"), max_length=12, choices=LeadStatus.choices)
+    non_target_reason = models.CharField(max_length=200, blank=True)
+    score = models.IntegerField(_("score"), default=0)
+    grade = models.CharField(_("grade"), max_length=1, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_leads",
+    )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_leads"
+    )
+    captured_via = models.CharField(max_length=10)  # ui | api | form | import
+    import_batch = models.ForeignKey(
+        "ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "-id"], name="lead_status_recent"),
+            models.Index(fields=["owner", "-id"], name="lead_owner_recent"),
+            models.Index(fields=["channel", "acquired_at"], name="lead_channel_time"),
+            models.Index(fields=["merged_into"], name="lead_merged_into"),
+            # Dedupe look-ups (LEAD-CLN-2). Not unique: an administrator may undo a merge
+            # and keep two leads that share a phone; captures are serialised instead
+            # (see leads.locks).
+            models.Index(fields=["mobile"], name="lead_mobile"),
+            models.Index(fields=["email"], name="lead_email"),
+            models.Index(fields=["company_key"], name="lead_company_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class LeadEvent(models.Model):
+    """One step in a lead's timeline: who did what, when (DESIGN: one fact, recorded once).
+
+    A lead's capture is its own row; events record everything that happens after."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["lead", "at"], name="lead_event_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} {self.kind}"
+
+
+class LeadMerge(models.Model):
+    """A merge of one lead into another, with what it changed on the survivor, so an
+    administrator can undo it."""
+
+    survivor = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="merges_in")
+    merged = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="merges_out")
+    survivor_before = models.JSONField(default=dict)
+    survivor_after = models.JSONField(default=dict)
+    merged_status = models.CharField(max_length=12)
+    reason = models.CharField(max_length=100)  # which key matched
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} → {self.survivor_id}"
+
+
+class LeadNumberSequence(models.Model):
+    """The last daily sequence handed out per channel code and day ("G20231028")."""
+
+    prefix = models.CharField(max_length=12, primary_key=True)
+    last = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.prefix}:{self.last}"
+
+
+class NonTargetRule(models.Model):
+    """Marks a lead non-target when a field equals or contains a value (LEAD-CLN-3)."""
+
+    class Field(models.TextChoices):
+        INDUSTRY = "industry", _("Industry")
+        NEED = "need", _("Need")
+        NAME = "name", _("Customer name")
+        CONTACT_TITLE = "contact_title", _("Contact title")
+
+    class Match(models.TextChoices):
+        EQUALS = "equals", _("equals")
+        CONTAINS = "contains", _("contains")
+
+    field = models.CharField(_("field"), max_length=20, choices=Field.choices)
+    match = models.CharField(_("match"), max_length=10, choices=Match.choices)
+    value = models.CharField(_("value"), max_length=100)
+    reason = models.CharField(_("reason"), max_length=200)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.match} {self.value}"
+
+
+class ImportBatch(models.Model):
+    """One uploaded or command-line import, its progress and its error report."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    file_name = models.CharField(max_length=255)
+    stored_path = models.CharField(max_length=500, blank=True)
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.PROTECT)
+    lawful_basis = models.CharField(max_length=200)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    merged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    non_target = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    failure = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class WebForm(models.Model):
+    """A public form a company website embeds or posts to (LEAD-CAP-2)."""
+
+    key = models.SlugField(_("form key"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT)
+    channel_detail = models.CharField(_("channel detail"), max_length=100, blank=True)
+    campaign = models.ForeignKey(
+        "marketing.Campaign", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    required_fields = models.JSONField(_("required fields"), default=list, blank=True)
+    consent_text = models.TextField(_("consent text"))
+    consent_version = models.CharField(_("consent notice version"), max_length=40)
+    thank_you = models.TextField(_("thank-you message"), blank=True)
+    rate_per_hour = models.PositiveIntegerField(_("submissions per IP per hour"), default=20)
+    active = models.BooleanField(_("active"), default=True)
+
+    def __str__(self) -> str:
+        return self.name
