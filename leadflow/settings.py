@@ -129,7 +129,10 @@ else:
                 "timeout": 30,
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                    "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+                    # 64 MB page cache and 256 MB memory map per connection: index pages
+                    # of a million leads stay in memory during imports and sweeps.
+                    "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
                 ),
             },
             "TEST": {"NAME": os.environ.get("SQLITE_TEST_PATH", str(VAR_DIR / "test.sqlite3"))},

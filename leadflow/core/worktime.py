@@ -36,6 +36,12 @@ CHECKS.append(_check_working_day)
 
 
 @lru_cache(maxsize=1)
+def company_zone() -> ZoneInfo:
+    """The company time zone: Django's TIME_ZONE."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+@lru_cache(maxsize=1)
 def _statutory() -> holidays.HolidayBase:
     # One instance per process; it fills in further years on first use.
     return holidays.China()

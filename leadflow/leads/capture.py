@@ -5,6 +5,7 @@ decisions (`clean_lead`, `decide_status`, `dedupe_keys`, `merge_changes`) over w
 chunks of rows. Rules live here once.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -18,6 +19,7 @@ from django.utils.translation import gettext
 
 from leadflow.core.audit import audit_record
 from leadflow.core.errors import Conflict, ValidationFailed
+from leadflow.core.worktime import company_zone
 
 from .cleaning import (
     CleaningError,
@@ -88,6 +90,10 @@ class CaptureContext:
     campaign_ids: frozenset[int]
     rules: list[Rule]
 
+    @property
+    def channels_by_id(self) -> dict[int, Channel]:
+        return {channel.pk: channel for channel in self.channels.values()}
+
     @classmethod
     def load(cls) -> "CaptureContext":
         from leadflow.marketing.models import Campaign
@@ -108,25 +114,50 @@ class CaptureResult:
     matched_on: list[str] = field(default_factory=list)
 
 
+KINDS = frozenset(Lead.Kind.values)
+# "2026-03-01 10:00", "2026/3/1 10:00:05", "2026-03-01": how spreadsheets write times.
+_LOCAL_MOMENT = re.compile(
+    r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
+
+
 def _text(raw: Mapping[str, Any], name: str) -> str:
     value = raw.get(name)
-    return "" if value is None else str(value).strip()
+    if value is None:
+        return ""
+    return value.strip() if type(value) is str else str(value).strip()
 
 
 def _parse_moment(value: Any) -> datetime | None:
+    """An aware moment; times without a zone are company time (a date alone is 09:00)."""
+    zone = company_zone()
     moment: datetime | None
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
         moment = datetime.combine(value, time(9))
     else:
-        text = str(value).strip().replace("/", "-")
-        moment = parse_datetime(text) or (
-            datetime.combine(day, time(9)) if (day := parse_date(text)) else None
+        text = str(value).strip()
+        if plain := _LOCAL_MOMENT.fullmatch(text):
+            year, month, day, hour, minute, second = plain.groups()
+            try:
+                return datetime(
+                    int(year),
+                    int(month),
+                    int(day),
+                    int(hour or 9),
+                    int(minute or 0),
+                    int(second or 0),
+                    tzinfo=zone,
+                )
+            except ValueError:
+                return None
+        moment = parse_datetime(text.replace("/", "-")) or (
+            datetime.combine(day, time(9)) if (day := parse_date(text.replace("/", "-"))) else None
         )
         if moment is None:
             return None
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
 
 def _parse_count(value: Any) -> int:
@@ -163,9 +194,9 @@ def clean_lead(
             errors[name] = "required"
 
     kind = _text(raw, "kind")
-    if kind and kind not in Lead.Kind.values:
+    if kind and kind not in KINDS:
         errors["kind"] = f"{kind!r} is not company or individual"
-    values["kind"] = kind if kind in Lead.Kind.values else guess_kind(values["name"])
+    values["kind"] = kind if kind in KINDS else guess_kind(values["name"])
     values["company_key"] = company_key(values["name"]) if values["kind"] == "company" else ""
 
     values["mobile"] = values["landline"] = ""

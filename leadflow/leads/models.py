@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -64,10 +65,19 @@ class Lead(models.Model):
     purchase_timeline = models.CharField(_("purchase timeline"), max_length=60, blank=True)
     current_supplier = models.CharField(_("current supplier"), max_length=100, blank=True)
 
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="leads")
+    # Foreign keys get no index of their own: the composite and partial indexes in Meta
+    # cover the look-ups, and every index costs time on a million-row import.
+    channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, related_name="leads", db_index=False
+    )
     channel_detail = models.CharField(_("channel detail"), max_length=100, blank=True)
     campaign = models.ForeignKey(
-        "marketing.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+        "marketing.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        db_index=False,
     )
     acquired_at = models.DateTimeField(_("acquired at"))
     # When the profile values were last taken from a capture: a merge takes a capture's
@@ -91,27 +101,49 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="owned_leads",
+        db_index=False,
     )
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_leads"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_leads",
+        db_index=False,
     )
     captured_via = models.CharField(max_length=10)  # ui | api | form | import
     import_batch = models.ForeignKey(
-        "ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "ImportBatch",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["status", "-id"], name="lead_status_recent"),
-            models.Index(fields=["owner", "-id"], name="lead_owner_recent"),
+            models.Index(
+                fields=["owner", "-id"], name="lead_owner_recent", condition=Q(owner__isnull=False)
+            ),
             models.Index(fields=["channel", "acquired_at"], name="lead_channel_time"),
-            models.Index(fields=["merged_into"], name="lead_merged_into"),
+            models.Index(
+                fields=["merged_into"],
+                name="lead_merged_into",
+                condition=Q(merged_into__isnull=False),
+            ),
             # Dedupe look-ups (LEAD-CLN-2). Not unique: an administrator may undo a merge
             # and keep two leads that share a phone; captures are serialised instead
             # (see leads.locks).

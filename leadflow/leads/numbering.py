@@ -8,7 +8,8 @@ caller's transaction ends, so concurrent captures queue on it and never share a 
 from datetime import date, datetime
 
 from django.db import connection
-from django.utils import timezone
+
+from leadflow.core.worktime import company_zone
 
 from .models import LeadNumberSequence
 
@@ -16,20 +17,33 @@ _TABLE = LeadNumberSequence._meta.db_table
 
 
 def number_prefix(channel_code: str, acquired_at: datetime) -> str:
-    return f"{channel_code}{timezone.localtime(acquired_at):%Y%m%d}"
+    return f"{channel_code}{acquired_at.astimezone(company_zone()):%Y%m%d}"
 
 
 def reserve_numbers(*, prefix: str, count: int = 1) -> list[str]:
     """`count` consecutive unused numbers under `prefix` (call inside a transaction)."""
+    return reserve_number_blocks({prefix: count})[prefix]
+
+
+def reserve_number_blocks(counts: dict[str, int]) -> dict[str, list[str]]:
+    """Numbers for several prefixes at once ({prefix: how many}), in one statement."""
+    if not counts:
+        return {}
+    prefixes = sorted(counts)  # a fixed order, so two transactions never lock crosswise
+    values = ", ".join(["(%s, %s)"] * len(prefixes))
+    params = [item for prefix in prefixes for item in (prefix, counts[prefix])]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {_TABLE} (prefix, last) VALUES (%s, %s) "  # noqa: S608 - table name is ours
+            f"INSERT INTO {_TABLE} (prefix, last) VALUES {values} "  # noqa: S608 - our table
             f"ON CONFLICT (prefix) DO UPDATE SET last = {_TABLE}.last + EXCLUDED.last "
-            "RETURNING last",
-            [prefix, count],
+            "RETURNING prefix, last",
+            params,
         )
-        last = cursor.fetchone()[0]
-    return [f"{prefix}{sequence:03d}" for sequence in range(last - count + 1, last + 1)]
+        lasts = dict(cursor.fetchall())
+    return {
+        prefix: [f"{prefix}{n:03d}" for n in range(lasts[prefix] - count + 1, lasts[prefix] + 1)]
+        for prefix, count in counts.items()
+    }
 
 
 def day_of(number: str) -> date:

@@ -1,0 +1,340 @@
+"""Benchmark: import a realistic 1,000,000-row lead file with every rule on.
+
+    .venv/bin/python bench/import_leads.py [--rows 1000000] [--keep]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/import_leads.py
+
+Generates (once, cached under bench/out/) a CSV with Chinese names, companies and
+regions, 5% duplicates of earlier rows written differently (+86 / 0086 / spaces, upper-case
+emails, full-width brackets) and 2% invalid rows. Then, in a fresh database:
+  1. the floor: a raw executemany of the same rows into a table with three indexes,
+  2. `leadflow import leads FILE --json` in a child process: wall time and peak memory.
+Prints rows/s and the ratio to the floor. Targets (issue #3): ≤ 30 s on SQLite, ≤ 40 s on
+PostgreSQL, ≤ 1 GB peak memory.
+"""
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬建国建华志强海燕晓东丹婷宇浩然子轩梓涵欣怡俊杰佳怡"
+REGIONS = [
+    ("上海市", "浦东新区"),
+    ("上海市", "闵行区"),
+    ("北京市", "朝阳区"),
+    ("北京市", "海淀区"),
+    ("广东省", "广州市"),
+    ("广东省", "深圳市"),
+    ("广东省", "东莞市"),
+    ("浙江省", "杭州市"),
+    ("浙江省", "宁波市"),
+    ("江苏省", "南京市"),
+    ("江苏省", "苏州市"),
+    ("江苏省", "无锡市"),
+    ("山东省", "济南市"),
+    ("山东省", "青岛市"),
+    ("四川省", "成都市"),
+    ("湖北省", "武汉市"),
+    ("湖南省", "长沙市"),
+    ("福建省", "厦门市"),
+    ("河南省", "郑州市"),
+    ("陕西省", "西安市"),
+    ("天津市", "滨海新区"),
+    ("重庆市", "渝北区"),
+    ("安徽省", "合肥市"),
+    ("辽宁省", "大连市"),
+]
+WORDS = "华盛恒达鑫源瑞丰宏图博远金诚永泰中信天成新锐卓越东方远航嘉禾众合信达汇通启明星辰云海"
+TRADES = [
+    "科技",
+    "贸易",
+    "实业",
+    "机械",
+    "电子",
+    "信息技术",
+    "新材料",
+    "医疗器械",
+    "智能装备",
+    "物流",
+    "建材",
+    "食品",
+]
+SUFFIXES = ["有限公司", "股份有限公司", "（集团）有限公司", "有限责任公司"]
+INDUSTRIES = [
+    "制造业",
+    "零售",
+    "医疗",
+    "教育",
+    "金融",
+    "物流",
+    "能源",
+    "建筑",
+    "互联网",
+    "餐饮",
+    "汽车",
+    "化工",
+]
+NEEDS = [
+    "采购设备",
+    "寻求解决方案",
+    "了解报价",
+    "更换供应商",
+    "产品试用",
+    "技术咨询",
+    "批量采购",
+    "售后服务升级",
+]
+CHANNELS = [
+    ("G", "官网-产品页"),
+    ("S", "百度推广"),
+    ("M", "微信公众号"),
+    ("E", "邮件营销-月刊"),
+    ("P", "行业平台-慧聪"),
+    ("Z", "展会-2026年行业展"),
+    ("H", "研讨会-春季"),
+    ("T", "客户推荐-老客户王"),
+    ("R", "合作伙伴转介绍"),
+    ("D", "电话营销"),
+    ("B", "陌生拜访"),
+    ("A", "市场活动-沙龙"),
+]
+MOBILE_PREFIXES = [
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "166",
+    "176",
+    "177",
+    "178",
+    "180",
+    "181",
+    "182",
+    "183",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "191",
+    "195",
+    "198",
+    "199",
+]
+DOMAINS = ["qq.com", "163.com", "126.com", "sina.com", "foxmail.com", "aliyun.com", "outlook.com"]
+HEADER = [
+    "客户名称",
+    "联系人",
+    "职位",
+    "手机",
+    "邮箱",
+    "行业",
+    "需求",
+    "渠道",
+    "渠道明细",
+    "获取时间",
+    "地区",
+    "员工人数",
+    "预算",
+]
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def generate(path: Path, rows: int, seed: int = 20261123) -> None:
+    rng = random.Random(seed)
+    kept: list[list[str]] = []
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for index in range(rows):
+            roll = rng.random()
+            if roll < 0.05 and kept:
+                writer.writerow(_duplicate(rng, rng.choice(kept)))
+                continue
+            province, city = rng.choice(REGIONS)
+            company = (
+                city.rstrip("市区")
+                + "".join(rng.sample(WORDS, 2))
+                + rng.choice(TRADES)
+                + rng.choice(SUFFIXES)
+            )
+            contact = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice((1, 2))))
+            mobile = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+            email = (
+                "".join(rng.choices(LETTERS, k=rng.randint(4, 9)))
+                + f"{index}@"
+                + rng.choice(DOMAINS)
+            )
+            channel, detail = rng.choice(CHANNELS)
+            moment = f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d} {rng.randint(8, 20):02d}:{rng.randint(0, 59):02d}"
+            row = [
+                company,
+                contact,
+                rng.choice(["采购经理", "总经理", "IT主管", "行政", ""]),
+                mobile,
+                email,
+                rng.choice(INDUSTRIES),
+                rng.choice(NEEDS),
+                channel,
+                detail,
+                moment,
+                f"{province}{city}",
+                str(rng.choice([20, 50, 120, 300, 600, 1500, 5000])),
+                rng.choice(["10万以下", "10-50万", "50-100万", "100万以上", ""]),
+            ]
+            if roll < 0.07:
+                _spoil(rng, row)
+            elif len(kept) < 200_000:
+                kept.append(row)
+            writer.writerow(row)
+
+
+def _duplicate(rng: random.Random, row: list[str]) -> list[str]:
+    copy = list(row)
+    mobile = copy[3]
+    copy[3] = rng.choice(
+        [
+            f"+86 {mobile[:3]}-{mobile[3:7]}-{mobile[7:]}",
+            f"0086 {mobile}",
+            f"{mobile[:3]} {mobile[3:7]} {mobile[7:]}",
+            mobile,
+        ]
+    )
+    copy[4] = rng.choice([copy[4].upper(), copy[4], ""])
+    copy[0] = copy[0].replace("(", "（").replace(")", "）") + rng.choice(["", " "])
+    copy[6] = rng.choice(NEEDS)
+    return copy
+
+
+def _spoil(rng: random.Random, row: list[str]) -> None:
+    kind = rng.randrange(3)
+    if kind == 0:
+        row[3] = "1" + str(rng.randrange(10**6))
+    elif kind == 1:
+        row[4] = row[4].replace("@", "@@")
+    else:
+        row[5] = ""
+
+
+def floor_seconds(path: Path) -> float:
+    """A raw executemany of the same rows into SQLite with three indexes: the physical floor."""
+    with tempfile.TemporaryDirectory() as folder:
+        db = sqlite3.connect(Path(folder) / "floor.sqlite3")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        columns = ", ".join(f"c{i} TEXT" for i in range(len(HEADER)))
+        db.execute(f"CREATE TABLE t (id INTEGER PRIMARY KEY, {columns})")
+        for column in (3, 4, 0):
+            db.execute(f"CREATE INDEX t_{column} ON t (c{column})")
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))[1:]
+        placeholders = ", ".join("?" * len(HEADER))
+        started = time.perf_counter()
+        with db:
+            db.executemany(f"INSERT INTO t VALUES (NULL, {placeholders})", rows)  # noqa: S608
+        seconds = time.perf_counter() - started
+        db.close()
+    return seconds
+
+
+def run_import(path: Path, env: dict[str, str]) -> tuple[float, float, dict]:
+    subprocess.run(
+        [sys.executable, "-m", "leadflow.cli", "migrate", "-v0"], env=env, check=True, cwd=ROOT
+    )  # noqa: S603
+    started = time.perf_counter()
+    result = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "leadflow.cli",
+            "import",
+            "leads",
+            str(path),
+            "--json",
+            "--basis",
+            "benchmark",
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return seconds, peak_mb, json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"leads-{args.rows}.csv"
+    if not path.exists():
+        started = time.perf_counter()
+        generate(path, args.rows)
+        print(f"generated {path} in {time.perf_counter() - started:.1f}s")
+    floor = floor_seconds(path)
+    with tempfile.TemporaryDirectory() as folder:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "leadflow.settings",
+            "LEADFLOW_VAR_DIR": folder,
+        }
+        database = "PostgreSQL" if env.get("DATABASE_URL") else "SQLite"
+        if database == "PostgreSQL":
+            env["DATABASE_URL"] = _fresh_postgres(env["DATABASE_URL"])
+        seconds, peak_mb, summary = run_import(path, env)
+    rows = summary["rows"]
+    print(f"database          {database}")
+    print(
+        f"rows              {rows:,}  (created {summary['created']:,}, merged {summary['merged']:,}, "
+        f"rejected {summary['rejected']:,}, non-target {summary['non_target']:,})"
+    )
+    print(
+        f"import            {seconds:.1f} s   {rows / seconds:,.0f} rows/s   peak {peak_mb:,.0f} MB"
+    )
+    print(f"raw executemany   {floor:.1f} s   {rows / floor:,.0f} rows/s   (SQLite, three indexes)")
+    print(f"ratio             {seconds / floor:.2f}× the floor")
+
+
+def _fresh_postgres(url: str) -> str:
+    """A new empty database beside the one in DATABASE_URL, for this run only."""
+    import psycopg
+
+    base, _, _ = url.rpartition("/")
+    name = f"leadflow_bench_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name}")
+        connection.execute(f"CREATE DATABASE {name}")
+    return f"{base}/{name}"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""Bulk import from CSV and XLSX (LEAD-CAP-2): same rules as a single capture."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from openpyxl import Workbook
+
+from leadflow.core.errors import ValidationFailed
+from leadflow.leads.capture import merge_undo
+from leadflow.leads.importer import LeadImporter, import_leads, read_rows
+from leadflow.leads.models import Lead, LeadMerge, LeadStatus
+
+pytestmark = pytest.mark.django_db
+HEADER = [
+    "客户名称",
+    "联系人",
+    "手机",
+    "邮箱",
+    "行业",
+    "需求",
+    "渠道",
+    "渠道明细",
+    "获取时间",
+    "地区",
+    "员工人数",
+]
+ROWS = [
+    [
+        "上海甲科技有限公司",
+        "王一",
+        "+86 138-0013-8000",
+        "a@example.cn",
+        "制造业",
+        "采购设备",
+        "G",
+        "官网-产品页",
+        "2026-03-01 10:00",
+        "上海",
+        "500",
+    ],
+    [
+        "北京乙贸易有限公司",
+        "李二",
+        "12345",
+        "b@example",
+        "零售",
+        "",
+        "S",
+        "",
+        "2026-03-01 11:00",
+        "北京",
+        "many",
+    ],
+    ["李同学", "", "13900139000", "", "学生", "找实习", "M", "", "2026-03-01 12:00", "", ""],
+    [
+        "上海甲科技有限公司 ",
+        "王一",
+        "0086 13800138000",
+        "A@Example.cn",
+        "制造业",
+        "更换设备",
+        "G",
+        "",
+        "2026-03-02 09:00",
+        "",
+        "800",
+    ],
+    [
+        "广州丙公司",
+        "赵三",
+        "",
+        "c@example.cn",
+        "制造业",
+        "咨询",
+        "Z",
+        "展会-2026",
+        "2026-03-01 13:00",
+        "广州",
+        "",
+    ],
+]
+
+
+def write_csv(path: Path, rows=ROWS, header=HEADER) -> Path:
+    with path.open("w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def test_rows_are_created_merged_rejected_and_counted(tmp_path):
+    # SPEC: LEAD-CAP-2, LEAD-CLN-1..3
+    summary = import_leads(path=write_csv(tmp_path / "leads.csv"), basis="合同履行")
+    assert (
+        summary.rows,
+        summary.created,
+        summary.merged,
+        summary.rejected,
+        summary.non_target,
+    ) == (5, 3, 1, 1, 1)
+    assert summary.rows == summary.created + summary.merged + summary.rejected
+    assert {(e["row"], e["field"]) for e in summary.errors} == {
+        (3, "mobile"),
+        (3, "email"),
+        (3, "need"),
+        (3, "employees"),
+    }
+    first = Lead.objects.get(number="G20260301001")
+    assert (first.mobile, first.email, first.need, first.employees) == (
+        "+8613800138000",
+        "a@example.cn",
+        "更换设备",
+        800,
+    )
+    assert first.lawful_basis == "合同履行"
+    duplicate = Lead.objects.get(merged_into=first)
+    assert (duplicate.number, duplicate.status) == ("G20260302001", LeadStatus.MERGED)
+    assert Lead.objects.get(name="李同学").status == LeadStatus.NON_TARGET
+
+
+def test_import_merges_into_leads_already_stored_and_can_be_undone(tmp_path, capture, admin_user):
+    existing = capture(
+        name="上海甲科技有限公司",
+        mobile="13800138000",
+        email="",
+        need="老需求",
+        acquired_at="2026-02-01 10:00",
+    ).lead
+    summary = import_leads(path=write_csv(tmp_path / "leads.csv"), basis="合同履行")
+    assert summary.merged == 2
+    existing.refresh_from_db()
+    assert (existing.need, existing.email, existing.employees) == ("更换设备", "a@example.cn", 800)
+    assert existing.merged_leads.count() == 2
+    assert [e.kind for e in existing.events.all()] == ["merged", "merged"]
+    merge = LeadMerge.objects.filter(survivor=existing).order_by("id").last()
+    merge_undo(merge=merge, by=admin_user)
+    assert Lead.objects.get(pk=merge.merged_id).status == LeadStatus.TO_ASSIGN
+
+
+def test_same_outcome_as_one_by_one_capture(tmp_path, capture):
+    # The bulk path and the single path agree on every decision.
+    import_leads(path=write_csv(tmp_path / "leads.csv"), basis="合同履行")
+    bulk = sorted(
+        Lead.objects.values_list("name", "mobile", "email", "need", "status", "merged_into__number")
+    )
+    Lead.objects.filter(merged_into__isnull=False).delete()
+    Lead.objects.all().delete()
+    from leadflow.leads.capture import Consent, capture_lead
+    from leadflow.leads.models import LeadNumberSequence
+
+    LeadNumberSequence.objects.all().delete()
+    for _, raw in read_rows(tmp_path / "leads.csv"):
+        try:
+            capture_lead(values=raw, consent=Consent(lawful_basis="合同履行"), via="api")
+        except ValidationFailed:
+            pass
+    single = sorted(
+        Lead.objects.values_list("name", "mobile", "email", "need", "status", "merged_into__number")
+    )
+    assert bulk == single
+
+
+def test_default_channel_and_english_headers(tmp_path):
+    path = write_csv(
+        tmp_path / "en.csv",
+        rows=[["ACME Trading Ltd", "Tom", "13800138000", "", "Retail", "POS terminals", "", ""]],
+        header=[
+            "name",
+            "contact_name",
+            "mobile",
+            "email",
+            "industry",
+            "need",
+            "channel",
+            "acquired_at",
+        ],
+    )
+    summary = import_leads(path=path, basis="consent", channel_code="E")
+    assert summary.created == 1
+    assert Lead.objects.get().channel.code == "E"
+
+
+def test_xlsx_import(tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    for row in ROWS:
+        sheet.append(row)
+    book.save(tmp_path / "leads.xlsx")
+    summary = import_leads(path=tmp_path / "leads.xlsx", basis="合同履行")
+    assert (summary.created, summary.merged, summary.rejected) == (3, 1, 1)
+
+
+def test_an_import_must_state_its_lawful_basis():
+    # SPEC: LEAD-CAP-5
+    with pytest.raises(ValidationFailed) as refused:
+        LeadImporter(basis=" ")
+    assert "lawful_basis" in refused.value.fields
+
+
+def test_file_without_a_name_column_is_refused(tmp_path):
+    path = write_csv(tmp_path / "bad.csv", rows=[["x"]], header=["foo"])
+    with pytest.raises(ValidationFailed) as refused:
+        import_leads(path=path, basis="合同履行")
+    assert refused.value.fields == {"file": "no 客户名称/name column in the header row"}
+
+
+def test_command_prints_one_json_line_last(tmp_path, capsys):
+    # SPEC: LEAD-CAP-2 — the documented --json contract.
+    call_command(
+        "import", "leads", str(write_csv(tmp_path / "leads.csv")), "--basis", "合同履行", "--json"
+    )
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    result = json.loads(last)
+    assert set(result) == {"rows", "created", "merged", "rejected", "non_target", "errors"}
+    assert result["rows"] == result["created"] + result["merged"] + result["rejected"] == 5
+    expected = {
+        "row": 3,
+        "field": "mobile",
+        "reason": "'12345': not a valid mainland mobile or landline number",
+    }
+    assert expected in result["errors"]
