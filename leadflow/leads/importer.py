@@ -138,7 +138,7 @@ class ImportSummary:
 
 def header_map(headers: list[str]) -> dict[int, str]:
     """{column index: field} for the headers leadflow knows; unknown columns are ignored."""
-    mapping = {}
+    mapping: dict[int, str] = {}
     for index, header in enumerate(headers):
         name = HEADERS.get(str(header or "").strip().lstrip("\ufeff").lower()) or HEADERS.get(
             str(header or "").strip()
@@ -269,7 +269,7 @@ def _insert_leads(rows: list[dict[str, Any]]) -> None:
             return converted[value]
         return value
 
-    columns = ", ".join(["id", *(f.column for f in _INSERT_FIELDS)])
+    columns = ", ".join(["id", *(str(f.column) for f in _INSERT_FIELDS)])
     placeholders = ", ".join(["%s"] * len(names))
     sql = f"INSERT INTO {Lead._meta.db_table} ({columns}) VALUES ({placeholders})"  # noqa: S608
     with connection.cursor() as cursor:

@@ -61,7 +61,7 @@ class Command(BaseCommand):
             f"({summary.non_target:,} non-target), {summary.merged:,} merged, "
             f"{summary.rejected:,} rejected"
         )
-        for error in summary.errors[:20]:
-            self.stdout.write(f"  row {error['row']}: {error['field']}: {error['reason']}")
+        for item in summary.errors[:20]:
+            self.stdout.write(f"  row {item['row']}: {item['field']}: {item['reason']}")
         if len(summary.errors) > 20:
             self.stdout.write(f"  … and {len(summary.errors) - 20:,} more (use --json for all)")
