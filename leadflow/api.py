@@ -18,6 +18,7 @@ from leadflow.accounts.login import agreement_needed
 from leadflow.accounts.tokens import token_user
 from leadflow.core.api import router as core_router
 from leadflow.core.errors import DomainError, Forbidden
+from leadflow.leads.api import router as leads_router
 from leadflow.notify.api import router as notify_router
 
 logger = logging.getLogger(__name__)
@@ -133,3 +134,4 @@ def server_error(request, error):
 api.add_router("", accounts_router)
 api.add_router("", core_router)
 api.add_router("", notify_router)
+api.add_router("", leads_router)

@@ -5,3 +5,6 @@ class LeadsConfig(AppConfig):
     name = "leadflow.leads"
     label = "leads"
     verbose_name = "Leads"
+
+    def ready(self) -> None:
+        from . import permissions  # noqa: F401 - declares the leads permission codes

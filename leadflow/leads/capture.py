@@ -96,13 +96,16 @@ class CaptureContext:
 
     @classmethod
     def load(cls) -> "CaptureContext":
-        from leadflow.marketing.models import Campaign
-
+        # Campaigns belong to marketing, which leads does not import; the foreign key
+        # knows the model.
+        campaign = Lead._meta.get_field("campaign").related_model
         channels: dict[str, Channel] = {}
         for channel in Channel.objects.filter(active=True):
             channels[channel.code] = channel
             channels[channel.name] = channel
-        campaigns = frozenset(Campaign.objects.filter(active=True).values_list("id", flat=True))
+        campaigns = frozenset(
+            campaign._default_manager.filter(active=True).values_list("id", flat=True)
+        )
         return cls(channels=channels, campaign_ids=campaigns, rules=active_rules())
 
 

@@ -1,0 +1,252 @@
+from datetime import datetime
+from typing import Any
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema, Status
+
+from leadflow.core.paging import cursor_page
+from leadflow.core.permissions import require
+
+from .capture import Consent, capture_lead, lead_verify, merge_leads, merge_undo
+from .models import Channel, Lead, LeadMerge
+from .permissions import LEADS_CREATE, LEADS_MERGE, LEADS_VERIFY
+from .queries import LeadFilters, filtered_leads, lead_for, lead_timeline
+
+router = Router(tags=["leads"])
+
+
+class ConsentIn(Schema):
+    notice_version: str = Field(..., description="the privacy notice version the person agreed to")
+    consented_at: datetime | None = Field(None, description="defaults to now")
+    channel: str = Field("", description="where they agreed, e.g. 官网表单")
+
+
+class LeadIn(Schema):
+    name: str = Field(
+        ..., description="customer name: the company, or the person for an individual"
+    )
+    kind: str = Field("", description="company | individual; guessed from the name when empty")
+    contact_name: str = ""
+    contact_title: str = ""
+    mobile: str = Field("", description="any common form: +86 138-0013-8000, 0086…, 138 0013 8000")
+    landline: str = Field("", description="with area code, e.g. 010-12345678")
+    email: str = ""
+    industry: str
+    need: str = Field(..., description="the initial need, e.g. 采购设备")
+    region: str = ""
+    address: str = ""
+    employees: int | None = None
+    annual_revenue: str = ""
+    budget: str = ""
+    purchase_timeline: str = ""
+    current_supplier: str = ""
+    channel: str = Field(..., description="channel code (G, S, M …) or name")
+    channel_detail: str = ""
+    campaign_id: int | None = None
+    acquired_at: datetime | None = Field(None, description="defaults to now")
+    consent: ConsentIn | None = Field(None, description="required: how the person agreed")
+
+
+class OwnerOut(Schema):
+    id: int
+    name: str
+
+
+class LeadOut(Schema):
+    id: int
+    number: str
+    kind: str
+    name: str
+    contact_name: str
+    contact_title: str
+    mobile: str
+    landline: str
+    email: str
+    industry: str
+    need: str
+    region: str
+    address: str
+    employees: int | None
+    annual_revenue: str
+    budget: str
+    purchase_timeline: str
+    current_supplier: str
+    channel: str
+    channel_name: str
+    channel_detail: str
+    campaign_id: int | None
+    acquired_at: datetime
+    status: str
+    non_target_reason: str
+    score: int
+    grade: str
+    owner: OwnerOut | None
+    merged_into: str | None = Field(None, description="the surviving lead's number, if merged")
+    created_at: datetime
+
+
+def lead_body(lead: Lead) -> dict[str, Any]:
+    """The JSON of a lead, as LeadOut describes it."""
+    body = {name: getattr(lead, name) for name in LeadOut.model_fields if hasattr(Lead, name)}
+    body.update(
+        channel=lead.channel.code,
+        channel_name=lead.channel.name,
+        owner={"id": lead.owner.pk, "name": str(lead.owner)} if lead.owner else None,
+        merged_into=lead.merged_into.number if lead.merged_into_id and lead.merged_into else None,
+    )
+    return body
+
+
+class TimelineEntry(Schema):
+    at: datetime
+    kind: str
+    actor: str | None
+    data: dict[str, Any]
+
+
+class LeadDetail(LeadOut):
+    consent_notice_version: str
+    consent_at: datetime | None
+    lawful_basis: str
+    timeline: list[TimelineEntry]
+
+
+class CaptureOut(LeadDetail):
+    merged: bool = Field(description="true when the capture joined an existing lead")
+    capture_number: str = Field(description="the number this capture got (kept as a source)")
+
+
+class LeadPage(Schema):
+    items: list[LeadOut]
+    next_cursor: str | None
+
+
+def _detail(lead: Lead) -> dict:
+    return {
+        **lead_body(lead),
+        "consent_notice_version": lead.consent_notice_version,
+        "consent_at": lead.consent_at,
+        "lawful_basis": lead.lawful_basis,
+        "timeline": lead_timeline(lead),
+    }
+
+
+@router.post("/leads", response={201: CaptureOut, 200: CaptureOut}, summary="Capture a lead")
+def leads_create(request, payload: LeadIn):
+    """Creates the lead (201), or merges it into the existing lead with the same mobile,
+    email or company name and answers that lead (200, `"merged": true`). Consent is
+    required. Every refused field is named in `error.fields`; nothing is saved then."""
+    require(request.user, LEADS_CREATE)
+    values = payload.dict(exclude={"consent"})
+    consent_in = payload.consent
+    consent = (
+        Consent(
+            notice_version=consent_in.notice_version,
+            consented_at=consent_in.consented_at,
+            channel=consent_in.channel,
+        )
+        if consent_in
+        else Consent()
+    )
+    result = capture_lead(values=values, consent=consent, via="api", by=request.user)
+    lead = Lead.objects.select_related("channel", "owner", "merged_into").get(pk=result.lead.pk)
+    body = {**_detail(lead), "merged": result.merged, "capture_number": result.capture.number}
+    return Status(200 if result.merged else 201, body)
+
+
+@router.get("/leads", response=LeadPage, summary="Leads I may see")
+def leads_list(
+    request,
+    q: str = Query("", description="lead number, phone, email or part of a name"),
+    status: str = "",
+    channel: str = "",
+    owner_id: int | None = None,
+    kind: str = "",
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+):
+    leads = filtered_leads(
+        request.user, LeadFilters(q=q, status=status, channel=channel, owner_id=owner_id, kind=kind)
+    )
+    items, next_cursor = cursor_page(leads, cursor=cursor, limit=limit, key="id")
+    return {"items": [lead_body(lead) for lead in items], "next_cursor": next_cursor}
+
+
+def _visible(request, lead_id: int) -> Lead:
+    lead = lead_for(request.user, lead_id)
+    if lead is None:
+        raise Http404
+    return lead
+
+
+@router.get("/leads/{lead_id}", response=LeadDetail, summary="One lead with its timeline")
+def leads_get(request, lead_id: int):
+    return _detail(_visible(request, lead_id))
+
+
+@router.post("/leads/{lead_id}/verify", response=LeadDetail, summary="Verify a new lead (核对)")
+def leads_verify(request, lead_id: int):
+    require(request.user, LEADS_VERIFY)
+    return _detail(lead_verify(lead=_visible(request, lead_id), by=request.user))
+
+
+class MergeIn(Schema):
+    into: int = Field(..., description="the id of the lead that survives")
+
+
+class MergeOut(Schema):
+    id: int
+    survivor: str
+    merged: str
+    reason: str
+    at: datetime
+    undone_at: datetime | None
+
+    @staticmethod
+    def resolve_survivor(merge: LeadMerge) -> str:
+        return merge.survivor.number
+
+    @staticmethod
+    def resolve_merged(merge: LeadMerge) -> str:
+        return merge.merged.number
+
+
+@router.post(
+    "/leads/{lead_id}/merge", response=MergeOut, summary="Merge a duplicate into another lead"
+)
+def leads_merge(request, lead_id: int, payload: MergeIn):
+    require(request.user, LEADS_MERGE)
+    merged, survivor = _visible(request, lead_id), _visible(request, payload.into)
+    return merge_leads(survivor=survivor, merged=merged, reason="manual", by=request.user)
+
+
+@router.get(
+    "/leads/{lead_id}/merges", response=list[MergeOut], summary="Merges into and out of a lead"
+)
+def leads_merges(request, lead_id: int):
+    lead = _visible(request, lead_id)
+    return LeadMerge.objects.filter(survivor=lead).select_related(
+        "survivor", "merged"
+    ) | LeadMerge.objects.filter(merged=lead).select_related("survivor", "merged")
+
+
+@router.post("/lead-merges/{merge_id}/undo", response=LeadDetail, summary="Undo a merge")
+def lead_merges_undo(request, merge_id: int):
+    require(request.user, LEADS_MERGE)
+    merge = get_object_or_404(LeadMerge, pk=merge_id)
+    _visible(request, merge.survivor_id)
+    restored = merge_undo(merge=merge, by=request.user)
+    return _detail(Lead.objects.select_related("channel", "owner").get(pk=restored.pk))
+
+
+class ChannelOut(Schema):
+    code: str
+    name: str
+    kind: str
+    requires_verification: bool
+
+
+@router.get("/channels", response=list[ChannelOut], summary="Lead channels")
+def channels_list(request):
+    return Channel.objects.filter(active=True)

@@ -1,0 +1,106 @@
+"""Reads of leads, always through the viewer's data scope (SEC-1)."""
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from leadflow.accounts.scope import visible_to
+
+from .cleaning import CleaningError, normalize_email, normalize_phone
+from .models import Lead, LeadStatus
+
+_NUMBER = re.compile(r"[A-Za-z]\d{4,}")
+
+
+def leads_visible_to(user) -> QuerySet[Lead]:
+    """Live leads (merged captures excluded) the user may see."""
+    leads = Lead.objects.exclude(status=LeadStatus.MERGED)
+    return visible_to(user, leads).select_related("channel", "owner")
+
+
+def lead_for(user, lead_id: int) -> Lead | None:
+    """One lead, live or merged, if the user may see it."""
+    leads = visible_to(user, Lead.objects.select_related("channel", "owner", "merged_into"))
+    return leads.filter(pk=lead_id).first()
+
+
+def search_filter(text: str) -> Q:
+    """What a search box means: a lead number, a phone, an email, or part of a name."""
+    text = text.strip()
+    if _NUMBER.fullmatch(text):
+        return Q(number__startswith=text.upper())
+    if "@" in text:
+        try:
+            return Q(email=normalize_email(text))
+        except CleaningError:
+            return Q(email=text.lower())
+    if sum(ch.isdigit() for ch in text) >= 7:
+        try:
+            phone = normalize_phone(text)
+        except CleaningError:
+            return Q(mobile__contains=text) | Q(landline__contains=text)
+        return Q(mobile=phone.e164) | Q(landline=phone.e164)
+    return Q(name__icontains=text) | Q(contact_name__icontains=text)
+
+
+@dataclass(frozen=True)
+class LeadFilters:
+    q: str = ""
+    status: str = ""
+    channel: str = ""
+    owner_id: int | None = None
+    kind: str = ""
+
+
+def filtered_leads(user, filters: LeadFilters) -> QuerySet[Lead]:
+    leads = leads_visible_to(user)
+    if filters.q:
+        leads = leads.filter(search_filter(filters.q))
+    if filters.status:
+        leads = leads.filter(status=filters.status)
+    if filters.channel:
+        leads = leads.filter(channel__code=filters.channel)
+    if filters.owner_id:
+        leads = leads.filter(owner_id=filters.owner_id)
+    if filters.kind:
+        leads = leads.filter(kind=filters.kind)
+    return leads
+
+
+def lead_sources(lead: Lead) -> QuerySet[Lead]:
+    """Every capture of this lead: itself and the captures merged into it, oldest first."""
+    return (
+        Lead.objects.filter(Q(pk=lead.pk) | Q(merged_into=lead))
+        .select_related("channel")
+        .order_by("acquired_at", "id")
+    )
+
+
+def lead_timeline(lead: Lead) -> list[dict]:
+    """Captures and events in time order, for the lead page and the API."""
+    entries = [
+        {
+            "at": source.created_at,
+            "kind": "captured",
+            "actor": None,
+            "data": {
+                "number": source.number,
+                "channel": source.channel.name,
+                "channel_detail": source.channel_detail,
+                "via": source.captured_via,
+                "acquired_at": source.acquired_at.isoformat(),
+            },
+        }
+        for source in lead_sources(lead)
+    ]
+    for event in lead.events.select_related("actor"):
+        entries.append(
+            {
+                "at": event.at,
+                "kind": event.kind,
+                "actor": str(event.actor) if event.actor else None,
+                "data": event.data,
+            }
+        )
+    return sorted(entries, key=lambda entry: entry["at"])
