@@ -4,6 +4,7 @@ from ninja.openapi.views import openapi_view
 from leadflow.accounts import views as accounts
 from leadflow.api import api
 from leadflow.core import views as core
+from leadflow.leads import views as leads
 from leadflow.notify import views as notify
 from leadflow.web import views as web
 
@@ -43,6 +44,18 @@ urlpatterns = [
     path("admin/robots/", notify.robots_page, name="robots"),
     path("admin/robots/<int:robot_id>/", notify.robot_edit, name="robot_edit"),
     path("admin/deliveries/", notify.deliveries_page, name="deliveries"),
+    path("leads/", leads.leads_page, name="leads"),
+    path("leads/new/", leads.lead_new, name="lead_new"),
+    path("leads/<int:lead_id>/", leads.lead_page, name="lead"),
+    path("leads/<int:lead_id>/verify/", leads.lead_verify_view, name="lead_verify"),
+    path("leads/merges/", leads.merges_page, name="lead_merges"),
+    path("leads/merges/<int:merge_id>/undo/", leads.merge_undo_view, name="lead_merge_undo"),
+    path("leads/import/", leads.import_page, name="lead_import"),
+    path("leads/import/template.csv", leads.import_template, name="lead_import_template"),
+    path("leads/import/<int:batch_id>/", leads.import_batch_page, name="lead_import_batch"),
+    path("leads/import/<int:batch_id>/errors/", leads.import_errors, name="lead_import_errors"),
+    path("leads/settings/", leads.lead_settings_page, name="lead_settings"),
+    path("f/<slug:key>", leads.public_form, name="public_form"),
     path("healthz", core.healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("api/docs", lambda request: openapi_view(request, api), name="api_docs"),

@@ -75,6 +75,9 @@ def prune_history(now: datetime) -> dict[str, Any]:
     from django_tasks_db.models import DBTaskResult
 
     cutoff = now - timedelta(days=7)
+    from .ratelimit import prune_rate_counters
+
     slots, _ = PeriodicSlot.objects.filter(slot__lt=cutoff).delete()
+    counters = prune_rate_counters(now - timedelta(days=1))
     tasks, _ = DBTaskResult.objects.filter(status="SUCCESSFUL", finished_at__lt=cutoff).delete()
-    return {"slots": slots, "tasks": tasks}
+    return {"slots": slots, "tasks": tasks, "rate_counters": counters}

@@ -103,11 +103,42 @@ def company_key(raw: str) -> str:
 
 # Words that say a customer name is an organisation, not a person.
 _COMPANY_MARKERS = (
-    "公司", "集团", "有限", "股份", "企业", "工厂", "厂", "中心", "研究院", "研究所", "学院",
-    "大学", "学校", "医院", "银行", "事务所", "协会", "商行", "店", "馆", "局", "委员会",
-    "科技", "贸易", "实业", "控股", "ltd", "inc", "llc", "corp", "co.", "gmbh", "company",
-    "group", "limited",
-)  # fmt: skip
+    "公司",
+    "集团",
+    "有限",
+    "股份",
+    "企业",
+    "工厂",
+    "厂",
+    "中心",
+    "研究院",
+    "研究所",
+    "学院",
+    "大学",
+    "学校",
+    "医院",
+    "银行",
+    "事务所",
+    "协会",
+    "商行",
+    "店",
+    "馆",
+    "局",
+    "委员会",
+    "科技",
+    "贸易",
+    "实业",
+    "控股",
+    "ltd",
+    "inc",
+    "llc",
+    "corp",
+    "co.",
+    "gmbh",
+    "company",
+    "group",
+    "limited",
+)
 
 
 def guess_kind(name: str) -> str:

@@ -12,6 +12,7 @@ from leadflow.core.permissions import (
     NOTIFY_MANAGE,
     SETTINGS_MANAGE,
 )
+from leadflow.leads.permissions import LEADS_CONFIGURE
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class NavItem:
 
 WORK = [
     NavItem(_("Dashboard"), "home", "home"),
-    NavItem(_("Leads"), "coming_soon", "inbox", area="leads"),
+    NavItem(_("Leads"), "leads", "inbox"),
     NavItem(_("Customers"), "coming_soon", "users", area="customers"),
     NavItem(_("Sales"), "coming_soon", "trending", area="sales"),
     NavItem(_("Service"), "coming_soon", "lifebuoy", area="service"),
@@ -35,6 +36,7 @@ WORK = [
 ]
 
 ADMIN = [
+    NavItem(_("Lead settings"), "lead_settings", "sliders", LEADS_CONFIGURE),
     NavItem(_("Users"), "users", "user", ACCOUNTS_MANAGE),
     NavItem(_("Organisation"), "org", "tree", ACCOUNTS_MANAGE),
     NavItem(_("Roles"), "roles", "shield", ACCOUNTS_MANAGE),

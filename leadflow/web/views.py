@@ -10,7 +10,6 @@ from leadflow.notify.inbox import notifications_for
 from .navigation import WORK
 
 AREAS = {
-    "leads": _("Capture, cleaning, scoring, assignment and follow-up of sales leads."),
     "customers": _("Customer profiles, grades, contact cadence and key-account teams."),
     "sales": _("Deals, targets, contracts and receivables."),
     "service": _("Inquiries, complaints and satisfaction surveys."),

@@ -21,7 +21,7 @@ ADMIN_PAGES = [
     "/admin/robots/",
     "/admin/deliveries/",
 ]
-EVERYONE_PAGES = ["/", "/profile/", "/notifications/", "/soon/leads/", "/soon/analytics/"]
+EVERYONE_PAGES = ["/", "/profile/", "/notifications/", "/leads/", "/soon/analytics/"]
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
@@ -70,7 +70,7 @@ def test_admin_pages_are_closed_to_a_rep(make_user, client_for, path):
 def test_rep_sees_no_admin_navigation(make_user, client_for):
     page = client_for(make_user(username="li")).get("/").content.decode()
     assert "/admin/users/" not in page
-    assert "/soon/leads/" in page
+    assert "/leads/" in page
 
 
 def test_anonymous_is_sent_to_sign_in(client):

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from leadflow.accounts.demo import demo_company_create
+from leadflow.leads.demo import demo_leads_create
 
 
 class Command(BaseCommand):
@@ -16,6 +17,7 @@ class Command(BaseCommand):
         passwords = demo_company_create()
         if not passwords:
             return
+        demo_leads_create()
         width = max(len(name) for name in passwords)
         self.stdout.write(
             self.style.WARNING(

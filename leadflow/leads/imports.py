@@ -1,0 +1,68 @@
+"""Imports started from the web UI run as background tasks with visible progress."""
+
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from leadflow.core.errors import ValidationFailed
+
+from .importer import count_rows, import_leads, read_rows
+from .models import Channel, ImportBatch
+
+
+@transaction.atomic
+def import_start(
+    *, path: Path, file_name: str, basis: str, channel: Channel | None, by
+) -> ImportBatch:
+    """Record the upload and queue its import; the page then follows its progress."""
+    if not basis.strip():
+        raise ValidationFailed("State the lawful basis for the file.", fields={"basis": "required"})
+    next(read_rows(path), None)  # refuses a file without a header row it understands, now
+    batch = ImportBatch.objects.create(
+        file_name=file_name[:255],
+        stored_path=str(path),
+        channel=channel,
+        lawful_basis=basis.strip(),
+        rows_total=count_rows(path),
+        created_by=by,
+    )
+    run_import.enqueue(batch.pk)
+    return batch
+
+
+@task()
+def run_import(batch_id: int) -> dict:
+    batch = ImportBatch.objects.select_related("channel", "created_by").get(pk=batch_id)
+    if batch.state != ImportBatch.State.QUEUED:
+        return {"skipped": batch.state}  # a retried task never imports twice
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        state=ImportBatch.State.RUNNING, started_at=timezone.now()
+    )
+    try:
+        summary = import_leads(
+            path=Path(batch.stored_path),
+            basis=batch.lawful_basis,
+            channel_code=batch.channel.code if batch.channel else "",
+            by=batch.created_by,
+            batch=batch,
+        )
+    except Exception as error:
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            state=ImportBatch.State.FAILED,
+            failure=f"{type(error).__name__}: {error}"[:2000],
+            finished_at=timezone.now(),
+        )
+        raise
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        state=ImportBatch.State.DONE,
+        finished_at=timezone.now(),
+        errors=summary.errors,
+        rows_done=summary.rows,
+        created=summary.created,
+        merged=summary.merged,
+        rejected=summary.rejected,
+        non_target=summary.non_target,
+    )
+    return {key: value for key, value in summary.as_dict().items() if key != "errors"}

@@ -1,0 +1,512 @@
+import json
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import FileSystemStorage
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from leadflow.core.company_settings import define, get_setting
+from leadflow.core.context import ip_from_request
+from leadflow.core.errors import DomainError, RateLimited
+from leadflow.core.exports import export_response
+from leadflow.core.paging import cursor_page
+from leadflow.core.ui import form_error, permission_required
+
+from .capture import Consent, capture_lead, lead_verify, merge_leads, merge_undo
+from .config import config_add, config_toggle
+from .importer import template_csv
+from .imports import import_start
+from .models import Channel, ImportBatch, Lead, LeadMerge, LeadStatus, NonTargetRule, WebForm
+from .permissions import LEADS_CONFIGURE, LEADS_CREATE, LEADS_IMPORT, LEADS_MERGE, LEADS_VERIFY
+from .queries import LeadFilters, filtered_leads, lead_for, lead_sources, lead_timeline
+from .webforms import FORM_FIELDS, HONEYPOT, webform_create, webform_submit
+
+define(
+    "leads.privacy_notice_version",
+    "privacy-2026-01",
+    "str",
+    _("Privacy notice version staff confirm when entering a lead"),
+    _("Leads"),
+)
+
+EXPORT_LIMIT = 100_000
+EXPORT_HEADERS = [
+    "number",
+    "status",
+    "name",
+    "contact",
+    "mobile",
+    "email",
+    "industry",
+    "need",
+    "region",
+    "channel",
+    "channel detail",
+    "acquired at",
+    "owner",
+    "score",
+    "grade",
+]
+
+
+# ---------------------------------------------------------------- public web form
+
+
+@csrf_exempt  # posted from the company's own website; the honeypot and rate limit guard it
+@xframe_options_exempt  # meant to be embedded in an iframe
+def public_form(request, key: str):
+    form = WebForm.objects.select_related("channel").filter(key=key, active=True).first()
+    if form is None:
+        raise Http404(key)
+    wants_json = (
+        "json" in request.headers.get("Accept", "") or request.content_type == "application/json"
+    )
+    context = {
+        "form": form,
+        "fields": _shown_fields(form),
+        "honeypot": HONEYPOT,
+        "errors": {},
+        "data": {},
+    }
+    if request.method != "POST":
+        return render(request, "leads/public_form.html", context)
+    data = _posted(request)
+    try:
+        result = webform_submit(form=form, data=data, ip=ip_from_request(request) or "unknown")
+    except DomainError as error:
+        if wants_json:
+            body = {"error": {"code": error.code, "message": error.message, "fields": error.fields}}
+            return JsonResponse(body, status=error.status)
+        status = 429 if isinstance(error, RateLimited) else 422
+        context.update(errors=error.fields, data=data, message=error.message)
+        return render(request, "leads/public_form.html", context, status=status)
+    if wants_json:
+        return JsonResponse(
+            {"ok": True, "message": form.thank_you or gettext("Thank you!")}, status=201
+        )
+    return render(
+        request, "leads/public_thanks.html", {"form": form, "received": result is not None}
+    )
+
+
+def _posted(request) -> dict:
+    if request.content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"{}")
+        except json.JSONDecodeError:
+            body = {}
+        return body if isinstance(body, dict) else {}
+    return request.POST.dict()
+
+
+def _shown_fields(form: WebForm) -> list[dict]:
+    required = {"name", "industry", "need", *form.required_fields}
+    return [
+        {"name": name, "label": label, "required": name in required}
+        for name, label in FORM_FIELDS.items()
+    ]
+
+
+# ---------------------------------------------------------------- lead list and pages
+
+
+@login_required
+def leads_page(request):
+    filters = LeadFilters(
+        q=request.GET.get("q", ""),
+        status=request.GET.get("status", ""),
+        channel=request.GET.get("channel", ""),
+        kind=request.GET.get("kind", ""),
+    )
+    leads = filtered_leads(request.user, filters)
+    if request.GET.get("export"):
+        rows = (
+            [
+                lead.number,
+                lead.get_status_display(),
+                lead.name,
+                lead.contact_name,
+                lead.mobile,
+                lead.email,
+                lead.industry,
+                lead.need,
+                lead.region,
+                lead.channel.name,
+                lead.channel_detail,
+                lead.acquired_at,
+                lead.owner,
+                lead.score,
+                lead.grade,
+            ]
+            for lead in leads.order_by("-id")[:EXPORT_LIMIT]
+        )
+        return export_response(
+            user=request.user,
+            name="leads",
+            fmt=request.GET["export"],
+            headers=EXPORT_HEADERS,
+            rows=rows,
+            filters=dict(request.GET.items()),
+        )
+    try:
+        page, next_cursor = cursor_page(leads, cursor=request.GET.get("cursor"), limit=50, key="id")
+    except DomainError:
+        page, next_cursor = cursor_page(leads, cursor=None, limit=50, key="id")
+    return render(
+        request,
+        "leads/list.html",
+        {
+            "leads": page,
+            "next_cursor": next_cursor,
+            "filters": request.GET,
+            "statuses": [s for s in LeadStatus.choices if s[0] != LeadStatus.MERGED],
+            "channels": Channel.objects.filter(active=True),
+            "first_page": not request.GET.get("cursor"),
+        },
+    )
+
+
+@login_required
+def lead_page(request, lead_id: int):
+    lead = lead_for(request.user, lead_id)
+    if lead is None:
+        raise Http404
+    merges = LeadMerge.objects.filter(survivor=lead).select_related("merged", "by").order_by("-at")
+    return render(
+        request,
+        "leads/detail.html",
+        {
+            "lead": lead,
+            "timeline": lead_timeline(lead),
+            "sources": lead_sources(lead),
+            "merges": merges,
+            "can_verify": request.user.has_permission(LEADS_VERIFY)
+            and lead.status == LeadStatus.TO_VERIFY,
+            "can_merge": request.user.has_permission(LEADS_MERGE),
+        },
+    )
+
+
+class LeadForm(forms.Form):
+    name = forms.CharField(
+        label=_("Customer name"),
+        max_length=200,
+        help_text=_("The company, or the person's name for an individual."),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        required=False,
+        choices=[("", _("Guess from the name")), *Lead.Kind.choices],
+    )
+    contact_name = forms.CharField(label=_("Contact"), max_length=60, required=False)
+    contact_title = forms.CharField(label=_("Contact title"), max_length=60, required=False)
+    mobile = forms.CharField(label=_("Mobile"), max_length=40, required=False)
+    landline = forms.CharField(label=_("Landline"), max_length=40, required=False)
+    email = forms.CharField(label=_("Email"), max_length=254, required=False)
+    industry = forms.CharField(label=_("Industry"), max_length=60)
+    need = forms.CharField(label=_("Initial need"), widget=forms.Textarea(attrs={"rows": 3}))
+    region = forms.CharField(label=_("Region"), max_length=100, required=False)
+    employees = forms.CharField(label=_("Employees"), max_length=20, required=False)
+    budget = forms.CharField(label=_("Budget"), max_length=60, required=False)
+    purchase_timeline = forms.CharField(label=_("Purchase timeline"), max_length=60, required=False)
+    current_supplier = forms.CharField(label=_("Current supplier"), max_length=100, required=False)
+    channel = forms.ModelChoiceField(
+        label=_("Channel"), queryset=Channel.objects.filter(active=True), to_field_name="code"
+    )
+    channel_detail = forms.CharField(
+        label=_("Channel detail"),
+        max_length=100,
+        required=False,
+        help_text=_("e.g. 展会-2026年行业展, 客户推荐-老客户王"),
+    )
+    acquired_at = forms.DateTimeField(
+        label=_("Acquired at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    consent_given = forms.BooleanField(
+        label=_("The customer agreed to the privacy notice"), required=False
+    )
+    consent_channel = forms.CharField(
+        label=_("How they agreed"),
+        max_length=40,
+        required=False,
+        help_text=_("e.g. 电话中口头同意, 展会登记表"),
+    )
+
+
+@permission_required(LEADS_CREATE)
+def lead_new(request):
+    form = LeadForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        consent = (
+            Consent(
+                notice_version=get_setting("leads.privacy_notice_version"),
+                channel=data.pop("consent_channel") or "staff entry",
+            )
+            if data.pop("consent_given")
+            else Consent()
+        )
+        data["channel"] = data["channel"].code
+        try:
+            result = capture_lead(values=data, consent=consent, via="ui", by=request.user)
+        except DomainError as error:
+            form_error(form, error)
+            if "consent" in error.fields:
+                form.add_error("consent_given", error.fields["consent"])
+        else:
+            if result.merged:
+                messages.info(
+                    request,
+                    gettext("This is a known lead: the entry was merged into %(number)s.")
+                    % {"number": result.lead.number},
+                )
+            else:
+                messages.success(
+                    request, gettext("Lead %(number)s created.") % {"number": result.lead.number}
+                )
+            return redirect("lead", lead_id=result.lead.pk)
+    return render(request, "leads/new.html", {"form": form})
+
+
+@require_POST
+@permission_required(LEADS_VERIFY)
+def lead_verify_view(request, lead_id: int):
+    lead = lead_for(request.user, lead_id)
+    if lead is None:
+        raise Http404
+    lead_verify(lead=lead, by=request.user)
+    messages.success(request, gettext("Verified: the lead can now be assigned."))
+    return redirect("lead", lead_id=lead.pk)
+
+
+# ---------------------------------------------------------------- duplicates and merges
+
+
+class MergeForm(forms.Form):
+    merged = forms.CharField(label=_("Duplicate lead number"), max_length=20)
+    survivor = forms.CharField(label=_("Keep lead number"), max_length=20)
+
+
+@permission_required(LEADS_MERGE)
+def merges_page(request):
+    form = MergeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        leads = {
+            lead.number: lead
+            for lead in Lead.objects.filter(
+                number__in=[
+                    form.cleaned_data["merged"].strip().upper(),
+                    form.cleaned_data["survivor"].strip().upper(),
+                ]
+            )
+        }
+        merged, survivor = (
+            leads.get(form.cleaned_data["merged"].strip().upper()),
+            leads.get(form.cleaned_data["survivor"].strip().upper()),
+        )
+        if merged is None or survivor is None:
+            form.add_error(None, gettext("No lead has that number."))
+        else:
+            try:
+                merge_leads(survivor=survivor, merged=merged, reason="manual", by=request.user)
+            except DomainError as error:
+                form_error(form, error)
+            else:
+                messages.success(
+                    request,
+                    gettext("Merged %(a)s into %(b)s.")
+                    % {"a": merged.number, "b": survivor.number},
+                )
+                return redirect("lead_merges")
+    recent = LeadMerge.objects.select_related("survivor", "merged", "by").order_by("-at", "-id")[
+        :100
+    ]
+    return render(request, "leads/merges.html", {"form": form, "merges": recent})
+
+
+@require_POST
+@permission_required(LEADS_MERGE)
+def merge_undo_view(request, merge_id: int):
+    merge = get_object_or_404(LeadMerge, pk=merge_id)
+    try:
+        restored = merge_undo(merge=merge, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("lead_merges")
+    messages.success(
+        request,
+        gettext("Undone: %(number)s is a lead of its own again.") % {"number": restored.number},
+    )
+    return redirect("lead", lead_id=restored.pk)
+
+
+# ---------------------------------------------------------------- import
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV or XLSX file"))
+    channel = forms.ModelChoiceField(
+        label=_("Channel for rows without one"),
+        required=False,
+        queryset=Channel.objects.filter(active=True),
+        to_field_name="code",
+    )
+    basis = forms.CharField(
+        label=_("Lawful basis for the whole file"),
+        max_length=200,
+        help_text=_("e.g. 展会登记时已获得书面同意 (PIPL: required for imports)"),
+    )
+
+
+@permission_required(LEADS_IMPORT)
+def import_page(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        suffix = Path(upload.name).suffix.lower()
+        if suffix not in (".csv", ".xlsx"):
+            form.add_error("file", gettext("Use a .csv or .xlsx file."))
+        else:
+            storage = FileSystemStorage(location=settings.MEDIA_ROOT / "imports")
+            stored = storage.save(f"{timezone.now():%Y%m%d-%H%M%S}{suffix}", upload)
+            channel = form.cleaned_data["channel"]
+            try:
+                batch = import_start(
+                    path=Path(storage.path(stored)),
+                    file_name=upload.name,
+                    basis=form.cleaned_data["basis"],
+                    channel=channel,
+                    by=request.user,
+                )
+            except DomainError as error:
+                form_error(form, error)
+            else:
+                return redirect("lead_import_batch", batch_id=batch.pk)
+    batches = ImportBatch.objects.filter(created_by=request.user)[:20]
+    return render(request, "leads/import.html", {"form": form, "batches": batches})
+
+
+@permission_required(LEADS_IMPORT)
+def import_batch_page(request, batch_id: int):
+    batch = get_object_or_404(ImportBatch, pk=batch_id, created_by=request.user)
+    template = (
+        "leads/import_progress.html"
+        if request.headers.get("HX-Request")
+        else "leads/import_batch.html"
+    )
+    return render(request, template, {"batch": batch})
+
+
+@permission_required(LEADS_IMPORT)
+def import_errors(request, batch_id: int):
+    batch = get_object_or_404(ImportBatch, pk=batch_id, created_by=request.user)
+    return export_response(
+        user=request.user,
+        name=f"import-{batch.pk}-errors",
+        fmt=request.GET.get("format", "csv"),
+        headers=["row", "field", "reason"],
+        rows=([e["row"], e["field"], e["reason"]] for e in batch.errors),
+    )
+
+
+@login_required
+def import_template(request):
+    response = HttpResponse(template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="leadflow-leads-template.csv"'
+    return response
+
+
+# ---------------------------------------------------------------- lead settings
+
+
+class ChannelForm(forms.ModelForm):
+    class Meta:
+        model = Channel
+        fields = ["code", "name", "kind", "requires_verification", "active"]
+
+
+class RuleForm(forms.ModelForm):
+    class Meta:
+        model = NonTargetRule
+        fields = ["field", "match", "value", "reason", "active"]
+
+
+class WebFormForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    channel = forms.ModelChoiceField(
+        label=_("Channel"), queryset=Channel.objects.filter(active=True)
+    )
+    channel_detail = forms.CharField(label=_("Channel detail"), max_length=100, required=False)
+    required_fields = forms.MultipleChoiceField(
+        label=_("Also required"),
+        required=False,
+        choices=[(k, v) for k, v in FORM_FIELDS.items() if k not in ("name", "industry", "need")],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    consent_text = forms.CharField(
+        label=_("Privacy notice shown on the form"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    consent_version = forms.CharField(
+        label=_("Notice version"), max_length=40, initial="privacy-2026-01"
+    )
+    thank_you = forms.CharField(
+        label=_("Thank-you message"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    rate_per_hour = forms.IntegerField(
+        label=_("Submissions per IP per hour"), min_value=1, max_value=10000, initial=20
+    )
+
+
+@permission_required(LEADS_CONFIGURE)
+def lead_settings_page(request):
+    """Channels, non-target rules and web forms: the rules of capture, as data."""
+    channel_form = ChannelForm(
+        request.POST if "add_channel" in request.POST else None, prefix="channel"
+    )
+    rule_form = RuleForm(request.POST if "add_rule" in request.POST else None, prefix="rule")
+    webform_form = WebFormForm(request.POST if "add_form" in request.POST else None, prefix="form")
+    for form in (channel_form, rule_form):
+        if form.is_bound and form.is_valid():
+            config_add(by=request.user, item=form.save(commit=False))
+            messages.success(request, gettext("Saved."))
+            return redirect("lead_settings")
+    if webform_form.is_bound and webform_form.is_valid():
+        try:
+            webform_create(by=request.user, **webform_form.cleaned_data)
+        except DomainError as error:
+            form_error(webform_form, error)
+        else:
+            messages.success(request, gettext("Saved."))
+            return redirect("lead_settings")
+    if request.method == "POST" and "toggle" in request.POST:
+        model = {"channel": Channel, "rule": NonTargetRule, "form": WebForm}.get(
+            request.POST["toggle"]
+        )
+        if model is not None:
+            config_toggle(by=request.user, item=get_object_or_404(model, pk=request.POST.get("id")))
+            return redirect("lead_settings")
+    return render(
+        request,
+        "leads/settings.html",
+        {
+            "channels": Channel.objects.all(),
+            "rules": NonTargetRule.objects.all(),
+            "webforms": WebForm.objects.select_related("channel"),
+            "channel_form": channel_form,
+            "rule_form": rule_form,
+            "webform_form": webform_form,
+            "site_url": settings.SITE_URL,
+        },
+    )
