@@ -11,6 +11,8 @@ occurrence exactly as it would had the rows been captured one by one.
 import csv
 import io
 import itertools
+import multiprocessing
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -242,59 +244,37 @@ def _reserve_ids(count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def _datetime_adapter() -> Callable[[datetime], Any]:
-    """How this database wants an aware datetime as a query parameter."""
-    if connection.vendor == "sqlite":
-        # What Django stores in SQLite: naive UTC text.
-        return lambda moment: str(moment.astimezone(UTC).replace(tzinfo=None))
-    return lambda moment: moment
+def db_moment(moment: datetime) -> str:
+    """An aware datetime as the text this database takes for a timestamp, in UTC.
 
-
-_DATETIME_FIELDS = {f.attname for f in _INSERT_FIELDS if f.get_internal_type() == "DateTimeField"}
+    The bulk path keeps times in this form: it crosses the process pipe cheaply, goes into
+    executemany as is, and compares correctly as a string (same zone, same layout)."""
+    text = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return text if connection.vendor == "sqlite" else f"{text}+00:00"
 
 
 def _insert_leads(rows: list[dict[str, Any]]) -> None:
     """Insert whole rows in one executemany (ids are handed out by `_reserve_ids`)."""
     if not rows:
         return
-    adapt = _datetime_adapter()
     names = ["id", *(f.attname for f in _INSERT_FIELDS)]
-    converted: dict[datetime, Any] = {}  # most rows share created_at, many share acquired_at
-
-    def cell(row: dict[str, Any], name: str) -> Any:
-        value = row[name]
-        if name in _DATETIME_FIELDS and value is not None:
-            if value not in converted:
-                converted[value] = adapt(value)
-            return converted[value]
-        return value
-
     columns = ", ".join(["id", *(str(f.column) for f in _INSERT_FIELDS)])
     placeholders = ", ".join(["%s"] * len(names))
     sql = f"INSERT INTO {Lead._meta.db_table} ({columns}) VALUES ({placeholders})"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [[cell(row, name) for name in names] for row in rows])
+        cursor.executemany(sql, [[row[name] for name in names] for row in rows])
 
 
 _UPDATE_FIELDS = [*PROFILE_FIELDS, "company_key", "status", "non_target_reason", "values_at"]
 
 
-def _update_leads(rows: list[dict[str, Any]], now: datetime) -> None:
+def _update_leads(rows: list[dict[str, Any]], now: str) -> None:
     """Write merged values back to stored survivors, one statement for the chunk."""
     if not rows:
         return
-    adapt = _datetime_adapter()
     assignments = ", ".join(f"{name} = %s" for name in (*_UPDATE_FIELDS, "updated_at"))
     sql = f"UPDATE {Lead._meta.db_table} SET {assignments} WHERE id = %s"  # noqa: S608
-    params = [
-        [
-            *(row[name] for name in _UPDATE_FIELDS[:-1]),
-            adapt(row["values_at"]),
-            adapt(now),
-            row["id"],
-        ]
-        for row in rows
-    ]
+    params = [[*(row[name] for name in _UPDATE_FIELDS), now, row["id"]] for row in rows]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
 
@@ -323,6 +303,66 @@ class _Pending:
     survivor_id: int
     capture: dict[str, Any]  # the capture's own row (numbered before the merge is written)
     matched_on: str
+
+
+@dataclass
+class Prepared:
+    """A file row after cleaning: the lead row to insert (all but id and number), its
+    number prefix and dedupe keys, or the reasons it is refused."""
+
+    row_number: int
+    errors: dict[str, str]
+    row: dict[str, Any] = field(default_factory=dict)
+    prefix: str = ""
+    keys: list[tuple[str, str]] = field(default_factory=list)
+
+
+def prepare_rows(
+    rows: Iterator[tuple[int, dict[str, Any]]],
+    *,
+    context: CaptureContext,
+    now: datetime,
+    basis: str,
+    channel_code: str,
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[list[Prepared]]:
+    """Clean rows in chunks: the same decisions as a single capture, and no database, so
+    it can run in a second process while the first one writes."""
+    while chunk := list(itertools.islice(rows, chunk_rows)):
+        prepared = []
+        for row_number, raw in chunk:
+            if channel_code and not raw.get("channel"):
+                raw["channel"] = channel_code
+            clean, errors = clean_lead(raw, context=context, now=now)
+            if errors:
+                prepared.append(Prepared(row_number, errors))
+                continue
+            status, reason = decide_status(clean, context.rules)
+            channel = clean["channel"]
+            row = {name: clean[name] for name in PROFILE_FIELDS}
+            row.update(
+                kind=clean["kind"],
+                company_key=clean["company_key"],
+                channel_id=channel.pk,
+                channel_detail=clean["channel_detail"],
+                campaign_id=clean["campaign_id"],
+                acquired_at=db_moment(clean["acquired_at"]),
+                values_at=db_moment(clean["acquired_at"]),
+                consent_notice_version="",
+                consent_at=None,
+                consent_channel="import",
+                lawful_basis=basis,
+                status=status,
+                non_target_reason=reason,
+                score=0,
+                grade="",
+                owner_id=None,
+                merged_into_id=None,
+                captured_via="import",
+            )
+            prefix = number_prefix(channel.code, clean["acquired_at"])
+            prepared.append(Prepared(row_number, {}, row, prefix, dedupe_keys(clean)))
+        yield prepared
 
 
 class LeadImporter:
@@ -355,6 +395,19 @@ class LeadImporter:
         self.index = _KeyIndex.load()
 
     def run(self, rows: Iterator[tuple[int, dict[str, Any]]]) -> ImportSummary:
+        """Import rows cleaned here, in this process (small files, tests)."""
+        return self.run_prepared(
+            prepare_rows(
+                rows,
+                context=self.context,
+                now=timezone.now(),
+                basis=self.basis,
+                channel_code=self.channel_code,
+                chunk_rows=self.chunk_rows,
+            )
+        )
+
+    def run_prepared(self, chunks: Iterator[list["Prepared"]]) -> ImportSummary:
         with _bulk_connection():
             more = True
             while more:
@@ -363,11 +416,11 @@ class LeadImporter:
                 # wait at most one transaction (a couple of seconds).
                 with transaction.atomic():
                     for _ in range(ROWS_PER_TRANSACTION // self.chunk_rows):
-                        chunk = list(itertools.islice(rows, self.chunk_rows))
-                        if not chunk:
+                        chunk = next(chunks, None)
+                        if chunk is None:
                             more = False
                             break
-                        self._import_chunk(chunk)
+                        self._write_chunk(chunk)
                         if self.progress:
                             self.progress(self.summary.rows)
         if self.by is not None:
@@ -387,19 +440,17 @@ class LeadImporter:
                 self.summary.errors.append({"row": row_number, "field": name, "reason": reason})
 
     @transaction.atomic
-    def _import_chunk(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
+    def _write_chunk(self, chunk: list["Prepared"]) -> None:
         lock_all_captures()
         now = timezone.now()
-        accepted: list[tuple[int, dict[str, Any]]] = []
-        for row_number, raw in chunk:
+        now_text = db_moment(now)
+        accepted: list[Prepared] = []
+        for item in chunk:
             self.summary.rows += 1
-            if self.channel_code and not raw.get("channel"):
-                raw["channel"] = self.channel_code
-            clean, errors = clean_lead(raw, context=self.context, now=now)
-            if errors:
-                self._reject(row_number, errors)
+            if item.errors:
+                self._reject(item.row_number, item.errors)
             else:
-                accepted.append((row_number, clean))
+                accepted.append(item)
         if not accepted:
             return
         ids = _reserve_ids(len(accepted))
@@ -408,50 +459,29 @@ class LeadImporter:
         inserts: list[dict[str, Any]] = []
         pending: list[_Pending] = []
         merges: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]] = []
+        batch_id = self.batch.pk if self.batch else None
         by_id = self.by.pk if self.by is not None else None
-        for lead_id, (_, clean) in zip(ids, accepted, strict=True):
-            keys = dedupe_keys(clean)
-            matches = self.index.match(keys)
-            status, reason = decide_status(clean, self.context.rules)
-            row = {
-                **{name: clean[name] for name in PROFILE_FIELDS},
-                "id": lead_id,
-                "kind": clean["kind"],
-                "company_key": clean["company_key"],
-                "channel_id": clean["channel"].pk,
-                "channel_detail": clean["channel_detail"],
-                "campaign_id": clean["campaign_id"],
-                "acquired_at": clean["acquired_at"],
-                "values_at": clean["acquired_at"],
-                "consent_notice_version": "",
-                "consent_at": None,
-                "consent_channel": "import",
-                "lawful_basis": self.basis,
-                "status": status,
-                "non_target_reason": reason,
-                "score": 0,
-                "grade": "",
-                "owner_id": None,
-                "merged_into_id": None,
-                "captured_via": "import",
-                "import_batch_id": self.batch.pk if self.batch else None,
-                "created_by_id": by_id,
-                "created_at": now,
-                "updated_at": now,
-            }
-            by_prefix.setdefault(
-                number_prefix(clean["channel"].code, clean["acquired_at"]), []
-            ).append(row)
+        for lead_id, item in zip(ids, accepted, strict=True):
+            row, keys = item.row, item.keys
+            row.update(
+                id=lead_id,
+                import_batch_id=batch_id,
+                created_by_id=by_id,
+                created_at=now_text,
+                updated_at=now_text,
+            )
+            by_prefix.setdefault(item.prefix, []).append(row)
             inserts.append(row)
+            matches = self.index.match(keys)
             if not matches:
                 new_rows[lead_id] = row
                 self.index.add(keys, lead_id)
                 self.summary.created += 1
-                if status == LeadStatus.NON_TARGET:
+                if row["status"] == LeadStatus.NON_TARGET:
                     self.summary.non_target += 1
                 continue
             survivor_id = matches[0]
-            row["own_status"] = status  # restored if an administrator undoes the merge
+            row["own_status"] = row["status"]  # restored if an administrator undoes the merge
             row["status"], row["merged_into_id"] = LeadStatus.MERGED, survivor_id
             self.summary.merged += 1
             matched_on = "+".join(
@@ -520,7 +550,7 @@ class LeadImporter:
             "channel_id",
         ]
         stored = {
-            row["id"]: row
+            row["id"]: {**row, "values_at": db_moment(row["values_at"])}
             for row in Lead.objects.filter(pk__in={p.survivor_id for p in pending}).values(*fields)
         }
         originals = {lead_id: dict(row) for lead_id, row in stored.items()}
@@ -537,7 +567,7 @@ class LeadImporter:
             self._apply(survivor, changes, item.capture["values_at"])
             merges.append((before, survivor, item.capture, item.matched_on))
         changed = [row for lead_id, row in stored.items() if row != originals[lead_id]]
-        _update_leads(changed, now)
+        _update_leads(changed, db_moment(now))
         return merges
 
     def _record_merges(self, merges, now: datetime) -> None:
@@ -591,7 +621,62 @@ def import_leads(
     importer = LeadImporter(
         basis=basis, channel_code=channel_code, by=by, batch=batch, progress=progress
     )
-    return importer.run(read_rows(path))
+    return importer.run_prepared(
+        _prepared_in_child(
+            path, context=importer.context, basis=importer.basis, channel_code=channel_code
+        )
+    )
+
+
+def _prepared_in_child(
+    path: Path, *, context: CaptureContext, basis: str, channel_code: str
+) -> Iterator[list[Prepared]]:
+    """Read and clean the file in a forked child process, chunk by chunk, while this
+    process writes: the two halves of an import run on two cores. The child never touches
+    the database; the pipe's buffer keeps it at most a few chunks ahead."""
+    now = timezone.now()
+    if not hasattr(os, "fork"):
+        yield from prepare_rows(
+            read_rows(path), context=context, now=now, basis=basis, channel_code=channel_code
+        )
+        return
+    forking = multiprocessing.get_context("fork")
+    receiver, sender = forking.Pipe(duplex=False)
+    child = forking.Process(
+        target=_clean_in_child, daemon=True, args=(sender, path, context, now, basis, channel_code)
+    )
+    child.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                message = receiver.recv()
+            except EOFError:
+                raise RuntimeError("the file reader stopped unexpectedly") from None
+            if message is None:
+                return
+            if isinstance(message, tuple):  # ("refused", message, fields) from the child
+                raise ValidationFailed(message[1], fields=message[2])
+            yield message
+    finally:
+        receiver.close()
+        child.join(timeout=5)
+        if child.is_alive():
+            child.kill()
+
+
+def _clean_in_child(sender, path, context, now, basis, channel_code) -> None:
+    try:
+        for chunk in prepare_rows(
+            read_rows(path), context=context, now=now, basis=basis, channel_code=channel_code
+        ):
+            sender.send(chunk)
+    except ValidationFailed as error:
+        sender.send(("refused", error.message, error.fields))
+    except BrokenPipeError:
+        return  # the importing process gave up; nothing to tell it
+    sender.send(None)
+    sender.close()
 
 
 def template_csv() -> bytes:

@@ -138,7 +138,6 @@ class Lead(models.Model):
             models.Index(
                 fields=["owner", "-id"], name="lead_owner_recent", condition=Q(owner__isnull=False)
             ),
-            models.Index(fields=["channel", "acquired_at"], name="lead_channel_time"),
             models.Index(
                 fields=["merged_into"],
                 name="lead_merged_into",
