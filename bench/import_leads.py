@@ -56,7 +56,11 @@ REGIONS = [
     ("安徽省", "合肥市"),
     ("辽宁省", "大连市"),
 ]
-WORDS = "华盛恒达鑫源瑞丰宏图博远金诚永泰中信天成新锐卓越东方远航嘉禾众合信达汇通启明星辰云海"
+NAME_CHARS = (
+    "华盛恒达鑫源瑞丰宏图博远金诚永泰中信天成新锐卓越东方远航嘉禾众合汇通启明星辰云海"
+    "安邦昌德飞腾光辉海纳佳宁锦绣凯旋利民美琪宁远鹏程奇峰荣盛润泽顺发泰和万通祥和兴隆"
+    "亚伦逸飞永兴长青正大至诚中联宇宙振华智汇卓航百川宝丰碧海晨曦鼎盛丰华富强冠宇"
+)
 TRADES = [
     "科技",
     "贸易",
@@ -177,9 +181,11 @@ def generate(path: Path, rows: int, seed: int = 20261123) -> None:
                 writer.writerow(_duplicate(rng, rng.choice(kept)))
                 continue
             province, city = rng.choice(REGIONS)
+            # Three name characters from a wide pool keep accidental namesakes below 1%,
+            # so the duplicates are the 5% written on purpose.
             company = (
                 city.rstrip("市区")
-                + "".join(rng.sample(WORDS, 2))
+                + "".join(rng.sample(NAME_CHARS, 3))
                 + rng.choice(TRADES)
                 + rng.choice(SUFFIXES)
             )

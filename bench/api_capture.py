@@ -1,0 +1,138 @@
+"""Benchmark: POST /api/v1/leads under load, 2 gunicorn workers, SQLite, leads present.
+
+    apt-get install wrk        # the loopback load generator (Debian package)
+    .venv/bin/python bench/api_capture.py [--leads 1000000] [--seconds 20] [--connections 8]
+
+Prepares a SQLite database under bench/out/ with N leads (imported once from the
+import benchmark's file and kept for later runs), a marketing user and an API token;
+starts `leadflow web --workers 2` on a loopback port; drives it with wrk, every
+request a new lead (distinct mobile and email); prints requests/s and latency
+percentiles. Target (issue #3): ≥ 700 requests/s with p99 ≤ 25 ms.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+
+LUA = r"""
+local counter = 0
+local thread_id = 0
+local threads = {}
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  counter = 0
+end
+request = function()
+  counter = counter + 1
+  local n = tid * 10000000 + counter
+  local body = string.format('{"name":"压测客户%d有限公司","mobile":"+86 177%08d","email":"load%d@bench.cn",' ..
+    '"industry":"制造业","need":"采购设备","channel":"G","consent":{"notice_version":"privacy-2026-01"}}', n, n, n)
+  return wrk.format("POST", "/api/v1/leads", nil, body)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def prepare(var: Path, leads: int, env: dict[str, str]) -> str:
+    """The database with `leads` leads, and a token for a marketing user."""
+    leadflow = [sys.executable, "-m", "leadflow.cli"]
+    ready = var / f"ready-{leads}"
+    if not ready.exists():
+        shutil.rmtree(var, ignore_errors=True)
+        var.mkdir(parents=True)
+        subprocess.run([*leadflow, "migrate", "-v0"], env=env, check=True, cwd=ROOT)  # noqa: S603
+        if leads:
+            source = OUT / f"leads-{leads}.csv"
+            if not source.exists():
+                subprocess.run([sys.executable, "bench/import_leads.py", "--rows", str(leads)],  # noqa: S603
+                               cwd=ROOT, check=True)  # fmt: skip
+            subprocess.run([*leadflow, "import", "leads", str(source), "--basis", "benchmark"],  # noqa: S603
+                           env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)  # fmt: skip
+        ready.touch()
+    script = (
+        "from leadflow.accounts.models import Role, User\n"
+        "from leadflow.accounts.tokens import token_create\n"
+        "from django.utils import timezone\n"
+        "user, _ = User.objects.get_or_create(username='bench', defaults={'role': Role.objects.get(code='marketing'),"
+        " 'confidentiality_version': '2026-01', 'confidentiality_accepted_at': timezone.now()})\n"
+        "print(token_create(user=user, name='bench')[1])\n"
+    )
+    result = subprocess.run([*leadflow, "shell", "-c", script], env=env, check=True, cwd=ROOT,  # noqa: S603
+                            capture_output=True, text=True)  # fmt: skip
+    return result.stdout.strip().splitlines()[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=8)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    var = OUT / f"api-var-{args.leads}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "leadflow.settings",
+        "LEADFLOW_VAR_DIR": str(var),
+    }
+    env.pop("DATABASE_URL", None)
+    token = prepare(var, args.leads, env)
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "leadflow.cli", "web", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        env={**env, "LOG_LEVEL": "WARNING"}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.1)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(LUA)
+        result = subprocess.run(  # noqa: S603
+            ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", "-s", script.name,
+             "-H", f"Authorization: Bearer {token}", "-H", "Content-Type: application/json",
+             f"http://127.0.0.1:{port}"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    output = result.stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", output, re.M))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    print(
+        f"leads present     {args.leads:,} (SQLite, 2 gunicorn workers, {args.connections} connections)"
+    )
+    print(f"requests/s        {rate:,.0f}")
+    print(
+        f"latency           p50 {percentiles.get('50')}  p90 {percentiles.get('90')}  p99 {percentiles.get('99')}"
+    )
+    print(f"non-2xx           {errors.group(1) if errors else 0}")
+
+
+if __name__ == "__main__":
+    main()
