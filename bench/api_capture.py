@@ -63,10 +63,18 @@ def prepare(var: Path, leads: int, env: dict[str, str]) -> str:
         if leads:
             source = OUT / f"leads-{leads}.csv"
             if not source.exists():
-                subprocess.run([sys.executable, "bench/import_leads.py", "--rows", str(leads)],  # noqa: S603
-                               cwd=ROOT, check=True)  # fmt: skip
-            subprocess.run([*leadflow, "import", "leads", str(source), "--basis", "benchmark"],  # noqa: S603
-                           env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)  # fmt: skip
+                subprocess.run(
+                    [sys.executable, "bench/import_leads.py", "--rows", str(leads)],  # noqa: S603
+                    cwd=ROOT,
+                    check=True,
+                )
+            subprocess.run(
+                [*leadflow, "import", "leads", str(source), "--basis", "benchmark"],  # noqa: S603
+                env=env,
+                check=True,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+            )
         ready.touch()
     script = (
         "from leadflow.accounts.models import Role, User\n"
@@ -76,8 +84,14 @@ def prepare(var: Path, leads: int, env: dict[str, str]) -> str:
         " 'confidentiality_version': '2026-01', 'confidentiality_accepted_at': timezone.now()})\n"
         "print(token_create(user=user, name='bench')[1])\n"
     )
-    result = subprocess.run([*leadflow, "shell", "-c", script], env=env, check=True, cwd=ROOT,  # noqa: S603
-                            capture_output=True, text=True)  # fmt: skip
+    result = subprocess.run(
+        [*leadflow, "shell", "-c", script],
+        env=env,
+        check=True,
+        cwd=ROOT,  # noqa: S603
+        capture_output=True,
+        text=True,
+    )
     return result.stdout.strip().splitlines()[-1]
 
 
@@ -87,7 +101,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
-    if not shutil.which("wrk"):
+    wrk = shutil.which("wrk")
+    if not wrk:
         sys.exit("wrk is needed: apt-get install wrk")
     var = OUT / f"api-var-{args.leads}"
     env = {
@@ -99,9 +114,21 @@ def main() -> None:
     token = prepare(var, args.leads, env)
     port = free_port()
     server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "leadflow.cli", "web", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        env={**env, "LOG_LEVEL": "WARNING"}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "leadflow.cli",
+            "web",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+        ],
+        env={**env, "LOG_LEVEL": "WARNING"},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:
@@ -112,11 +139,24 @@ def main() -> None:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(LUA)
         result = subprocess.run(  # noqa: S603
-            ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", "-s", script.name,
-             "-H", f"Authorization: Bearer {token}", "-H", "Content-Type: application/json",
-             f"http://127.0.0.1:{port}"],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            [
+                wrk,
+                "-t2",
+                f"-c{args.connections}",
+                f"-d{args.seconds}s",
+                "--latency",
+                "-s",
+                script.name,
+                "-H",
+                f"Authorization: Bearer {token}",
+                "-H",
+                "Content-Type: application/json",
+                f"http://127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     finally:
         server.terminate()
         server.wait(timeout=15)

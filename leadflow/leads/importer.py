@@ -204,29 +204,34 @@ def count_rows(path: Path) -> int:
 
 
 class _KeyIndex:
-    """The dedupe keys of every live lead: key → lead id."""
+    """The dedupe keys of every live lead: field → value → lead id. One dict per field
+    keyed by the plain value keeps a million leads' keys in a few hundred MB."""
 
     def __init__(self):
-        self.ids: dict[tuple[str, str], int] = {}
+        self.ids: dict[str, dict[str, int]] = {"mobile": {}, "email": {}, "company_key": {}}
 
     @classmethod
     def load(cls) -> "_KeyIndex":
         index = cls()
-        live = Lead.objects.exclude(status=LeadStatus.MERGED).order_by("-id")
+        # Oldest first, so the oldest lead owns a shared key, as in capture_lead.
+        live = Lead.objects.exclude(status=LeadStatus.MERGED).order_by("id")
         rows = live.values_list("id", "mobile", "email", "kind", "company_key").iterator(10_000)
         for lead_id, mobile, email, kind, key in rows:
-            for item in dedupe_keys(
-                {"mobile": mobile, "email": email, "kind": kind, "company_key": key}
-            ):
-                index.ids.setdefault(item, lead_id)  # the oldest lead wins, as in capture
+            index.add(
+                dedupe_keys({"mobile": mobile, "email": email, "kind": kind, "company_key": key}),
+                lead_id,
+            )
         return index
 
+    def owner(self, name: str, value: str) -> int | None:
+        return self.ids[name].get(value)
+
     def match(self, keys: list[tuple[str, str]]) -> list[int]:
-        return sorted({self.ids[key] for key in keys if key in self.ids})
+        return sorted({self.ids[name][value] for name, value in keys if value in self.ids[name]})
 
     def add(self, keys: list[tuple[str, str]], lead_id: int) -> None:
-        for key in keys:
-            self.ids.setdefault(key, lead_id)
+        for name, value in keys:
+            self.ids[name].setdefault(value, lead_id)
 
 
 def _reserve_ids(count: int) -> list[int]:
@@ -485,7 +490,7 @@ class LeadImporter:
             row["status"], row["merged_into_id"] = LeadStatus.MERGED, survivor_id
             self.summary.merged += 1
             matched_on = "+".join(
-                sorted({k for k, v in keys if self.index.ids.get((k, v)) == survivor_id})
+                sorted({k for k, v in keys if self.index.owner(k, v) == survivor_id})
             )
             if survivor_id in new_rows:
                 merges.append(self._merge_into_row(new_rows[survivor_id], row, matched_on))

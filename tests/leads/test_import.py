@@ -224,3 +224,21 @@ def test_command_prints_one_json_line_last(tmp_path, capsys):
         "reason": "'12345': not a valid mainland mobile or landline number",
     }
     assert expected in result["errors"]
+
+
+def test_import_joins_the_oldest_of_two_leads_sharing_a_key_like_capture(
+    tmp_path, capture, admin_user
+):
+    # SPEC: LEAD-CLN-2 — after an undo two live leads share a mobile; both paths pick the oldest.
+    oldest = capture(name="甲公司", email="", mobile="13800138000").lead
+    separated = capture(name="乙公司", email="", mobile="13800138000").capture
+    merge_undo(merge=LeadMerge.objects.get(merged=separated), by=admin_user)
+    path = write_csv(
+        tmp_path / "one.csv",
+        rows=[
+            ["丙公司", "", "13800138000", "", "制造业", "询价", "G", "", "2026-03-05 10:00", "", ""]
+        ],
+    )
+    import_leads(path=path, basis="合同履行")
+    imported = Lead.objects.get(name="丙公司")
+    assert imported.merged_into_id == oldest.pk
