@@ -3,6 +3,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from .errors import Forbidden
+
 PERMISSIONS: dict[str, object] = {}
 
 
@@ -20,7 +22,5 @@ NOTIFY_MANAGE = permission("notify.manage", _("Configure robot webhooks and read
 
 def require(user, code: str) -> None:
     """Raise Forbidden unless `user` holds permission `code`."""
-    from .errors import Forbidden
-
     if user is None or not user.is_authenticated or not user.has_permission(code):
         raise Forbidden(f"This needs the permission {code!r}.", code="permission_denied")

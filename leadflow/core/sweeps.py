@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from .models import PeriodicSlot
+from .ratelimit import prune_rate_counters
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +76,6 @@ def prune_history(now: datetime) -> dict[str, Any]:
     from django_tasks_db.models import DBTaskResult
 
     cutoff = now - timedelta(days=7)
-    from .ratelimit import prune_rate_counters
-
     slots, _ = PeriodicSlot.objects.filter(slot__lt=cutoff).delete()
     counters = prune_rate_counters(now - timedelta(days=1))
     tasks, _ = DBTaskResult.objects.filter(status="SUCCESSFUL", finished_at__lt=cutoff).delete()

@@ -7,4 +7,4 @@ class LeadsConfig(AppConfig):
     verbose_name = "Leads"
 
     def ready(self) -> None:
-        from . import permissions  # noqa: F401 - declares the leads permission codes
+        from . import capture, permissions  # noqa: F401 - declare the leads settings and permissions

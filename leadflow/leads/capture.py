@@ -16,8 +16,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.audit import audit_record
+from leadflow.core.company_settings import define
 from leadflow.core.errors import Conflict, ValidationFailed
 from leadflow.core.worktime import company_zone
 
@@ -67,6 +69,13 @@ TEXT_LIMITS = {
     "channel_detail": 100,
 }
 REQUIRED = ("name", "industry", "need")
+define(
+    "leads.privacy_notice_version",
+    "privacy-2026-01",
+    "str",
+    _("Privacy notice version staff confirm when entering a lead"),
+    _("Leads"),
+)
 PRE_ASSIGNMENT = (LeadStatus.TO_VERIFY, LeadStatus.TO_ASSIGN, LeadStatus.NON_TARGET)
 FUTURE_TOLERANCE = timedelta(minutes=10)
 

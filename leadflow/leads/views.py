@@ -15,7 +15,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from leadflow.core.company_settings import define, get_setting
+from leadflow.core.company_settings import get_setting
 from leadflow.core.context import ip_from_request
 from leadflow.core.errors import DomainError, RateLimited
 from leadflow.core.exports import export_response
@@ -30,14 +30,6 @@ from .models import Channel, ImportBatch, Lead, LeadMerge, LeadStatus, NonTarget
 from .permissions import LEADS_CONFIGURE, LEADS_CREATE, LEADS_IMPORT, LEADS_MERGE, LEADS_VERIFY
 from .queries import LeadFilters, filtered_leads, lead_for, lead_sources, lead_timeline
 from .webforms import FORM_FIELDS, HONEYPOT, webform_create, webform_submit
-
-define(
-    "leads.privacy_notice_version",
-    "privacy-2026-01",
-    "str",
-    _("Privacy notice version staff confirm when entering a lead"),
-    _("Leads"),
-)
 
 EXPORT_LIMIT = 100_000
 EXPORT_HEADERS = [
