@@ -17,14 +17,16 @@ def _encode(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> list[Any]:
+def _decode(cursor: str, *, datetime_key: bool) -> tuple[Any, Any]:
+    """(last key, last id) from a cursor this API handed out, or ValidationFailed."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(values, list) or len(values) != 2:
             raise ValueError("wrong shape")
-        return values
-    except ValueError as error:
+        last_key, last_id = values
+        return (datetime.fromisoformat(last_key) if datetime_key else last_key), last_id
+    except (TypeError, ValueError) as error:
         raise ValidationFailed(
             "The cursor is not valid; start again without it.",
             fields={"cursor": "not a cursor from this API"},
@@ -46,15 +48,8 @@ def cursor_page(
     sign = "-" if descending else ""
     queryset = queryset.order_by(f"{sign}{key}", f"{sign}id")
     if cursor:
-        last_key, last_id = _decode(cursor)
-        if queryset.model._meta.get_field(key).get_internal_type() == "DateTimeField":
-            try:
-                last_key = datetime.fromisoformat(last_key)
-            except (TypeError, ValueError) as error:
-                raise ValidationFailed(
-                    "The cursor is not valid; start again without it.",
-                    fields={"cursor": "not a cursor from this API"},
-                ) from error
+        datetime_key = queryset.model._meta.get_field(key).get_internal_type() == "DateTimeField"
+        last_key, last_id = _decode(cursor, datetime_key=datetime_key)
         op = "lt" if descending else "gt"
         queryset = queryset.filter(
             Q(**{f"{key}__{op}": last_key}) | Q(**{key: last_key, f"id__{op}": last_id})

@@ -68,6 +68,8 @@ TEXT_LIMITS = {
     "current_supplier": 100,
     "channel_detail": 100,
 }
+# What a merge records of the survivor, before and after, so it can be undone.
+SNAPSHOT_FIELDS = (*PROFILE_FIELDS, "kind", "company_key", "status", "non_target_reason")
 REQUIRED = ("name", "industry", "need")
 define(
     "leads.privacy_notice_version",
@@ -335,8 +337,7 @@ def merge_changes(
 
 
 def _snapshot(lead: Lead) -> dict[str, Any]:
-    fields = (*PROFILE_FIELDS, "kind", "company_key", "status", "non_target_reason")
-    return {name: getattr(lead, name) for name in fields}
+    return {name: getattr(lead, name) for name in SNAPSHOT_FIELDS}
 
 
 def _distinct_pairs(lead_ids: list[int]) -> set[frozenset[int]]:

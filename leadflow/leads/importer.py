@@ -29,6 +29,7 @@ from leadflow.core.errors import ValidationFailed
 from .capture import (
     PRE_ASSIGNMENT,
     PROFILE_FIELDS,
+    SNAPSHOT_FIELDS,
     CaptureContext,
     Consent,
     check_consent,
@@ -515,10 +516,7 @@ class LeadImporter:
 
     def _merge_into_row(self, survivor: dict[str, Any], capture: dict[str, Any], matched_on: str):
         """Merge a capture into a lead of this same chunk, before either is written."""
-        before = {
-            name: survivor[name]
-            for name in (*PROFILE_FIELDS, "kind", "company_key", "status", "non_target_reason")
-        }
+        before = {name: survivor[name] for name in SNAPSHOT_FIELDS}
         changes = merge_changes(before, survivor["values_at"], capture, capture["values_at"])
         self._apply(survivor, changes, capture["values_at"])
         return before, survivor, capture, matched_on
@@ -562,10 +560,7 @@ class LeadImporter:
         merges = []
         for item in pending:
             survivor = stored[item.survivor_id]
-            before = {
-                name: survivor[name]
-                for name in (*PROFILE_FIELDS, "kind", "company_key", "status", "non_target_reason")
-            }
+            before = {name: survivor[name] for name in SNAPSHOT_FIELDS}
             changes = merge_changes(
                 before, survivor["values_at"], item.capture, item.capture["values_at"]
             )

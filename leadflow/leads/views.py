@@ -295,19 +295,10 @@ class MergeForm(forms.Form):
 def merges_page(request):
     form = MergeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        leads = {
-            lead.number: lead
-            for lead in Lead.objects.filter(
-                number__in=[
-                    form.cleaned_data["merged"].strip().upper(),
-                    form.cleaned_data["survivor"].strip().upper(),
-                ]
-            )
-        }
-        merged, survivor = (
-            leads.get(form.cleaned_data["merged"].strip().upper()),
-            leads.get(form.cleaned_data["survivor"].strip().upper()),
-        )
+        merged_number = form.cleaned_data["merged"].strip().upper()
+        survivor_number = form.cleaned_data["survivor"].strip().upper()
+        leads = Lead.objects.in_bulk([merged_number, survivor_number], field_name="number")
+        merged, survivor = leads.get(merged_number), leads.get(survivor_number)
         if merged is None or survivor is None:
             form.add_error(None, gettext("No lead has that number."))
         else:

@@ -198,3 +198,15 @@ def test_upload_import_runs_in_the_background_with_progress(make_user, client_fo
 def test_template_download(client_for, make_user):
     response = client_for(make_user("marketing")).get("/leads/import/template.csv")
     assert response.content.decode("utf-8-sig").startswith("客户名称,联系人")
+
+
+def test_merge_screen_merges_by_number(admin_user, client_for, capture):
+    keep = capture().lead
+    other = capture(name="别的公司", mobile="13900139000", email="b@example.cn").lead
+    client = client_for(admin_user)
+    unknown = client.post("/leads/merges/", {"merged": "X20990101001", "survivor": keep.number})
+    assert unknown.status_code == 200
+    assert not LeadMerge.objects.exists()
+    client.post("/leads/merges/", {"merged": other.number.lower(), "survivor": f" {keep.number} "})
+    other.refresh_from_db()
+    assert (other.status, other.merged_into_id) == (LeadStatus.MERGED, keep.pk)
