@@ -1,6 +1,7 @@
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
@@ -226,9 +227,8 @@ def leads_merge(request, lead_id: int, payload: MergeIn):
 )
 def leads_merges(request, lead_id: int):
     lead = _visible(request, lead_id)
-    return LeadMerge.objects.filter(survivor=lead).select_related(
-        "survivor", "merged"
-    ) | LeadMerge.objects.filter(merged=lead).select_related("survivor", "merged")
+    merges = LeadMerge.objects.filter(Q(survivor=lead) | Q(merged=lead))
+    return merges.select_related("survivor", "merged")
 
 
 @router.post("/lead-merges/{merge_id}/undo", response=LeadDetail, summary="Undo a merge")

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
 from django.db import transaction
@@ -101,7 +102,7 @@ class CaptureContext:
     campaign_ids: frozenset[int]
     rules: list[Rule]
 
-    @property
+    @cached_property  # looked up once per merge during an import
     def channels_by_id(self) -> dict[int, Channel]:
         return {channel.pk: channel for channel in self.channels.values()}
 

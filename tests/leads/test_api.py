@@ -155,6 +155,10 @@ def test_admin_merges_and_undoes(marketer, admin_user, api_for):
     ).json()
     assert (merge["survivor"], merge["merged"]) == (a["number"], b["number"])
     assert admin.get(f"/api/v1/leads/{b['id']}").json()["merged_into"] == a["number"]
+    for side in (a, b):  # the merge is listed from both leads
+        assert [m["id"] for m in admin.get(f"/api/v1/leads/{side['id']}/merges").json()] == [
+            merge["id"]
+        ]
     restored = admin.post(f"/api/v1/lead-merges/{merge['id']}/undo").json()
     assert (restored["id"], restored["status"], restored["merged_into"]) == (
         b["id"],
