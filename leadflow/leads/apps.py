@@ -7,4 +7,5 @@ class LeadsConfig(AppConfig):
     verbose_name = "Leads"
 
     def ready(self) -> None:
-        from . import capture, permissions  # noqa: F401 - declare the leads settings and permissions
+        # Declare the leads settings and permissions, register the index sweep.
+        from . import capture, indexes, permissions  # noqa: F401

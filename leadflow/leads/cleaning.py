@@ -86,13 +86,10 @@ def normalize_email(raw: str) -> str:
         raise CleaningError("email", raw, str(error)) from error
 
 
-_SPACES = re.compile(r"\s+")
-
-
 def normalize_name(raw: str) -> str:
     """The name as shown: trimmed, full-width letters, digits and brackets folded
     （）→(), runs of spaces collapsed. Case is kept."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", raw)).strip()
+    return " ".join(unicodedata.normalize("NFKC", raw).split())
 
 
 def company_key(raw: str) -> str:
@@ -141,7 +138,9 @@ _COMPANY_MARKERS = (
 )
 
 
+_COMPANY_WORD = re.compile("|".join(re.escape(marker) for marker in _COMPANY_MARKERS))
+
+
 def guess_kind(name: str) -> str:
     """'company' when the name carries an organisation word, else 'individual'."""
-    folded = name.casefold()
-    return "company" if any(marker in folded for marker in _COMPANY_MARKERS) else "individual"
+    return "company" if _COMPANY_WORD.search(name.casefold()) else "individual"

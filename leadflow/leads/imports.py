@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from django.db import transaction
-from django.utils import timezone
 from django_tasks import task
 
 from leadflow.core.errors import ValidationFailed
@@ -37,32 +36,11 @@ def run_import(batch_id: int) -> dict:
     batch = ImportBatch.objects.select_related("channel", "created_by").get(pk=batch_id)
     if batch.state != ImportBatch.State.QUEUED:
         return {"skipped": batch.state}  # a retried task never imports twice
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        state=ImportBatch.State.RUNNING, started_at=timezone.now()
-    )
-    try:
-        summary = import_leads(
-            path=Path(batch.stored_path),
-            basis=batch.lawful_basis,
-            channel_code=batch.channel.code if batch.channel else "",
-            by=batch.created_by,
-            batch=batch,
-        )
-    except Exception as error:
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            state=ImportBatch.State.FAILED,
-            failure=f"{type(error).__name__}: {error}"[:2000],
-            finished_at=timezone.now(),
-        )
-        raise
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        state=ImportBatch.State.DONE,
-        finished_at=timezone.now(),
-        errors=summary.errors,
-        rows_done=summary.rows,
-        created=summary.created,
-        merged=summary.merged,
-        rejected=summary.rejected,
-        non_target=summary.non_target,
+    summary = import_leads(
+        path=Path(batch.stored_path),
+        basis=batch.lawful_basis,
+        channel_code=batch.channel.code if batch.channel else "",
+        by=batch.created_by,
+        batch=batch,
     )
     return {key: value for key, value in summary.as_dict().items() if key != "errors"}

@@ -6,6 +6,7 @@ caller's transaction ends, so concurrent captures queue on it and never share a 
 """
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from django.db import connection
 
@@ -16,8 +17,10 @@ from .models import LeadNumberSequence
 _TABLE = LeadNumberSequence._meta.db_table
 
 
-def number_prefix(channel_code: str, acquired_at: datetime) -> str:
-    return f"{channel_code}{acquired_at.astimezone(company_zone()):%Y%m%d}"
+def number_prefix(channel_code: str, acquired_at: datetime, zone: ZoneInfo | None = None) -> str:
+    """ "G20231028": the channel code and the acquisition day in the company time zone."""
+    day = acquired_at.astimezone(zone or company_zone())
+    return f"{channel_code}{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
 def reserve_numbers(*, prefix: str, count: int = 1) -> list[str]:

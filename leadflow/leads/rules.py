@@ -15,20 +15,26 @@ class Rule:
 
 
 def active_rules() -> list[Rule]:
+    # Plain strings, not the model's choices: the importer asks a million times.
     return [
-        Rule(r.field, r.match, r.value, r.reason)
+        Rule(str(r.field), str(r.match), r.value, r.reason)
         for r in NonTargetRule.objects.filter(active=True).order_by("id")
     ]
+
+
+_EQUALS = str(NonTargetRule.Match.EQUALS)
+_CONTAINS = str(NonTargetRule.Match.CONTAINS)
 
 
 def non_target_reason(rules: Iterable[Rule], values: Mapping[str, object]) -> str:
     """The reason of the first rule that matches, or "" for a target lead."""
     for rule in rules:
-        text = str(values.get(rule.field) or "").strip()
-        if not text:
+        value = values.get(rule.field)
+        if not value:
             continue
-        if rule.match == NonTargetRule.Match.EQUALS and text == rule.value:
+        text = value.strip() if type(value) is str else str(value).strip()
+        if rule.match == _EQUALS and text == rule.value:
             return rule.reason
-        if rule.match == NonTargetRule.Match.CONTAINS and rule.value in text:
+        if rule.match == _CONTAINS and rule.value in text:
             return rule.reason
     return ""

@@ -2,16 +2,21 @@
 
 import csv
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
 from openpyxl import Workbook
 
 from leadflow.core.errors import ValidationFailed
+from leadflow.leads import importer as importer_module
+from leadflow.leads import indexes
 from leadflow.leads.capture import merge_undo
 from leadflow.leads.importer import LeadImporter, import_leads, read_rows
-from leadflow.leads.models import Lead, LeadMerge, LeadStatus
+from leadflow.leads.models import ImportBatch, Lead, LeadMerge, LeadStatus
 
 pytestmark = pytest.mark.django_db
 HEADER = [
@@ -242,3 +247,89 @@ def test_import_joins_the_oldest_of_two_leads_sharing_a_key_like_capture(
     import_leads(path=path, basis="合同履行")
     imported = Lead.objects.get(name="丙公司")
     assert imported.merged_into_id == oldest.pk
+
+
+def _lead_indexes() -> set[str]:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Lead._meta.db_table)
+    return {name for name, info in constraints.items() if info["index"]}
+
+
+def test_a_large_import_sets_the_lookup_indexes_aside_and_rebuilds_them(tmp_path, monkeypatch):
+    # SPEC: LEAD-CAP-2 (speed) with LEAD-CLN-2 — dedupe holds while the indexes are away.
+    monkeypatch.setattr(indexes, "SET_ASIDE_MIN_ROWS", 1)
+    seen_during_import: list[set[str]] = []
+    summary = import_leads(
+        path=write_csv(tmp_path / "leads.csv"),
+        basis="合同履行",
+        progress=lambda done: seen_during_import.append(_lead_indexes()),
+    )
+    assert (summary.created, summary.merged) == (3, 1)
+    assert not set(indexes.SET_ASIDE) & seen_during_import[0]
+    assert {index.name for index in Lead._meta.indexes} <= _lead_indexes()
+    batch = ImportBatch.objects.get()
+    assert (batch.state, batch.created, batch.merged) == (ImportBatch.State.DONE, 3, 1)
+
+
+def test_the_sweep_rebuilds_indexes_an_interrupted_import_left_missing(db):
+    # SPEC: LEAD-CAP-2 — nothing stays broken after a crash mid-import.
+    now = timezone.now()
+    indexes.set_aside()
+    running = ImportBatch.objects.create(
+        file_name="big.csv",
+        lawful_basis="合同履行",
+        state=ImportBatch.State.RUNNING,
+        heartbeat_at=now - timedelta(minutes=2),
+    )
+    result = indexes.restore_after_failed_import(now)
+    assert result == {"stalled": 0, "restored": []}  # an import is still loading: wait
+    assert "lead_mobile" not in _lead_indexes()
+
+    later = now + timedelta(minutes=15)
+    result = indexes.restore_after_failed_import(later)
+    assert result["stalled"] == 1
+    assert set(result["restored"]) == set(indexes.SET_ASIDE)
+    assert {index.name for index in Lead._meta.indexes} <= _lead_indexes()
+    running.refresh_from_db()
+    assert running.state == ImportBatch.State.FAILED
+
+
+def test_a_lead_captured_while_an_import_runs_is_found_as_a_duplicate(
+    tmp_path, capture, monkeypatch
+):
+    # SPEC: LEAD-CLN-2 — the importer's key index learns of captures made between its
+    # transactions, so a later file row with the same mobile merges into that lead.
+    monkeypatch.setattr(importer_module, "ROWS_PER_TRANSACTION", 1)
+    rows = [
+        ["甲公司", "", "13700137000", "", "制造业", "询价", "G", "", "2026-03-05 10:00", "", ""],
+        ["乙公司", "", "13800138000", "", "制造业", "询价", "G", "", "2026-03-05 11:00", "", ""],
+    ]
+    captured = []
+
+    def capture_between_transactions(done: int) -> None:
+        if done == 1:
+            captured.append(capture(name="丙公司", email="", mobile="13800138000").lead)
+
+    lead_importer = LeadImporter(basis="合同履行", chunk_rows=1)
+    lead_importer.progress = capture_between_transactions
+    summary = lead_importer.run(read_rows(write_csv(tmp_path / "two.csv", rows=rows)))
+    assert (summary.created, summary.merged) == (1, 1)
+    assert Lead.objects.get(name="乙公司").merged_into_id == captured[0].pk
+
+
+def test_several_cleaning_processes_keep_the_rows_in_file_order(tmp_path, monkeypatch):
+    # SPEC: LEAD-CAP-2 — rows are processed in order, whichever process cleaned them.
+    monkeypatch.setattr(importer_module, "CLEANING_PROCESSES", 3)
+    rows = [
+        ["甲公司", "", f"1380013800{i}", "", "制造业", "询价", "G", "", "2026-03-05 10:00", "", ""]
+        for i in range(7)
+    ]
+    rows.append(["乙公司", "", "13800138003", "", "制造业", "复购", "G", "", "2026-03-06", "", ""])
+    lead_importer = LeadImporter(basis="合同履行", chunk_rows=2)
+    path = write_csv(tmp_path / "order.csv", rows=rows)
+    summary = lead_importer.run_prepared(importer_module._prepared_in_child(path, lead_importer))
+    assert (summary.rows, summary.created, summary.merged) == (8, 1, 7)
+    # Each capture keeps its own row; their ids follow the file's order.
+    stored = Lead.objects.order_by("id").values_list("mobile", "need")
+    assert [mobile for mobile, _ in stored][1:] == [f"+86{row[2]}" for row in rows][1:]
+    assert Lead.objects.get(status=LeadStatus.TO_ASSIGN).need == "复购"  # newest values win
