@@ -38,8 +38,8 @@ function init(args)
 end
 request = function()
   counter = counter + 1
-  local n = tid * 10000000 + counter
-  local body = string.format('{"name":"压测客户%d有限公司","mobile":"+86 177%08d","email":"load%d@bench.cn",' ..
+  local n = tid * 100000 + counter
+  local body = string.format('{"name":"压测客户RUN%06d有限公司","mobile":"+86 RUN%06d","email":"loadRUN%06d@bench.cn",' ..
     '"industry":"制造业","need":"采购设备","channel":"G","consent":{"notice_version":"privacy-2026-01"}}', n, n, n)
   return wrk.format("POST", "/api/v1/leads", nil, body)
 end
@@ -95,6 +95,17 @@ def prepare(var: Path, leads: int, env: dict[str, str]) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
+# Valid mobile prefixes the import benchmark's file never uses.
+RUN_PREFIXES = ["170", "171", "172", "173", "175", "190", "192", "193", "196", "197"]
+
+
+def _next_run(var: Path) -> int:
+    counter = var / "runs"
+    run = int(counter.read_text()) + 1 if counter.exists() else 0
+    counter.write_text(str(run))
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=1_000_000)
@@ -137,7 +148,11 @@ def main() -> None:
             except OSError:
                 time.sleep(0.1)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(LUA)
+            # A mobile prefix per run, in turn: every request is a new lead, not a merge
+            # into one an earlier run captured.
+            run = _next_run(var)
+            prefix = RUN_PREFIXES[run // 100 % len(RUN_PREFIXES)] + f"{run % 100:02d}"
+            script.write(LUA.replace("RUN", prefix))
         result = subprocess.run(  # noqa: S603
             [
                 wrk,

@@ -120,7 +120,7 @@ else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "leadflow.core.sqlite",  # django.db.backends.sqlite3, writers queued
             "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "leadflow.sqlite3")),
             "OPTIONS": {
                 # IMMEDIATE: a writer takes the lock at BEGIN, so two writers queue on the
@@ -135,6 +135,10 @@ else:
                     "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
                 ),
             },
+            # Kept open between requests: opening one costs more than a capture, and its
+            # page cache is what keeps index pages of a million leads at hand.
+            "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", "600"),
+            "CONN_HEALTH_CHECKS": True,
             "TEST": {"NAME": os.environ.get("SQLITE_TEST_PATH", str(VAR_DIR / "test.sqlite3"))},
         }
     }
@@ -198,6 +202,8 @@ EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "10")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "leadflow <noreply@localhost>")
 # Email is delivered only when an SMTP host is configured (or in tests); the in-app bell
 # always works.
+# Seconds each process keeps settings, channels and rules it read (core.config_cache).
+LEADFLOW_CONFIG_CACHE_SECONDS = float(os.environ.get("LEADFLOW_CONFIG_CACHE_SECONDS", "2"))
 LEADFLOW_EMAIL_ENABLED = envbool("EMAIL_ENABLED", "true" if "EMAIL_HOST" in os.environ else "false")
 
 LOGGING = {

@@ -8,3 +8,4 @@ ROOT_URLCONF = "tests.urls"
 LEADFLOW_EMAIL_ENABLED = True
 EMAIL_PORT = 1  # each test that sends mail points this at its own SMTP server
 SITE_URL = "http://testserver"
+LEADFLOW_CONFIG_CACHE_SECONDS = 0  # every test reads what it just wrote; see test_config_cache

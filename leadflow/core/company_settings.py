@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from .audit import audit_record
+from .config_cache import cached_config, forget_config
 from .errors import ValidationFailed
 from .models import Setting
 
@@ -91,19 +92,23 @@ def parse_value(definition: SettingDef, raw: Any) -> Any:
     return text
 
 
+def _stored() -> dict[str, Any]:
+    return dict(Setting.objects.values_list("key", "value"))
+
+
 def get_setting(key: str) -> Any:
     definition = REGISTRY[key]
-    row = Setting.objects.filter(key=key).values_list("value", flat=True).first()
-    return definition.default if row is None else row
+    return cached_config("settings", _stored).get(key, definition.default)
 
 
-def get_settings(prefix: str = "") -> dict[str, Any]:
-    """Every setting under `prefix` in one query, for code that reads several at once."""
-    values = {key: d.default for key, d in REGISTRY.items() if key.startswith(prefix)}
-    for key, value in Setting.objects.filter(key__startswith=prefix).values_list("key", "value"):
-        if key in values:
-            values[key] = value
-    return values
+def get_settings(prefix: str = "", *, fresh: bool = False) -> dict[str, Any]:
+    """Every setting under `prefix`, read at once; `fresh` skips this process's copy."""
+    stored = _stored() if fresh else cached_config("settings", _stored)
+    return {
+        key: stored.get(key, definition.default)
+        for key, definition in REGISTRY.items()
+        if key.startswith(prefix)
+    }
 
 
 def get_time_setting(key: str) -> time:
@@ -128,7 +133,7 @@ def settings_update(*, changes: dict[str, Any], by) -> dict[str, Any]:
             parsed[key] = parse_value(REGISTRY[key], raw)
         except ValidationFailed as error:
             errors.update(error.fields)
-    current = get_settings()
+    current = get_settings(fresh=True)
     if not errors:
         for check in CHECKS:
             errors.update(check(current | parsed))
@@ -137,6 +142,7 @@ def settings_update(*, changes: dict[str, Any], by) -> dict[str, Any]:
     changed = {key: [current[key], value] for key, value in parsed.items() if current[key] != value}
     for key, (_, value) in changed.items():
         Setting.objects.update_or_create(key=key, defaults={"value": value, "updated_by": by})
+    forget_config()
     if changed:
         audit_record(
             actor=by,

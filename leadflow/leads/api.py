@@ -123,13 +123,13 @@ class LeadPage(Schema):
     next_cursor: str | None
 
 
-def _detail(lead: Lead) -> dict:
+def _detail(lead: Lead, *, just_captured: bool = False) -> dict:
     return {
         **lead_body(lead),
         "consent_notice_version": lead.consent_notice_version,
         "consent_at": lead.consent_at,
         "lawful_basis": lead.lawful_basis,
-        "timeline": lead_timeline(lead),
+        "timeline": lead_timeline(lead, just_captured=just_captured),
     }
 
 
@@ -151,8 +151,15 @@ def leads_create(request, payload: LeadIn):
         else Consent()
     )
     result = capture_lead(values=values, consent=consent, via="api", by=request.user)
-    lead = Lead.objects.select_related("channel", "owner", "merged_into").get(pk=result.lead.pk)
-    body = {**_detail(lead), "merged": result.merged, "capture_number": result.capture.number}
+    if result.merged:
+        lead = Lead.objects.select_related("channel", "owner", "merged_into").get(pk=result.lead.pk)
+    else:
+        lead = result.lead  # as stored a moment ago: no need to read it back
+    body = {
+        **_detail(lead, just_captured=not result.merged),
+        "merged": result.merged,
+        "capture_number": result.capture.number,
+    }
     return Status(200 if result.merged else 201, body)
 
 

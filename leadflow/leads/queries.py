@@ -77,8 +77,11 @@ def lead_sources(lead: Lead) -> QuerySet[Lead]:
     )
 
 
-def lead_timeline(lead: Lead) -> list[dict]:
-    """Captures and events in time order, for the lead page and the API."""
+def lead_timeline(lead: Lead, *, just_captured: bool = False) -> list[dict]:
+    """Captures and events in time order, for the lead page and the API. A lead captured
+    in this very transaction (`just_captured`, not merged) has no other source or event
+    yet: its timeline needs no query."""
+    sources = [lead] if just_captured else lead_sources(lead)
     entries = [
         {
             "at": source.created_at,
@@ -92,15 +95,16 @@ def lead_timeline(lead: Lead) -> list[dict]:
                 "acquired_at": source.acquired_at.isoformat(),
             },
         }
-        for source in lead_sources(lead)
+        for source in sources
     ]
-    for event in lead.events.select_related("actor"):
-        entries.append(
-            {
-                "at": event.at,
-                "kind": event.kind,
-                "actor": str(event.actor) if event.actor else None,
-                "data": event.data,
-            }
-        )
+    if not just_captured:
+        for event in lead.events.select_related("actor"):
+            entries.append(
+                {
+                    "at": event.at,
+                    "kind": event.kind,
+                    "actor": str(event.actor) if event.actor else None,
+                    "data": event.data,
+                }
+            )
     return sorted(entries, key=lambda entry: entry["at"])
