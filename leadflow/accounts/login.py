@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.audit import audit_record
 from leadflow.core.company_settings import define, get_setting, get_settings
+from leadflow.core.config_cache import forget_config
 from leadflow.core.errors import DomainError
 
 from .models import User
@@ -144,4 +145,5 @@ def agreement_accept(*, user: User, version: str) -> None:
         confidentiality_version=current, confidentiality_accepted_at=now
     )
     user.confidentiality_version, user.confidentiality_accepted_at = current, now
+    forget_config()  # the API's copy of this user (accounts.tokens) must see it at once
     audit_record(actor=user, action="agreement.accept", obj=user, extra={"version": current})

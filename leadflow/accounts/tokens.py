@@ -2,15 +2,18 @@
 leaked database does not leak working tokens; the token has 256 bits of randomness, which
 makes a slow hash unnecessary."""
 
+import copy
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from leadflow.core.audit import audit_record
+from leadflow.core.config_cache import cached_config, forget_config
 from leadflow.core.errors import ValidationFailed
 
 from .models import ApiToken, User
@@ -51,20 +54,20 @@ def token_create(
 def token_revoke(*, token: ApiToken, by: User) -> None:
     if token.revoked_at is None:
         ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+        forget_config()
         audit_record(
             actor=by, action="token.revoke", obj=token, extra={"user": token.user.username}
         )
 
 
 def token_user(raw: str) -> User | None:
-    """The active user a raw token belongs to, or None."""
+    """The active user a raw token belongs to, or None. The token and its user are kept
+    per process for a few seconds (core.config_cache): a revocation or a deactivation
+    counts everywhere within that time, at once in the process that made it."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("user", "user__role", "user__department")
-        .filter(digest=_digest(raw), revoked_at__isnull=True)
-        .first()
-    )
+    digest = _digest(raw)
+    token = cached_config(f"token:{digest}", partial(_live_token, digest), remember_none=False)
     now = timezone.now()
     if token is None or not token.user.is_active:
         return None
@@ -73,4 +76,13 @@ def token_user(raw: str) -> User | None:
     if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
         # At most one write a minute per token, not one per request.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+        token.last_used_at = now
+    return copy.copy(token.user)  # each request its own, as if read for it alone
+
+
+def _live_token(digest: str) -> ApiToken | None:
+    return (
+        ApiToken.objects.select_related("user", "user__role", "user__department")
+        .filter(digest=digest, revoked_at__isnull=True)
+        .first()
+    )

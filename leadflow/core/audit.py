@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .context import client_ip
+from .inserts import insert_new
 from .models import AuditLog
 
 # What an action code means to a person reading the log; areas add their own codes.
@@ -92,7 +93,7 @@ def audit_record(
         object_id = object_id or obj.pk
         object_repr = object_repr or str(obj)
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditLog.objects.create(
+    entry = AuditLog(
         at=timezone.now(),
         actor=actor if is_user else None,
         actor_name=(actor.get_username() if is_user else (actor or "system"))[:150],
@@ -104,6 +105,7 @@ def audit_record(
         changes=changes or {},
         extra=extra or {},
     )
+    return insert_new(entry)  # written on every change: the statement is built once
 
 
 def audit_entries(

@@ -1,5 +1,5 @@
-"""Configuration read on every request (company settings, channels, rules), kept per
-process for a few seconds.
+"""Configuration read on every request (company settings, channels, rules, the user an API
+token belongs to), kept per process for a few seconds.
 
 A capture reads the agreement version, the channels, the campaigns and the non-target
 rules; at hundreds of captures a second, reading them each time costs more than the
@@ -20,8 +20,12 @@ _clock = time.monotonic  # not the wall clock: setting it back must not keep sta
 _VALUES: dict[str, tuple[float, Any]] = {}
 
 
-def cached_config(name: str, load: Callable[[], T]) -> T:
-    """`load()`, or what it returned less than the configured seconds ago here."""
+MAX_ENTRIES = 1000  # a process that has seen more names starts afresh
+
+
+def cached_config(name: str, load: Callable[[], T], *, remember_none: bool = True) -> T:
+    """`load()`, or what it returned less than the configured seconds ago here.
+    `remember_none=False` asks again next time when it returned None (an unknown token)."""
     seconds = settings.LEADFLOW_CONFIG_CACHE_SECONDS
     if seconds <= 0:
         return load()
@@ -30,7 +34,10 @@ def cached_config(name: str, load: Callable[[], T]) -> T:
     if hit is not None and now - hit[0] < seconds:
         return hit[1]
     value = load()
-    _VALUES[name] = (now, value)
+    if value is not None or remember_none:
+        if len(_VALUES) >= MAX_ENTRIES:
+            _VALUES.clear()
+        _VALUES[name] = (now, value)
     return value
 
 

@@ -24,6 +24,7 @@ from leadflow.core.audit import audit_record
 from leadflow.core.company_settings import define
 from leadflow.core.config_cache import cached_config
 from leadflow.core.errors import Conflict, ValidationFailed
+from leadflow.core.inserts import insert_new
 from leadflow.core.worktime import company_zone
 
 from .cleaning import (
@@ -507,7 +508,7 @@ def capture_lead(
     lock_capture_keys([value for _, value in dedupe_keys(clean)])
     status, reason = decide_status(clean, context.rules)
     [number] = reserve_numbers(prefix=number_prefix(clean["channel"].code, clean["acquired_at"]))
-    lead = Lead.objects.create(
+    lead = Lead(
         number=number,
         status=status,
         non_target_reason=reason,
@@ -533,6 +534,7 @@ def capture_lead(
             )
         },
     )
+    insert_new(lead)  # the hot path of every capture: the statement is built once
     candidates, matched_on = find_duplicates(clean, exclude_id=lead.pk)
     if by is not None:
         audit_record(actor=by, action="lead.create", obj=lead, extra={"via": via})
