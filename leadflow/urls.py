@@ -13,6 +13,9 @@ handler404 = "leadflow.web.views.not_found"
 handler500 = "leadflow.web.views.server_error"
 
 urlpatterns = [
+    # First: integrations call the API hundreds of times a second, and Django tries the
+    # patterns in order.
+    path("api/v1/", api.urls),
     path("", web.home, name="home"),
     path("soon/<slug:area>/", web.coming_soon, name="coming_soon"),
     path("login/", accounts.login_view, name="login"),
@@ -57,7 +60,6 @@ urlpatterns = [
     path("leads/settings/", leads.lead_settings_page, name="lead_settings"),
     path("f/<slug:key>", leads.public_form, name="public_form"),
     path("healthz", core.healthz, name="healthz"),
-    path("api/v1/", api.urls),
     path("api/docs", lambda request: openapi_view(request, api), name="api_docs"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

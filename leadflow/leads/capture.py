@@ -491,12 +491,14 @@ def merge_undo(*, merge: LeadMerge, by) -> Lead:
     return merged
 
 
-@transaction.atomic
 def capture_lead(
     *, values: Mapping[str, Any], consent: Consent, via: str, by=None
 ) -> CaptureResult:
     """Validate, number, store and dedupe one captured lead. Nothing is saved when any
-    field is refused: ValidationFailed names each field with its value and reason."""
+    field is refused: ValidationFailed names each field with its value and reason.
+
+    Everything that needs no database is decided before the transaction, which stays
+    short: on SQLite every other writer waits for it."""
     now = timezone.now()
     context = CaptureContext.current()
     clean, errors = clean_lead(values, context=context, now=now)
@@ -505,11 +507,8 @@ def capture_lead(
         raise ValidationFailed(
             gettext("The lead was not saved: please correct the marked fields."), fields=errors
         )
-    lock_capture_keys([value for _, value in dedupe_keys(clean)])
     status, reason = decide_status(clean, context.rules)
-    [number] = reserve_numbers(prefix=number_prefix(clean["channel"].code, clean["acquired_at"]))
     lead = Lead(
-        number=number,
         status=status,
         non_target_reason=reason,
         captured_via=via,
@@ -534,23 +533,27 @@ def capture_lead(
             )
         },
     )
-    insert_new(lead)  # the hot path of every capture: the statement is built once
-    candidates, matched_on = find_duplicates(clean, exclude_id=lead.pk)
-    if by is not None:
-        audit_record(actor=by, action="lead.create", obj=lead, extra={"via": via})
-    if not candidates:
-        return CaptureResult(lead=lead, capture=lead)
-    survivor, *others = candidates
-    distinct = _distinct_pairs([candidate.pk for candidate in candidates])
-    for other in others:
-        # The capture shows these leads are the same person too, unless an admin said not.
-        if frozenset((survivor.pk, other.pk)) not in distinct:
-            merge_leads(
-                survivor=survivor, merged=other, reason="+".join(matched_on), by=by, now=now
-            )
-    merge_leads(survivor=survivor, merged=lead, reason="+".join(matched_on), by=by, now=now)
-    survivor.refresh_from_db()
-    return CaptureResult(lead=survivor, capture=lead, merged=True, matched_on=matched_on)
+    with transaction.atomic():
+        lock_capture_keys([value for _, value in dedupe_keys(clean)])
+        prefix = number_prefix(clean["channel"].code, clean["acquired_at"], context.zone)
+        [lead.number] = reserve_numbers(prefix=prefix)
+        insert_new(lead)  # the hot path of every capture: the statement is built once
+        candidates, matched_on = find_duplicates(clean, exclude_id=lead.pk)
+        if by is not None:
+            audit_record(actor=by, action="lead.create", obj=lead, extra={"via": via})
+        if not candidates:
+            return CaptureResult(lead=lead, capture=lead)
+        survivor, *others = candidates
+        distinct = _distinct_pairs([candidate.pk for candidate in candidates])
+        for other in others:
+            # The capture shows these leads are the same person too, unless an admin said not.
+            if frozenset((survivor.pk, other.pk)) not in distinct:
+                merge_leads(
+                    survivor=survivor, merged=other, reason="+".join(matched_on), by=by, now=now
+                )
+        merge_leads(survivor=survivor, merged=lead, reason="+".join(matched_on), by=by, now=now)
+        survivor.refresh_from_db()
+        return CaptureResult(lead=survivor, capture=lead, merged=True, matched_on=matched_on)
 
 
 @transaction.atomic
