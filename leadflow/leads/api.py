@@ -11,8 +11,17 @@ from leadflow.core.permissions import require
 
 from .capture import Consent, capture_lead, lead_verify, merge_leads, merge_undo
 from .models import Channel, Lead, LeadMerge
-from .permissions import LEADS_CREATE, LEADS_MERGE, LEADS_VERIFY
+from .permissions import LEADS_CREATE, LEADS_MERGE, LEADS_PRIORITY, LEADS_VERIFY
 from .queries import LeadFilters, filtered_leads, lead_for, lead_timeline
+from .scoring import (
+    Scoring,
+    contribution_dicts,
+    contributions,
+    lead_breakdown,
+    lead_event_record,
+    lead_priority_set,
+    lead_score_values,
+)
 
 router = Router(tags=["leads"])
 
@@ -82,6 +91,8 @@ class LeadOut(Schema):
     non_target_reason: str
     score: int
     grade: str
+    priority: str = Field(description="high | medium | low: follows the grade unless set")
+    priority_reason: str = Field(description="why a person set the priority, if they did")
     owner: OwnerOut | None
     merged_into: str | None = Field(None, description="the surviving lead's number, if merged")
     created_at: datetime
@@ -106,10 +117,18 @@ class TimelineEntry(Schema):
     data: dict[str, Any]
 
 
+class ScorePart(Schema):
+    rule: str
+    dimension: str = Field(description="fit | behaviour | interaction")
+    points: int
+    times: int = Field(description="how often the rule counted (1 unless repeatable)")
+
+
 class LeadDetail(LeadOut):
     consent_notice_version: str
     consent_at: datetime | None
     lawful_basis: str
+    score_breakdown: list[ScorePart] = Field(description="the rules the score is made of")
     timeline: list[TimelineEntry]
 
 
@@ -129,6 +148,12 @@ def _detail(lead: Lead, *, just_captured: bool = False) -> dict:
         "consent_notice_version": lead.consent_notice_version,
         "consent_at": lead.consent_at,
         "lawful_basis": lead.lawful_basis,
+        "score_breakdown": contribution_dicts(
+            # A new capture has no events yet: its values alone make its score.
+            contributions(Scoring.current(), lead_score_values(lead), {})
+            if just_captured
+            else lead_breakdown(lead)
+        ),
         "timeline": lead_timeline(lead, just_captured=just_captured),
     }
 
@@ -191,6 +216,43 @@ def _visible(request, lead_id: int) -> Lead:
 @router.get("/leads/{lead_id}", response=LeadDetail, summary="One lead with its timeline")
 def leads_get(request, lead_id: int):
     return _detail(_visible(request, lead_id))
+
+
+class EventIn(Schema):
+    kind: str = Field(
+        ...,
+        description="downloaded_material | webinar_question | email_opened | "
+        "consulted_sales | visited_pricing",
+    )
+    data: dict[str, Any] = Field(default_factory=dict, description="anything worth keeping")
+
+
+@router.post("/leads/{lead_id}/events", response=LeadDetail, summary="Record what the person did")
+def leads_event(request, lead_id: int, payload: EventIn):
+    """Records the event on the lead's timeline and re-scores the lead at once; the answer
+    shows the new score, grade and breakdown (LEAD-SCR-4)."""
+    require(request.user, LEADS_CREATE)
+    lead = lead_event_record(
+        lead=_visible(request, lead_id), kind=payload.kind, by=request.user, data=payload.data
+    )
+    return _detail(lead)
+
+
+class PriorityIn(Schema):
+    priority: str = Field(..., description="high | medium | low, or empty to follow the grade")
+    reason: str = Field("", description="required when setting a priority")
+
+
+@router.post("/leads/{lead_id}/priority", response=LeadDetail, summary="Set the priority")
+def leads_priority(request, lead_id: int, payload: PriorityIn):
+    require(request.user, LEADS_PRIORITY)
+    lead = lead_priority_set(
+        lead=_visible(request, lead_id),
+        priority=payload.priority,
+        reason=payload.reason,
+        by=request.user,
+    )
+    return _detail(lead)
 
 
 @router.post("/leads/{lead_id}/verify", response=LeadDetail, summary="Verify a new lead (核对)")

@@ -39,6 +39,7 @@ from .locks import lock_capture_keys
 from .models import Channel, Lead, LeadEvent, LeadMerge, LeadStatus
 from .numbering import number_prefix, reserve_numbers
 from .rules import Rule, active_rules, non_target_reason
+from .scoring import Scoring, lead_rescore, score_values
 
 # Profile values a later capture may bring; a merge takes the newest non-empty ones.
 PROFILE_FIELDS = (
@@ -439,6 +440,7 @@ def merge_leads(
         actor=by,
         data={"merged_number": merged.number, "matched_on": reason, "changed": sorted(changes)},
     )
+    lead_rescore(lead=survivor, trigger="merge", by=by, now=now)
     return record
 
 
@@ -482,6 +484,7 @@ def merge_undo(*, merge: LeadMerge, by) -> Lead:
             actor=by,
             data={"survivor": survivor.number, "merged": merged.number, "restored": restored},
         )
+        lead_rescore(lead=lead, trigger="merge_undone", by=by, now=now)
     audit_record(
         actor=by,
         action="lead.merge_undo",
@@ -508,7 +511,11 @@ def capture_lead(
             gettext("The lead was not saved: please correct the marked fields."), fields=errors
         )
     status, reason = decide_status(clean, context.rules)
+    score, grade, priority = score_values(Scoring.current(), clean)
     lead = Lead(
+        score=score,
+        grade=grade,
+        priority=priority,
         status=status,
         non_target_reason=reason,
         captured_via=via,

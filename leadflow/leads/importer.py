@@ -46,6 +46,7 @@ from .cleaning import company_key
 from .locks import lock_all_captures
 from .models import ImportBatch, Lead, LeadEvent, LeadMerge, LeadStatus
 from .numbering import number_prefix, reserve_number_blocks
+from .scoring import Scoring, event_counts, score_values
 
 # Column headers in Chinese or English, as people name them.
 HEADERS = {
@@ -138,6 +139,9 @@ ROW_FIELDS = (
     "acquired_at",
     "status",
     "non_target_reason",
+    "score",
+    "grade",
+    "priority",
 )
 # Every stored column in the order the writer inserts them: the id and number it hands
 # out, the row's own values, then what it sets for a whole chunk (see `_chunk_columns`).
@@ -155,8 +159,7 @@ INSERT_COLUMNS = (
     "consent_at",
     "consent_channel",
     "lawful_basis",
-    "score",
-    "grade",
+    "priority_reason",
     "owner_id",
     "captured_via",
 )
@@ -356,7 +359,15 @@ def _insert_leads(rows: list[list[Any]]) -> None:
         cursor.executemany(sql, rows)
 
 
-_UPDATE_FIELDS = [*PROFILE_FIELDS, "company_key", "status", "non_target_reason", "values_at"]
+_SCORE_FIELDS = ("score", "grade", "priority")
+_UPDATE_FIELDS = [
+    *PROFILE_FIELDS,
+    "company_key",
+    "status",
+    "non_target_reason",
+    "values_at",
+    *_SCORE_FIELDS,
+]
 
 
 def _update_leads(rows: list[dict[str, Any]], now: str) -> None:
@@ -405,12 +416,14 @@ class _Merge:
     after: dict[str, Any]
     own_status: str
     matched_on: str
+    rescored: list[list[Any]] | None = None  # [[score, grade] before, after] if it changed
 
 
 def prepare_rows(
     rows: Iterator[tuple[int, dict[str, Any]]],
     *,
     context: CaptureContext,
+    scoring: Scoring,
     now: datetime,
     channel_code: str,
     vendor: str,
@@ -428,8 +441,12 @@ def prepare_rows(
                 prepared.append((row_number, errors, (), "", ()))
                 continue
             status, reason = decide_status(clean, context.rules)
+            score, grade, priority = score_values(scoring, clean)
             channel, acquired_at = clean["channel"], clean["acquired_at"]
             clean.update(
+                score=score,
+                grade=grade,
+                priority=priority,
                 channel_id=channel.pk,
                 acquired_at=db_moment(acquired_at, vendor),
                 status=str(status),
@@ -464,6 +481,7 @@ class LeadImporter:
         self.vendor = connection.vendor
         self.summary = ImportSummary()
         self.context = CaptureContext.load()
+        self.scoring = Scoring.load()
         if channel_code and channel_code not in self.context.channels:
             raise ValidationFailed(
                 f"Unknown channel {channel_code!r}.",
@@ -471,11 +489,14 @@ class LeadImporter:
             )
         self.index = _KeyIndex.load()
         self.own_ids: list[range] = []  # ids this import stored since the index last looked
+        # Scoring events of the stored leads this chunk merges into: {id: {kind: times}}.
+        self.survivor_events: dict[int, dict[str, int]] = {}
 
     def prepare(self, rows: Iterator[tuple[int, dict[str, Any]]]) -> Iterator[list[Prepared]]:
         return prepare_rows(
             rows,
             context=self.context,
+            scoring=self.scoring,
             now=timezone.now(),
             channel_code=self.channel_code,
             vendor=self.vendor,
@@ -532,8 +553,7 @@ class LeadImporter:
             None,  # consent_at
             "import",  # consent_channel
             self.basis,
-            0,  # score
-            "",  # grade
+            "",  # priority_reason: the priority follows the grade
             None,  # owner_id
             "import",  # captured_via
         )
@@ -627,8 +647,15 @@ class LeadImporter:
                 self.context.rules,
             )
             survivor["status"], survivor["non_target_reason"] = str(status), reason
+        score_before = (survivor["score"], survivor["grade"])
+        counts = self.survivor_events.get(survivor["id"], {})
+        score, grade, priority = score_values(self.scoring, survivor, counts)
+        survivor.update(score=score, grade=grade)
+        if not survivor["priority_reason"]:  # a priority a person set stays
+            survivor["priority"] = priority
         after = {name: survivor[name] for name in SNAPSHOT_FIELDS}
-        return _Merge(survivor["id"], capture_row, before, after, own_status, matched_on)
+        rescored = [list(score_before), [score, grade]] if score_before != (score, grade) else None
+        return _Merge(survivor["id"], capture_row, before, after, own_status, matched_on, rescored)
 
     def _merge_into_stored(self, pending: list[_Pending], now_text: str) -> list[_Merge]:
         """Merge captures into leads stored by earlier chunks or before the import."""
@@ -643,7 +670,10 @@ class LeadImporter:
             "non_target_reason",
             "values_at",
             "channel_id",
+            *_SCORE_FIELDS,
+            "priority_reason",
         ]
+        self.survivor_events = event_counts([item.survivor_id for item in pending])
         stored = {
             row["id"]: {**row, "values_at": db_moment(row["values_at"], self.vendor)}
             for row in Lead.objects.filter(pk__in={p.survivor_id for p in pending}).values(*fields)
@@ -683,6 +713,14 @@ class LeadImporter:
                 "changed": changed,
             }
             events.append((merge.survivor_id, now_text, "merged", by_id, _json(data)))
+            if merge.rescored:
+                (score_before, grade_before), (score, grade) = merge.rescored
+                scored = {
+                    "trigger": "merge",
+                    "score": [score_before, score],
+                    "grade": [grade_before, grade],
+                }
+                events.append((merge.survivor_id, now_text, "scored", by_id, _json(scored)))
         json_value = "%s::jsonb" if self.vendor == "postgresql" else "%s"
         with connection.cursor() as cursor:
             cursor.executemany(

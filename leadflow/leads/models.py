@@ -33,6 +33,12 @@ class LeadStatus(models.TextChoices):
     MERGED = "merged", _("Merged")
 
 
+class Priority(models.TextChoices):
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
 class Lead(models.Model):
     """One capture of a prospective customer, from any way in.
 
@@ -95,6 +101,9 @@ class Lead(models.Model):
     non_target_reason = models.CharField(max_length=200, blank=True)
     score = models.IntegerField(_("score"), default=0)
     grade = models.CharField(_("grade"), max_length=1, blank=True)
+    # Follows the grade (A high, B medium, C low) unless a person set it with a reason.
+    priority = models.CharField(_("priority"), max_length=6, choices=Priority.choices, blank=True)
+    priority_reason = models.CharField(_("priority reason"), max_length=200, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -236,6 +245,59 @@ class NonTargetRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field} {self.match} {self.value}"
+
+
+class ScoreRule(models.Model):
+    """Points for a lead (LEAD-SCR-1): for a value of one of its fields (company fit) or
+    for events recorded on it (behaviour, interaction)."""
+
+    class Dimension(models.TextChoices):
+        FIT = "fit", _("Company fit")
+        BEHAVIOUR = "behaviour", _("Behaviour")
+        INTERACTION = "interaction", _("Interaction")
+
+    class Field(models.TextChoices):
+        INDUSTRY = "industry", _("Industry")
+        EMPLOYEES = "employees", _("Employees")
+        REGION = "region", _("Region")
+        BUDGET = "budget", _("Budget")
+        PURCHASE_TIMELINE = "purchase_timeline", _("Purchase timeline")
+        NEED = "need", _("Need")
+        KIND = "kind", _("Kind")
+
+    class Operator(models.TextChoices):
+        EQUALS = "equals", _("equals")
+        ONE_OF = "one_of", _("is one of (comma-separated)")
+        CONTAINS = "contains", _("contains")
+        AT_LEAST = "at_least", _("at least")
+
+    class Event(models.TextChoices):
+        DOWNLOADED_MATERIAL = "downloaded_material", _("Downloaded core material")
+        WEBINAR_QUESTION = "webinar_question", _("Asked a question at a webinar")
+        EMAIL_OPENED = "email_opened", _("Opened a marketing email")
+        CONSULTED_SALES = "consulted_sales", _("Consulted a sales rep")
+        VISITED_PRICING = "visited_pricing", _("Visited the pricing page")
+
+    name = models.CharField(_("name"), max_length=100)
+    dimension = models.CharField(_("dimension"), max_length=12, choices=Dimension.choices)
+    # A field rule names field, operator and value; an event rule names event and how
+    # many times it must have happened.
+    field = models.CharField(_("field"), max_length=20, choices=Field.choices, blank=True)
+    operator = models.CharField(_("operator"), max_length=10, choices=Operator.choices, blank=True)
+    value = models.CharField(_("value"), max_length=200, blank=True)
+    event = models.CharField(_("event"), max_length=30, choices=Event.choices, blank=True)
+    min_count = models.PositiveIntegerField(_("times"), default=1)
+    points = models.IntegerField(_("points"))
+    repeatable = models.BooleanField(
+        _("repeatable"), default=False, help_text=_("count every time, not once per lead")
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.points:+d})"
 
 
 class ImportBatch(models.Model):

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from leadflow.core.company_settings import get_setting
 from leadflow.core.context import ip_from_request
-from leadflow.core.errors import DomainError, RateLimited
+from leadflow.core.errors import DomainError, RateLimited, ValidationFailed
 from leadflow.core.exports import export_response
 from leadflow.core.paging import cursor_page
 from leadflow.core.ui import form_error, permission_required
@@ -26,9 +26,27 @@ from .capture import Consent, capture_lead, lead_verify, merge_leads, merge_undo
 from .config import config_add, config_toggle
 from .importer import template_csv
 from .imports import import_start
-from .models import Channel, ImportBatch, Lead, LeadMerge, LeadStatus, NonTargetRule, WebForm
-from .permissions import LEADS_CONFIGURE, LEADS_CREATE, LEADS_IMPORT, LEADS_MERGE, LEADS_VERIFY
+from .models import (
+    Channel,
+    ImportBatch,
+    Lead,
+    LeadMerge,
+    LeadStatus,
+    NonTargetRule,
+    Priority,
+    ScoreRule,
+    WebForm,
+)
+from .permissions import (
+    LEADS_CONFIGURE,
+    LEADS_CREATE,
+    LEADS_IMPORT,
+    LEADS_MERGE,
+    LEADS_PRIORITY,
+    LEADS_VERIFY,
+)
 from .queries import LeadFilters, filtered_leads, lead_for, lead_sources, lead_timeline
+from .scoring import lead_breakdown, lead_event_record, lead_priority_set
 from .webforms import FORM_FIELDS, HONEYPOT, webform_create, webform_submit
 
 EXPORT_LIMIT = 100_000
@@ -185,8 +203,62 @@ def lead_page(request, lead_id: int):
             "can_verify": request.user.has_permission(LEADS_VERIFY)
             and lead.status == LeadStatus.TO_VERIFY,
             "can_merge": request.user.has_permission(LEADS_MERGE),
+            "breakdown": lead_breakdown(lead),
+            "events": ScoreRule.Event.choices,
+            "priorities": Priority.choices,
+            "can_record": request.user.has_permission(LEADS_CREATE)
+            and lead.status != LeadStatus.MERGED,
+            "can_prioritise": request.user.has_permission(LEADS_PRIORITY)
+            and lead.status != LeadStatus.MERGED,
         },
     )
+
+
+def _refused(request, error: DomainError) -> None:
+    reasons = "; ".join(f"{field}: {reason}" for field, reason in error.fields.items())
+    messages.error(request, f"{error.message} {reasons}".strip())
+
+
+@require_POST
+@permission_required(LEADS_CREATE)
+def lead_event_view(request, lead_id: int):
+    """Record what the person did (LEAD-SCR-4); the lead is re-scored at once."""
+    lead = lead_for(request.user, lead_id)
+    if lead is None:
+        raise Http404
+    before = lead.score
+    try:
+        lead_event_record(lead=lead, kind=request.POST.get("kind", ""), by=request.user)
+    except ValidationFailed as error:
+        _refused(request, error)
+    else:
+        messages.success(
+            request,
+            gettext("Recorded. Score %(before)s → %(after)s.")
+            % {"before": before, "after": lead.score},
+        )
+    return redirect("lead", lead_id=lead.pk)
+
+
+@require_POST
+@permission_required(LEADS_PRIORITY)
+def lead_priority_view(request, lead_id: int):
+    """Set the priority against the grade with a reason, or let it follow the grade."""
+    lead = lead_for(request.user, lead_id)
+    if lead is None:
+        raise Http404
+    try:
+        lead_priority_set(
+            lead=lead,
+            priority=request.POST.get("priority", ""),
+            reason=request.POST.get("reason", ""),
+            by=request.user,
+        )
+    except ValidationFailed as error:
+        _refused(request, error)
+    else:
+        messages.success(request, gettext("Priority saved."))
+    return redirect("lead", lead_id=lead.pk)
 
 
 class LeadForm(forms.Form):

@@ -29,7 +29,7 @@ def post(api, body):
 
 
 def test_create_answers_201_with_the_lead(marketer, api_for):
-    # SPEC: LEAD-CAP-2, LEAD-CAP-4
+    # SPEC: LEAD-CAP-2, LEAD-CAP-4, LEAD-SCR-1 (scored at once: target industry 制造业 +20)
     response = post(api_for(marketer), BODY)
     assert response.status_code == 201
     lead = response.json()
@@ -37,8 +37,8 @@ def test_create_answers_201_with_the_lead(marketer, api_for):
     assert len(lead["number"]) == 12
     assert (lead["status"], lead["score"], lead["grade"], lead["owner"]) == (
         "to_assign",
-        0,
-        "",
+        20,
+        "B",
         None,
     )
     assert (lead["mobile"], lead["merged"]) == ("+8613800138000", False)
@@ -173,3 +173,47 @@ def test_openapi_documents_the_lead_fields(client):
     lead_in = schema["components"]["schemas"]["LeadIn"]["properties"]
     assert {"name", "mobile", "email", "industry", "need", "channel", "consent"} <= set(lead_in)
     assert "/api/v1/leads/{lead_id}" in schema["paths"]
+
+
+def test_an_event_posted_re_scores_the_lead_and_shows_the_breakdown(marketer, api_for):
+    # SPEC: LEAD-SCR-4 — POST /leads/{id}/events re-scores at once.
+    api = api_for(marketer)
+    lead = post(api, BODY).json()
+    assert lead["score_breakdown"] == [
+        {"rule": "目标行业", "dimension": "fit", "points": 20, "times": 1}
+    ]
+    response = api.post(
+        f"/api/v1/leads/{lead['id']}/events",
+        {"kind": "downloaded_material", "data": {"file": "白皮书.pdf"}},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["score"], body["grade"], body["priority"]) == (30, "A", "high")
+    assert [part["rule"] for part in body["score_breakdown"]] == ["下载核心资料", "目标行业"]
+    assert [entry["kind"] for entry in body["timeline"]][-2:] == ["downloaded_material", "scored"]
+
+    refused = api.post(
+        f"/api/v1/leads/{lead['id']}/events", {"kind": "nope"}, content_type="application/json"
+    )
+    assert refused.status_code == 422
+    assert "kind" in refused.json()["error"]["fields"]
+
+
+def test_setting_a_priority_needs_the_permission_and_a_reason(marketer, make_user, api_for):
+    # SPEC: LEAD-SCR-3
+    lead = post(api_for(marketer), BODY).json()
+    url = f"/api/v1/leads/{lead['id']}/priority"
+    support = make_user("sales_support")  # sees every lead, may not set priorities
+    denied = api_for(support).post(
+        url, {"priority": "high", "reason": "x"}, content_type="application/json"
+    )
+    assert denied.status_code == 403
+    api = api_for(marketer)
+    missing = api.post(url, {"priority": "high"}, content_type="application/json")
+    assert missing.status_code == 422
+    assert missing.json()["error"]["fields"] == {"reason": "required when setting a priority"}
+    done = api.post(
+        url, {"priority": "high", "reason": "客户指定"}, content_type="application/json"
+    )
+    assert (done.json()["priority"], done.json()["priority_reason"]) == ("high", "客户指定")

@@ -140,18 +140,32 @@ def test_import_merges_into_leads_already_stored_and_can_be_undone(tmp_path, cap
     existing.refresh_from_db()
     assert (existing.need, existing.email, existing.employees) == ("更换设备", "a@example.cn", 800)
     assert existing.merged_leads.count() == 2
-    assert [e.kind for e in existing.events.all()] == ["merged", "merged"]
+    # SPEC: LEAD-SCR-4 — the merge brought 800 employees: +10 (500+), B 20 → A 30, explained.
+    assert [e.kind for e in existing.events.all()] == ["merged", "scored", "merged"]
+    assert (existing.score, existing.grade, existing.priority) == (30, "A", "high")
     merge = LeadMerge.objects.filter(survivor=existing).order_by("id").last()
     merge_undo(merge=merge, by=admin_user)
     assert Lead.objects.get(pk=merge.merged_id).status == LeadStatus.TO_ASSIGN
 
 
+SAME_ON_EVERY_PATH = (
+    "name",
+    "mobile",
+    "email",
+    "need",
+    "status",
+    "merged_into__number",
+    "score",
+    "grade",
+    "priority",
+)
+
+
 def test_same_outcome_as_one_by_one_capture(tmp_path, capture):
-    # The bulk path and the single path agree on every decision.
+    # SPEC: LEAD-CAP-2, LEAD-SCR-1 — the bulk and the single path agree on every decision,
+    # scores and grades included.
     import_leads(path=write_csv(tmp_path / "leads.csv"), basis="合同履行")
-    bulk = sorted(
-        Lead.objects.values_list("name", "mobile", "email", "need", "status", "merged_into__number")
-    )
+    bulk = sorted(Lead.objects.values_list(*SAME_ON_EVERY_PATH))
     Lead.objects.filter(merged_into__isnull=False).delete()
     Lead.objects.all().delete()
     from leadflow.leads.capture import Consent, capture_lead
@@ -163,9 +177,7 @@ def test_same_outcome_as_one_by_one_capture(tmp_path, capture):
             capture_lead(values=raw, consent=Consent(lawful_basis="合同履行"), via="api")
         except ValidationFailed:
             pass
-    single = sorted(
-        Lead.objects.values_list("name", "mobile", "email", "need", "status", "merged_into__number")
-    )
+    single = sorted(Lead.objects.values_list(*SAME_ON_EVERY_PATH))
     assert bulk == single
 
 

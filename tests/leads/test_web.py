@@ -210,3 +210,23 @@ def test_merge_screen_merges_by_number(admin_user, client_for, capture):
     client.post("/leads/merges/", {"merged": other.number.lower(), "survivor": f" {keep.number} "})
     other.refresh_from_db()
     assert (other.status, other.merged_into_id) == (LeadStatus.MERGED, keep.pk)
+
+
+def test_the_lead_page_explains_the_score_and_records_activity(make_user, client_for, capture):
+    # SPEC: LEAD-SCR-3, LEAD-SCR-4 — breakdown on the page; an event re-scores at once.
+    lead = capture(industry="制造业").lead
+    client = client_for(make_user("marketing"))
+    page = client.get(f"/leads/{lead.pk}/").content.decode()
+    assert "目标行业" in page
+    assert 'name="kind"' in page
+
+    client.post(f"/leads/{lead.pk}/events/", {"kind": "consulted_sales"})
+    lead.refresh_from_db()
+    assert (lead.score, lead.grade) == (40, "A")
+    page = client.get(f"/leads/{lead.pk}/").content.decode()
+    assert "咨询销售代表" in page  # the rule, in the breakdown and the timeline
+
+    refused = client.post(f"/leads/{lead.pk}/priority/", {"priority": "low"}, follow=True)
+    assert "required when setting a priority" in refused.content.decode()
+    lead.refresh_from_db()
+    assert lead.priority == "high"  # unchanged

@@ -3,6 +3,9 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from leadflow.core.audit import action_label
+from leadflow.leads.models import ScoreRule
+
+EVENT_LABELS = dict(ScoreRule.Event.choices)
 
 register = template.Library()
 
@@ -74,6 +77,12 @@ def query_with(context, **changes) -> str:
         else:
             params[key] = value
     return "?" + params.urlencode()
+
+
+@register.filter
+def event_label(kind: str) -> str:
+    """A timeline event kind as people say it (what a lead did, for scoring)."""
+    return str(EVENT_LABELS.get(kind, kind))
 
 
 @register.filter(name="action_label")
