@@ -60,6 +60,7 @@ urlpatterns = [
     path("leads/import/<int:batch_id>/", leads.import_batch_page, name="lead_import_batch"),
     path("leads/import/<int:batch_id>/errors/", leads.import_errors, name="lead_import_errors"),
     path("leads/settings/", leads.lead_settings_page, name="lead_settings"),
+    path("leads/scoring/", leads.score_rules_page, name="score_rules"),
     path("f/<slug:key>", leads.public_form, name="public_form"),
     path("healthz", core.healthz, name="healthz"),
     path("api/docs", lambda request: openapi_view(request, api), name="api_docs"),

@@ -8,7 +8,7 @@ and recorded events all use these functions; `lead_rescore` stores a changed sco
 timeline event naming the rules and the event that moved it.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -18,13 +18,14 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_tasks import task
 
 from leadflow.core.audit import audit_record
 from leadflow.core.company_settings import CHECKS, define, get_settings
-from leadflow.core.config_cache import cached_config
+from leadflow.core.config_cache import cached_config, forget_config
 from leadflow.core.errors import ValidationFailed
 
-from .models import Lead, LeadEvent, Priority, ScoreRule
+from .models import Lead, LeadEvent, LeadStatus, Priority, ScoreRule
 
 GROUP = _("Lead scoring")
 define("scoring.grade_a_min", 30, "int", _("Grade A from score"), GROUP, minimum=1)
@@ -55,7 +56,13 @@ def _check_scoring(values: dict[str, Any]) -> dict[str, str]:
 
 CHECKS.append(_check_scoring)
 
-EVENTS = frozenset(ScoreRule.Event.values)  # what `lead_event_record` accepts
+EVENTS = frozenset(ScoreRule.Event.values)
+_EQUALS, _ONE_OF, _CONTAINS, _AT_LEAST = (
+    str(ScoreRule.Operator.EQUALS),
+    str(ScoreRule.Operator.ONE_OF),
+    str(ScoreRule.Operator.CONTAINS),
+    str(ScoreRule.Operator.AT_LEAST),
+)  # what `lead_event_record` accepts
 PRIORITY_BY_GRADE = {"A": Priority.HIGH.value, "B": Priority.MEDIUM.value, "C": Priority.LOW.value}
 
 
@@ -71,6 +78,32 @@ class Rule:
     min_count: int
     points: int
     repeatable: bool
+    # Worked out once from `value`: a rule is applied a million times in an import.
+    options: frozenset[str] = frozenset()  # one_of
+    threshold: float | None = None  # at_least
+
+    @classmethod
+    def of(cls, rule: ScoreRule) -> "Rule":
+        threshold = None
+        if rule.operator == _AT_LEAST:
+            try:
+                threshold = float(rule.value)
+            except ValueError:
+                threshold = None
+        return cls(
+            rule.pk or 0,
+            rule.name,
+            str(rule.dimension),
+            str(rule.field),
+            str(rule.operator),
+            rule.value.strip(),
+            str(rule.event),
+            rule.min_count,
+            rule.points,
+            rule.repeatable,
+            frozenset(item.strip() for item in rule.value.replace("，", ",").split(",")),
+            threshold,
+        )
 
 
 @dataclass(frozen=True)
@@ -94,21 +127,7 @@ class Scoring:
     @classmethod
     def load(cls) -> "Scoring":
         values = get_settings("scoring.")
-        rules = tuple(
-            Rule(
-                r.pk,
-                r.name,
-                str(r.dimension),
-                str(r.field),
-                str(r.operator),
-                r.value,
-                str(r.event),
-                r.min_count,
-                r.points,
-                r.repeatable,
-            )
-            for r in ScoreRule.objects.filter(active=True)
-        )
+        rules = tuple(Rule.of(rule) for rule in ScoreRule.objects.filter(active=True))
         weights = (
             {name: values[f"scoring.weight_{name}"] for name in DIMENSIONS}
             if values["scoring.weighted"]
@@ -122,28 +141,30 @@ class Scoring:
 
 
 def _field_matches(rule: Rule, value: Any) -> bool:
-    if value in (None, ""):
+    if value is None or value == "":
         return False
-    if rule.operator == ScoreRule.Operator.AT_LEAST:
+    operator = rule.operator
+    if operator == _AT_LEAST:
+        if rule.threshold is None:
+            return False
         try:
-            return float(value) >= float(rule.value)
+            return float(value) >= rule.threshold
         except ValueError:
             return False
-    text = str(value).strip()
-    if rule.operator == ScoreRule.Operator.EQUALS:
-        return text == rule.value.strip()
-    if rule.operator == ScoreRule.Operator.ONE_OF:
-        return text in {item.strip() for item in rule.value.replace("，", ",").split(",")}
-    if rule.operator == ScoreRule.Operator.CONTAINS:
+    text = value.strip() if type(value) is str else str(value).strip()
+    if operator == _EQUALS:
+        return text == rule.value
+    if operator == _ONE_OF:
+        return text in rule.options
+    if operator == _CONTAINS:
         return bool(rule.value) and rule.value in text
     return False
 
 
-def contributions(
+def _counted(
     scoring: Scoring, values: Mapping[str, Any], event_counts: Mapping[str, int]
-) -> list[Contribution]:
-    """Which active rule gives this lead how many points (LEAD-SCR-4: explained)."""
-    found = []
+) -> Iterator[tuple[Rule, int]]:
+    """(rule, how many times it counts) for every active rule that applies."""
     for rule in scoring.rules:
         if rule.event:
             count = event_counts.get(rule.event, 0)
@@ -154,21 +175,32 @@ def contributions(
         else:
             times = int(_field_matches(rule, values.get(rule.field)))
         if times:
-            found.append(
-                Contribution(rule.id, rule.name, rule.dimension, rule.points * times, times)
-            )
-    return found
+            yield rule, times
 
 
-def score_of(scoring: Scoring, found: list[Contribution]) -> int:
-    """The plain sum, or with weights: each dimension's points × its weight × the number
-    of dimensions / 100, so equal weights give the plain sum."""
+def contributions(
+    scoring: Scoring, values: Mapping[str, Any], event_counts: Mapping[str, int]
+) -> list[Contribution]:
+    """Which active rule gives this lead how many points (LEAD-SCR-4: explained)."""
+    return [
+        Contribution(rule.id, rule.name, rule.dimension, rule.points * times, times)
+        for rule, times in _counted(scoring, values, event_counts)
+    ]
+
+
+def score_of(scoring: Scoring, points: Iterable[tuple[str, int]]) -> int:
+    """The score from (dimension, points) pairs: the plain sum, or with weights each
+    dimension's points × its weight × the number of dimensions / 100, so equal weights
+    give the plain sum."""
     if not scoring.weights:
-        return sum(item.points for item in found)
+        return sum(value for _, value in points)
     share = len(DIMENSIONS) / 100
-    return round(
-        sum(item.points * scoring.weights.get(item.dimension, 0) * share for item in found)
-    )
+    weights = scoring.weights
+    return round(sum(value * weights.get(dimension, 0) * share for dimension, value in points))
+
+
+def _points(found: list[Contribution]) -> Iterator[tuple[str, int]]:
+    return ((item.dimension, item.points) for item in found)
 
 
 def grade_of(scoring: Scoring, score: int) -> str:
@@ -181,7 +213,8 @@ def score_values(
     scoring: Scoring, values: Mapping[str, Any], event_counts: Mapping[str, int] | None = None
 ) -> tuple[int, str, str]:
     """(score, grade, the priority that follows the grade) for a lead's values."""
-    score = score_of(scoring, contributions(scoring, values, event_counts or {}))
+    counted = _counted(scoring, values, event_counts or {})
+    score = score_of(scoring, ((rule.dimension, rule.points * times) for rule, times in counted))
     grade = grade_of(scoring, score)
     return score, grade, PRIORITY_BY_GRADE[grade]
 
@@ -223,7 +256,7 @@ def lead_rescore(*, lead: Lead, trigger: str, by=None, now: datetime | None = No
     now = now or timezone.now()
     scoring = Scoring.current()
     found = _contributions_now(scoring, lead)
-    score = score_of(scoring, found)
+    score = score_of(scoring, _points(found))
     grade = grade_of(scoring, score)
     priority = lead.priority if lead.priority_reason else PRIORITY_BY_GRADE[grade]
     if (score, grade, priority) == (lead.score, lead.grade, lead.priority):
@@ -324,3 +357,123 @@ def lead_priority_set(*, lead: Lead, priority: str, reason: str, by) -> Lead:
 
 def contribution_dicts(found: list[Contribution]) -> list[dict[str, Any]]:
     return [asdict(item) for item in found]
+
+
+# ------------------------------------------------------------------ editing the rules
+
+
+def score_rule_problems(rule: ScoreRule) -> dict[str, str]:
+    """{field: reason} for a rule that cannot work: a field rule needs field, operator and
+    value; an event rule an event; never both."""
+    problems = {}
+    if rule.event and (rule.field or rule.operator):
+        problems["event"] = "a rule counts either a field or an event, not both"
+    elif rule.event:
+        if rule.event not in EVENTS:
+            problems["event"] = f"{rule.event!r} is not a known event"
+    else:
+        for name in ("field", "operator", "value"):
+            if not str(getattr(rule, name)).strip():
+                problems[name] = "required for a field rule (or choose an event)"
+        if rule.operator == ScoreRule.Operator.AT_LEAST:
+            try:
+                float(rule.value)
+            except ValueError:
+                problems["value"] = f"{rule.value!r} is not a number"
+    return problems
+
+
+def _with_rule(scoring: Scoring, rule: ScoreRule) -> Scoring:
+    """The scoring as it would be with `rule` added, changed or switched off."""
+    others = tuple(item for item in scoring.rules if item.id != rule.pk)
+    if not rule.active:
+        return Scoring(others, scoring.grade_a_min, scoring.grade_b_min, scoring.weights)
+    proposed = Rule.of(rule)
+    return Scoring((*others, proposed), scoring.grade_a_min, scoring.grade_b_min, scoring.weights)
+
+
+RESCORE_BATCH = 2000
+
+
+def _live_leads_in_batches():
+    """Live leads with what scoring needs, id order, a batch at a time."""
+    fields = ["id", "score", "grade", "priority", "priority_reason", *ScoreRule.Field.values]
+    last = 0
+    while True:
+        batch = list(
+            Lead.objects.exclude(status=LeadStatus.MERGED)
+            .filter(id__gt=last)
+            .order_by("id")
+            .values(*fields)[:RESCORE_BATCH]
+        )
+        if not batch:
+            return
+        yield batch, event_counts([row["id"] for row in batch])
+        last = batch[-1]["id"]
+
+
+def score_rule_preview(rule: ScoreRule) -> dict[str, int]:
+    """How many live leads the change would move between grades: {"B→A": n, …}."""
+    problems = score_rule_problems(rule)
+    if problems:
+        raise ValidationFailed(gettext("The rule cannot be saved."), fields=problems)
+    proposed = _with_rule(Scoring.load(), rule)
+    moves: dict[str, int] = {}
+    for batch, counts in _live_leads_in_batches():
+        for row in batch:
+            _, grade, _ = score_values(proposed, row, counts.get(row["id"], {}))
+            if grade != row["grade"]:
+                key = f"{row['grade'] or '—'}→{grade}"
+                moves[key] = moves.get(key, 0) + 1
+    return dict(sorted(moves.items()))
+
+
+@transaction.atomic
+def score_rule_save(*, rule: ScoreRule, by) -> ScoreRule:
+    """Store a new or changed rule and re-score every live lead in the background."""
+    problems = score_rule_problems(rule)
+    if problems:
+        raise ValidationFailed(gettext("The rule cannot be saved."), fields=problems)
+    created = rule.pk is None
+    rule.save()
+    forget_config()
+    audit_record(
+        actor=by,
+        action="scorerule.create" if created else "scorerule.update",
+        obj=rule,
+        extra={"points": rule.points, "active": rule.active},
+    )
+    rescore_all_leads.enqueue(trigger="rules")
+    return rule
+
+
+@task()
+def rescore_all_leads(trigger: str = "rules") -> dict[str, int]:
+    """Score every live lead with the rules of now; each change is a `scored` event."""
+    scoring = Scoring.load()
+    changed = 0
+    for batch, counts in _live_leads_in_batches():
+        now = timezone.now()
+        updates, events = [], []
+        for row in batch:
+            found = contributions(scoring, row, counts.get(row["id"], {}))
+            score = score_of(scoring, _points(found))
+            grade = grade_of(scoring, score)
+            priority = row["priority"] if row["priority_reason"] else PRIORITY_BY_GRADE[grade]
+            if (score, grade, priority) == (row["score"], row["grade"], row["priority"]):
+                continue
+            updates.append(
+                Lead(pk=row["id"], score=score, grade=grade, priority=priority, updated_at=now)
+            )
+            data = {
+                "trigger": trigger,
+                "score": [row["score"], score],
+                "grade": [row["grade"], grade],
+                "rules": {item.rule: item.points for item in found},
+            }
+            events.append(LeadEvent(lead_id=row["id"], at=now, kind="scored", data=data))
+        with transaction.atomic():
+            Lead.objects.bulk_update(updates, ["score", "grade", "priority", "updated_at"])
+            LeadEvent.objects.bulk_create(events)
+        changed += len(updates)
+    return {"changed": changed}

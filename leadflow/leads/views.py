@@ -15,7 +15,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from leadflow.core.company_settings import get_setting
+from leadflow.core.company_settings import get_setting, get_settings
 from leadflow.core.context import ip_from_request
 from leadflow.core.errors import DomainError, RateLimited, ValidationFailed
 from leadflow.core.exports import export_response
@@ -46,7 +46,13 @@ from .permissions import (
     LEADS_VERIFY,
 )
 from .queries import LeadFilters, filtered_leads, lead_for, lead_sources, lead_timeline
-from .scoring import lead_breakdown, lead_event_record, lead_priority_set
+from .scoring import (
+    lead_breakdown,
+    lead_event_record,
+    lead_priority_set,
+    score_rule_preview,
+    score_rule_save,
+)
 from .webforms import FORM_FIELDS, HONEYPOT, webform_create, webform_submit
 
 EXPORT_LIMIT = 100_000
@@ -563,5 +569,65 @@ def lead_settings_page(request):
             "rule_form": rule_form,
             "webform_form": webform_form,
             "site_url": settings.SITE_URL,
+        },
+    )
+
+
+# ---------------------------------------------------------------- score rules
+
+
+class ScoreRuleForm(forms.ModelForm):
+    class Meta:
+        model = ScoreRule
+        fields = [
+            "name",
+            "dimension",
+            "points",
+            "field",
+            "operator",
+            "value",
+            "event",
+            "min_count",
+            "repeatable",
+            "active",
+        ]
+
+
+@permission_required(LEADS_CONFIGURE)
+def score_rules_page(request):
+    """The score rules (LEAD-SCR-1) and grade settings: edit a rule, preview how many leads
+    it would move between grades, save it and every lead is re-scored in the background."""
+    editing = None
+    if rule_id := request.GET.get("edit") or request.POST.get("rule_id"):
+        editing = get_object_or_404(ScoreRule, pk=rule_id)
+    form = ScoreRuleForm(request.POST or None, instance=editing)
+    moves = None
+    if request.method == "POST" and form.is_valid():
+        rule = form.save(commit=False)
+        if "preview" in request.POST:
+            try:
+                moves = score_rule_preview(rule)
+            except DomainError as error:
+                form_error(form, error)
+        else:
+            try:
+                score_rule_save(rule=rule, by=request.user)
+            except DomainError as error:
+                form_error(form, error)
+            else:
+                messages.success(request, gettext("Saved. Every lead is being re-scored."))
+                return redirect("score_rules")
+    scoring = get_settings("scoring.")
+    return render(
+        request,
+        "leads/score_rules.html",
+        {
+            "rules": ScoreRule.objects.all(),
+            "form": form,
+            "editing": editing,
+            "moves": moves,
+            "grade_a_min": scoring["scoring.grade_a_min"],
+            "grade_b_min": scoring["scoring.grade_b_min"],
+            "weighted": scoring["scoring.weighted"],
         },
     )

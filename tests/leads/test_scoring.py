@@ -10,6 +10,8 @@ from leadflow.leads.scoring import (
     contributions,
     lead_event_record,
     lead_priority_set,
+    score_rule_preview,
+    score_rule_save,
     score_values,
 )
 
@@ -115,3 +117,39 @@ def test_a_person_sets_the_priority_with_a_reason_and_it_stays(capture, make_use
     lead_priority_set(lead=lead, priority="", reason="", by=manager)
     lead.refresh_from_db()
     assert (lead.priority, lead.priority_reason) == ("medium", "")
+
+
+def test_a_rule_change_is_previewed_then_saved_and_every_lead_re_scored(
+    capture, admin_user, run_tasks
+):
+    # SPEC: LEAD-SCR-1 — rules are data an administrator edits, with the effect shown first.
+    target = capture(industry="制造业", mobile="13800138001", email="", name="甲公司").lead
+    capture(industry="零售", mobile="13800138002", email="", name="乙公司")
+    rule = ScoreRule.objects.get(name="目标行业")
+    rule.points = 30
+    assert score_rule_preview(rule) == {"B→A": 1}
+    target.refresh_from_db()
+    assert target.grade == "B"  # a preview changes nothing
+
+    score_rule_save(rule=rule, by=admin_user)
+    [result] = run_tasks()
+    assert result.return_value == {"changed": 1}
+    target.refresh_from_db()
+    assert (target.score, target.grade, target.priority) == (30, "A", "high")
+    scored = LeadEvent.objects.get(lead=target, kind="scored")
+    assert (scored.data["trigger"], scored.data["score"]) == ("rules", [20, 30])
+
+
+def test_a_rule_that_cannot_work_is_refused(admin_user):
+    # SPEC: LEAD-SCR-1
+    both = ScoreRule(name="x", dimension="fit", field="industry", event="email_opened", points=5)
+    with pytest.raises(ValidationFailed) as refused:
+        score_rule_save(rule=both, by=admin_user)
+    assert refused.value.fields == {"event": "a rule counts either a field or an event, not both"}
+    bad_number = ScoreRule(
+        name="y", dimension="fit", field="employees", operator="at_least", value="many", points=5
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        score_rule_preview(bad_number)
+    assert refused.value.fields == {"value": "'many' is not a number"}
+    assert not ScoreRule.objects.filter(name__in=["x", "y"]).exists()

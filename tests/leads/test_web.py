@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from leadflow.leads.demo import demo_leads_create
-from leadflow.leads.models import ImportBatch, Lead, LeadMerge, LeadStatus, WebForm
+from leadflow.leads.models import ImportBatch, Lead, LeadMerge, LeadStatus, ScoreRule, WebForm
 from tests.leads.test_import import HEADER, ROWS
 
 pytestmark = pytest.mark.django_db
@@ -230,3 +230,33 @@ def test_the_lead_page_explains_the_score_and_records_activity(make_user, client
     assert "required when setting a priority" in refused.content.decode()
     lead.refresh_from_db()
     assert lead.priority == "high"  # unchanged
+
+
+def test_the_score_rules_page_previews_and_saves(make_user, client_for, capture):
+    # SPEC: LEAD-SCR-1 — editable by an administrator, with a preview of grade moves.
+    capture(industry="制造业")
+    client = client_for(make_user("marketing"))
+    rule = ScoreRule.objects.get(name="目标行业")
+    page = client.get("/leads/scoring/").content.decode()
+    assert "目标行业" in page
+    form = {
+        "rule_id": rule.pk,
+        "name": rule.name,
+        "dimension": "fit",
+        "points": 30,
+        "field": "industry",
+        "operator": "one_of",
+        "value": rule.value,
+        "event": "",
+        "min_count": 1,
+        "active": "on",
+    }
+    preview = client.post("/leads/scoring/", {**form, "preview": "1"}).content.decode()
+    assert "B→A: 1" in preview
+    rule.refresh_from_db()
+    assert rule.points == 20
+    saved = client.post("/leads/scoring/", {**form, "save": "1"})
+    assert saved.status_code == 302
+    rule.refresh_from_db()
+    assert rule.points == 30
+    assert client_for(make_user()).get("/leads/scoring/").status_code == 403
