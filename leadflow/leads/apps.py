@@ -7,5 +7,5 @@ class LeadsConfig(AppConfig):
     verbose_name = "Leads"
 
     def ready(self) -> None:
-        # Declare the leads settings and permissions, register the index sweep.
-        from . import capture, indexes, permissions  # noqa: F401
+        # Declare the leads settings and permissions, register the sweeps.
+        from . import assignment, capture, indexes, permissions  # noqa: F401

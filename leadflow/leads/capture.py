@@ -27,6 +27,7 @@ from leadflow.core.errors import Conflict, ValidationFailed
 from leadflow.core.inserts import insert_new
 from leadflow.core.worktime import company_zone
 
+from .assignment import assign_new_lead
 from .cleaning import (
     CleaningError,
     company_key,
@@ -549,6 +550,9 @@ def capture_lead(
         if by is not None:
             audit_record(actor=by, action="lead.create", obj=lead, extra={"via": via})
         if not candidates:
+            if lead.status == LeadStatus.TO_ASSIGN:
+                # Assigned by a worker within a second, once this transaction commits.
+                assign_new_lead.enqueue(lead.pk)
             return CaptureResult(lead=lead, capture=lead)
         survivor, *others = candidates
         distinct = _distinct_pairs([candidate.pk for candidate in candidates])
@@ -576,4 +580,5 @@ def lead_verify(*, lead: Lead, by) -> Lead:
     lead.status = LeadStatus.TO_ASSIGN
     LeadEvent.objects.create(lead=lead, at=now, kind="verified", actor=by)
     audit_record(actor=by, action="lead.verify", obj=lead)
+    assign_new_lead.enqueue(lead.pk)
     return lead

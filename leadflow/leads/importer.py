@@ -161,6 +161,10 @@ INSERT_COLUMNS = (
     "lawful_basis",
     "priority_reason",
     "owner_id",
+    "assigned_at",
+    "accept_by",
+    "accepted_at",
+    "waiting_reason",
     "captured_via",
 )
 if set(INSERT_COLUMNS) != {f.attname for f in Lead._meta.concrete_fields}:
@@ -554,7 +558,11 @@ class LeadImporter:
             "import",  # consent_channel
             self.basis,
             "",  # priority_reason: the priority follows the grade
-            None,  # owner_id
+            None,  # owner_id: assigned by the next sweep (leads.assignment)
+            None,  # assigned_at
+            None,  # accept_by
+            None,  # accepted_at
+            "",  # waiting_reason
             "import",  # captured_via
         )
 

@@ -31,6 +31,9 @@ class LeadStatus(models.TextChoices):
     TO_ASSIGN = "to_assign", _("To assign")
     NON_TARGET = "non_target", _("Non-target")
     MERGED = "merged", _("Merged")
+    ASSIGNED = "assigned", _("Awaiting acceptance")
+    ACCEPTED = "accepted", _("Accepted")
+    NURTURE = "nurture", _("Nurture pool")
 
 
 class Priority(models.TextChoices):
@@ -104,6 +107,12 @@ class Lead(models.Model):
     # Follows the grade (A high, B medium, C low) unless a person set it with a reason.
     priority = models.CharField(_("priority"), max_length=6, choices=Priority.choices, blank=True)
     priority_reason = models.CharField(_("priority reason"), max_length=200, blank=True)
+    # Assignment (LEAD-ASN): when the owner got it, by when they must accept, when they did;
+    # for a lead nobody could take, why (shown while it waits in 待分配).
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    accept_by = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    waiting_reason = models.CharField(max_length=200, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -158,6 +167,10 @@ class Lead(models.Model):
             models.Index(fields=["mobile"], name="lead_mobile"),
             models.Index(fields=["email"], name="lead_email"),
             models.Index(fields=["company_key"], name="lead_company_key"),
+            # The sweep's question: which assigned leads are past their accept deadline?
+            models.Index(
+                fields=["accept_by"], name="lead_accept_due", condition=Q(status="assigned")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -298,6 +311,100 @@ class ScoreRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.points:+d})"
+
+
+class RepProfile(models.Model):
+    """What a sales rep takes (LEAD-ASN-1, -2): regions, industries, priorities, how many
+    open leads at most, and whether they are available (not on leave)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rep_profile"
+    )
+    regions = models.CharField(
+        _("regions"),
+        max_length=500,
+        blank=True,
+        help_text=_("provinces or cities, comma-separated"),
+    )
+    industries = models.CharField(
+        _("industries"), max_length=500, blank=True, help_text=_("comma-separated")
+    )
+    priorities = models.CharField(
+        _("priorities"),
+        max_length=30,
+        blank=True,
+        help_text=_("high, medium, low: the priorities this rep takes; empty for any"),
+    )
+    capacity = models.PositiveIntegerField(_("capacity (open leads)"), default=50)
+    available = models.BooleanField(_("available"), default=True)
+
+    class Meta:
+        ordering = ["user_id"]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class LeadAssignment(models.Model):
+    """One change of a lead's owner (LEAD-ASN-3…6): every one is kept."""
+
+    class Kind(models.TextChoices):
+        AUTO = "auto", _("By the rules")
+        MANUAL = "manual", _("By a manager")
+        DECLINED = "declined", _("After a decline")
+        TIMEOUT = "timeout", _("Not accepted in time")
+        REQUEST = "request", _("On the rep's request")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="assignments")
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lead_assignments"
+    )
+    previous = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    reason = models.CharField(max_length=200, blank=True)
+    match = models.JSONField(default=dict, blank=True)  # the weighted match that chose the rep
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["rep", "at"], name="assignment_rep_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} → {self.rep_id}"
+
+
+class ReassignRequest(models.Model):
+    """A rep asks marketing to give a lead to someone else (调整申请, LEAD-ASN-6)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="reassign_requests")
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("reason"), max_length=200)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} {self.state}"
 
 
 class ImportBatch(models.Model):

@@ -131,6 +131,7 @@ def test_a_rule_change_is_previewed_then_saved_and_every_lead_re_scored(
     target.refresh_from_db()
     assert target.grade == "B"  # a preview changes nothing
 
+    run_tasks()  # the captures' own work (assignment) first
     score_rule_save(rule=rule, by=admin_user)
     [result] = run_tasks()
     assert result.return_value == {"changed": 1}
