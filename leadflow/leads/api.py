@@ -6,12 +6,20 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
+from leadflow.accounts.models import User
 from leadflow.core.paging import cursor_page
 from leadflow.core.permissions import require
 
+from .assignment import (
+    lead_accept,
+    lead_assign_manual,
+    lead_decline,
+    reassign_request_create,
+    reassign_request_decide,
+)
 from .capture import Consent, capture_lead, lead_verify, merge_leads, merge_undo
-from .models import Channel, Lead, LeadMerge
-from .permissions import LEADS_CREATE, LEADS_MERGE, LEADS_PRIORITY, LEADS_VERIFY
+from .models import Channel, Lead, LeadMerge, ReassignRequest
+from .permissions import LEADS_ASSIGN, LEADS_CREATE, LEADS_MERGE, LEADS_PRIORITY, LEADS_VERIFY
 from .queries import LeadFilters, filtered_leads, lead_for, lead_timeline
 from .scoring import (
     Scoring,
@@ -94,6 +102,10 @@ class LeadOut(Schema):
     priority: str = Field(description="high | medium | low: follows the grade unless set")
     priority_reason: str = Field(description="why a person set the priority, if they did")
     owner: OwnerOut | None
+    assigned_at: datetime | None
+    accept_by: datetime | None = Field(description="the owner must accept by then")
+    accepted_at: datetime | None
+    waiting_reason: str = Field(description="why no rep could take it (status to_assign)")
     merged_into: str | None = Field(None, description="the surviving lead's number, if merged")
     created_at: datetime
 
@@ -253,6 +265,88 @@ def leads_priority(request, lead_id: int, payload: PriorityIn):
         by=request.user,
     )
     return _detail(lead)
+
+
+class ReasonIn(Schema):
+    reason: str = Field(..., description="required")
+
+
+class AssignIn(Schema):
+    rep_id: int
+    reason: str = Field(..., description="required, e.g. 客户指定对接销售代表李")
+
+
+@router.post("/leads/{lead_id}/accept", response=LeadDetail, summary="Accept a lead given to me")
+def leads_accept(request, lead_id: int):
+    return _detail(lead_accept(lead=_visible(request, lead_id), by=request.user))
+
+
+@router.post("/leads/{lead_id}/decline", response=LeadDetail, summary="Decline a lead given to me")
+def leads_decline(request, lead_id: int, payload: ReasonIn):
+    """Within the decline window (2 h by default) and with a reason; the lead goes to the
+    next best rep at once."""
+    lead = lead_decline(lead=_visible(request, lead_id), by=request.user, reason=payload.reason)
+    return _detail(lead)
+
+
+@router.post("/leads/{lead_id}/assign", response=LeadDetail, summary="Assign by hand")
+def leads_assign(request, lead_id: int, payload: AssignIn):
+    require(request.user, LEADS_ASSIGN)
+    rep = get_object_or_404(User, pk=payload.rep_id)
+    lead = lead_assign_manual(
+        lead=_visible(request, lead_id), rep=rep, reason=payload.reason, by=request.user
+    )
+    return _detail(lead)
+
+
+class RequestOut(Schema):
+    id: int
+    lead_id: int
+    lead_number: str = Field(alias="lead.number")
+    rep: str
+    reason: str
+    state: str
+    at: datetime
+    decision_note: str
+
+    @staticmethod
+    def resolve_rep(request: ReassignRequest) -> str:
+        return str(request.rep)
+
+
+class DecideIn(Schema):
+    approve: bool
+    note: str = ""
+
+
+@router.post(
+    "/leads/{lead_id}/reassign-requests",
+    response={201: RequestOut},
+    summary="Ask marketing to give my lead to someone else",
+)
+def leads_reassign_request(request, lead_id: int, payload: ReasonIn):
+    created = reassign_request_create(
+        lead=_visible(request, lead_id), by=request.user, reason=payload.reason
+    )
+    return Status(201, created)
+
+
+@router.get("/reassign-requests", response=list[RequestOut], summary="Reassignment requests")
+def reassign_requests_list(request, state: str = "pending"):
+    require(request.user, LEADS_ASSIGN)
+    requests = ReassignRequest.objects.select_related("lead", "rep").filter(state=state)
+    return requests[:200]
+
+
+@router.post(
+    "/reassign-requests/{request_id}/decide", response=RequestOut, summary="Approve or reject"
+)
+def reassign_requests_decide(request, request_id: int, payload: DecideIn):
+    require(request.user, LEADS_ASSIGN)
+    pending = get_object_or_404(ReassignRequest.objects.select_related("lead"), pk=request_id)
+    return reassign_request_decide(
+        request=pending, approve=payload.approve, by=request.user, note=payload.note
+    )
 
 
 @router.post("/leads/{lead_id}/verify", response=LeadDetail, summary="Verify a new lead (核对)")

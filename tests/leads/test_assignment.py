@@ -191,3 +191,54 @@ def test_imported_leads_are_assigned_by_the_sweep_within_capacity(reps, capture)
     waiting = Lead.objects.filter(status=LeadStatus.TO_ASSIGN)
     assert waiting.count() == 2
     assert all("3 at capacity" in lead.waiting_reason for lead in waiting)
+
+
+def test_the_api_accepts_declines_assigns_and_handles_requests(
+    reps, capture, run_tasks, api_for, make_user
+):
+    # SPEC: LEAD-ASN-3, -5, -6 — the same services through HTTP.
+    lead = capture().lead
+    run_tasks()
+    lead.refresh_from_db()
+    owner = lead.owner
+    api = api_for(owner)
+    declined = api.post(
+        f"/api/v1/leads/{lead.pk}/decline", {"reason": "出差"}, content_type="application/json"
+    )
+    assert declined.status_code == 200
+    assert declined.json()["owner"]["id"] != owner.pk
+
+    lead.refresh_from_db()
+    second = api_for(lead.owner)
+    accepted = second.post(f"/api/v1/leads/{lead.pk}/accept")
+    assert (accepted.status_code, accepted.json()["status"]) == (200, "accepted")
+    assert accepted.json()["accepted_at"] is not None
+
+    asked = second.post(
+        f"/api/v1/leads/{lead.pk}/reassign-requests",
+        {"reason": "客户要求换人"},
+        content_type="application/json",
+    )
+    assert asked.status_code == 201
+    marketing = api_for(make_user("marketing"))
+    [pending] = marketing.get("/api/v1/reassign-requests").json()
+    assert (pending["lead_number"], pending["reason"]) == (lead.number, "客户要求换人")
+    decided = marketing.post(
+        f"/api/v1/reassign-requests/{pending['id']}/decide",
+        {"approve": False, "note": "请继续跟进"},
+        content_type="application/json",
+    )
+    assert decided.json()["state"] == "rejected"
+
+    body = {"rep_id": reps[0].pk, "reason": "客户指定"}
+    assert (
+        second.post(
+            f"/api/v1/leads/{lead.pk}/assign", body, content_type="application/json"
+        ).status_code
+        == 403
+    )
+    manager = api_for(reps[0].team.leader)
+    assigned = manager.post(
+        f"/api/v1/leads/{lead.pk}/assign", body, content_type="application/json"
+    )
+    assert assigned.json()["owner"]["id"] == reps[0].pk
