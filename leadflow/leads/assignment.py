@@ -545,3 +545,23 @@ def reassign_request_decide(
         extra={"approved": approve, "note": request.decision_note},
     )
     return request
+
+
+@transaction.atomic
+def rep_profile_save(*, profile: RepProfile, by: User) -> RepProfile:
+    """Store what a rep takes (regions, industries, priorities, capacity, availability)."""
+    unknown = _items(profile.priorities) - {"high", "medium", "low"}
+    if unknown:
+        raise ValidationFailed(
+            gettext("Priorities are high, medium and low."),
+            fields={"priorities": f"unknown: {', '.join(sorted(unknown))}"},
+        )
+    created = profile.pk is None
+    profile.save()
+    audit_record(
+        actor=by,
+        action="repprofile.create" if created else "repprofile.update",
+        obj=profile,
+        extra={"capacity": profile.capacity, "available": profile.available},
+    )
+    return profile

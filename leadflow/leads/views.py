@@ -1,4 +1,5 @@
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from django import forms
@@ -6,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import FileSystemStorage
+from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,6 +17,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from leadflow.accounts.models import User
 from leadflow.core.company_settings import get_setting, get_settings
 from leadflow.core.context import ip_from_request
 from leadflow.core.errors import DomainError, RateLimited, ValidationFailed
@@ -22,6 +25,15 @@ from leadflow.core.exports import export_response
 from leadflow.core.paging import cursor_page
 from leadflow.core.ui import form_error, permission_required
 
+from .assignment import (
+    lead_accept,
+    lead_assign_manual,
+    lead_decline,
+    load_candidates,
+    reassign_request_create,
+    reassign_request_decide,
+    rep_profile_save,
+)
 from .capture import Consent, capture_lead, lead_verify, merge_leads, merge_undo
 from .config import config_add, config_toggle
 from .importer import template_csv
@@ -34,10 +46,13 @@ from .models import (
     LeadStatus,
     NonTargetRule,
     Priority,
+    ReassignRequest,
+    RepProfile,
     ScoreRule,
     WebForm,
 )
 from .permissions import (
+    LEADS_ASSIGN,
     LEADS_CONFIGURE,
     LEADS_CREATE,
     LEADS_IMPORT,
@@ -216,8 +231,34 @@ def lead_page(request, lead_id: int):
             and lead.status != LeadStatus.MERGED,
             "can_prioritise": request.user.has_permission(LEADS_PRIORITY)
             and lead.status != LeadStatus.MERGED,
+            **_assignment_context(request, lead),
         },
     )
+
+
+def _assignment_context(request, lead: Lead) -> dict:
+    """What the lead page shows and offers about who owns the lead (LEAD-ASN)."""
+    mine = lead.owner_id == request.user.pk
+    decline_hours = get_settings("assign.")["assign.decline_hours"]
+    can_assign = request.user.has_permission(LEADS_ASSIGN) and lead.status in (
+        LeadStatus.TO_ASSIGN,
+        LeadStatus.ASSIGNED,
+        LeadStatus.ACCEPTED,
+        LeadStatus.NURTURE,
+    )
+    return {
+        "assignments": lead.assignments.select_related("rep", "by")[:20],
+        "can_accept": mine and lead.status == LeadStatus.ASSIGNED,
+        "can_decline": mine
+        and lead.status == LeadStatus.ASSIGNED
+        and lead.assigned_at is not None
+        and timezone.now() <= lead.assigned_at + timedelta(hours=decline_hours),
+        "can_request": mine and lead.status in (LeadStatus.ASSIGNED, LeadStatus.ACCEPTED),
+        "can_assign": can_assign,
+        "assignable_reps": User.objects.filter(is_active=True, rep_profile__isnull=False)
+        if can_assign
+        else [],
+    }
 
 
 def _refused(request, error: DomainError) -> None:
@@ -631,3 +672,174 @@ def score_rules_page(request):
             "weighted": scoring["scoring.weighted"],
         },
     )
+
+
+# ---------------------------------------------------------------- assignment
+
+
+@login_required
+def inbox_page(request):
+    """My new leads (LEAD-ASN-5): accept, or decline with a reason while there is time."""
+    waiting = (
+        Lead.objects.filter(owner=request.user, status=LeadStatus.ASSIGNED)
+        .select_related("channel")
+        .order_by("accept_by")
+    )
+    decline_hours = get_settings("assign.")["assign.decline_hours"]
+    now = timezone.now()
+    rows = [
+        {
+            "lead": lead,
+            "overdue": lead.accept_by is not None and lead.accept_by < now,
+            "can_decline": lead.assigned_at is not None
+            and now <= lead.assigned_at + timedelta(hours=decline_hours),
+        }
+        for lead in waiting
+    ]
+    return render(request, "leads/inbox.html", {"rows": rows, "decline_hours": decline_hours})
+
+
+def _lead_of(request, lead_id: int) -> Lead:
+    lead = lead_for(request.user, lead_id)
+    if lead is None:
+        raise Http404
+    return lead
+
+
+def _back(request, lead: Lead):
+    return redirect(request.POST.get("next") or f"/leads/{lead.pk}/")
+
+
+@require_POST
+@login_required
+def lead_accept_view(request, lead_id: int):
+    lead = _lead_of(request, lead_id)
+    try:
+        lead_accept(lead=lead, by=request.user)
+    except DomainError as error:
+        _refused(request, error)
+    else:
+        messages.success(
+            request, gettext("Accepted: %(number)s is yours.") % {"number": lead.number}
+        )
+    return _back(request, lead)
+
+
+@require_POST
+@login_required
+def lead_decline_view(request, lead_id: int):
+    lead = _lead_of(request, lead_id)
+    try:
+        lead_decline(lead=lead, by=request.user, reason=request.POST.get("reason", ""))
+    except DomainError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, gettext("Declined: the lead went to another rep."))
+        return redirect("lead_inbox")
+    return _back(request, lead)
+
+
+@require_POST
+@login_required
+def lead_reassign_request_view(request, lead_id: int):
+    lead = _lead_of(request, lead_id)
+    try:
+        reassign_request_create(lead=lead, by=request.user, reason=request.POST.get("reason", ""))
+    except DomainError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, gettext("Sent to marketing for a decision."))
+    return _back(request, lead)
+
+
+@require_POST
+@permission_required(LEADS_ASSIGN)
+def lead_assign_view(request, lead_id: int):
+    lead = _lead_of(request, lead_id)
+    rep = User.objects.filter(pk=request.POST.get("rep") or 0).first()
+    try:
+        if rep is None:
+            raise ValidationFailed(gettext("Choose a rep."), fields={"rep": "required"})
+        lead_assign_manual(
+            lead=lead, rep=rep, reason=request.POST.get("reason", ""), by=request.user
+        )
+    except DomainError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, gettext("Assigned to %(rep)s.") % {"rep": rep})
+    return _back(request, lead)
+
+
+@permission_required(LEADS_ASSIGN)
+def assignment_board(request):
+    """Who has how many leads, who is over their accept deadline, what waits and why, and
+    the reassignment requests to decide (LEAD-ASN-1…6)."""
+    if request.method == "POST" and "decide" in request.POST:
+        pending = get_object_or_404(ReassignRequest, pk=request.POST.get("decide"))
+        try:
+            reassign_request_decide(
+                request=pending,
+                approve=request.POST.get("approve") == "1",
+                by=request.user,
+                note=request.POST.get("note", ""),
+            )
+        except DomainError as error:
+            _refused(request, error)
+        return redirect("assignment_board")
+    now = timezone.now()
+    window = get_settings("assign.")["assign.window_days"]
+    overdue = dict(
+        Lead.objects.filter(status=LeadStatus.ASSIGNED, accept_by__lt=now)
+        .values_list("owner_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    reps = [
+        {
+            "candidate": candidate,
+            "overdue": overdue.get(candidate.rep_id, 0),
+            "load": min(100, round(100 * candidate.open_leads / max(candidate.capacity, 1))),
+        }
+        for candidate in load_candidates(now, window)
+    ]
+    waiting = Lead.objects.filter(status=LeadStatus.TO_ASSIGN).order_by("grade", "id")
+    without_profile = User.objects.filter(
+        is_active=True, role__code="sales_rep", rep_profile__isnull=True
+    )
+    return render(
+        request,
+        "leads/assignment_board.html",
+        {
+            "reps": reps,
+            "window": window,
+            "waiting_count": waiting.count(),
+            "waiting": waiting[:20],
+            "requests": ReassignRequest.objects.filter(state=ReassignRequest.State.PENDING)
+            .select_related("lead", "rep")
+            .order_by("at"),
+            "without_profile": without_profile,
+        },
+    )
+
+
+class RepProfileForm(forms.ModelForm):
+    class Meta:
+        model = RepProfile
+        fields = ["regions", "industries", "priorities", "capacity", "available"]
+
+
+@permission_required(LEADS_ASSIGN)
+def rep_profile_page(request, user_id: int):
+    """What a rep takes: regions, industries, priorities, capacity, availability."""
+    rep = get_object_or_404(User, pk=user_id, is_active=True)
+    profile = RepProfile.objects.filter(user=rep).first() or RepProfile(user=rep)
+    form = RepProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rep_profile_save(profile=form.save(commit=False), by=request.user)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, gettext("Saved."))
+            return redirect("assignment_board")
+    return render(request, "leads/rep_profile.html", {"rep": rep, "form": form})

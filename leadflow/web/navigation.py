@@ -12,7 +12,7 @@ from leadflow.core.permissions import (
     NOTIFY_MANAGE,
     SETTINGS_MANAGE,
 )
-from leadflow.leads.permissions import LEADS_CONFIGURE
+from leadflow.leads.permissions import LEADS_ASSIGN, LEADS_CONFIGURE
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class NavItem:
 WORK = [
     NavItem(_("Dashboard"), "home", "home"),
     NavItem(_("Leads"), "leads", "inbox"),
+    NavItem(_("My new leads"), "lead_inbox", "check"),
+    NavItem(_("Assignment"), "assignment_board", "users", LEADS_ASSIGN),
     NavItem(_("Customers"), "coming_soon", "users", area="customers"),
     NavItem(_("Sales"), "coming_soon", "trending", area="sales"),
     NavItem(_("Service"), "coming_soon", "lifebuoy", area="service"),

@@ -92,7 +92,7 @@ def test_a_lead_nobody_can_take_waits_with_the_reason(reps, capture, run_tasks):
     assign_waiting_leads(START)
     lead.refresh_from_db()
     assert (lead.status, lead.owner) == (LeadStatus.TO_ASSIGN, None)
-    assert "3 unavailable" in lead.waiting_reason
+    assert "3 人不可用" in lead.waiting_reason  # in the company language
 
 
 def test_a_decline_within_two_hours_goes_to_the_next_rep_never_back(reps, capture, run_tasks):
@@ -190,7 +190,7 @@ def test_imported_leads_are_assigned_by_the_sweep_within_capacity(reps, capture)
     assert [loads.count(rep.pk) for rep in reps] == [2, 2, 2]
     waiting = Lead.objects.filter(status=LeadStatus.TO_ASSIGN)
     assert waiting.count() == 2
-    assert all("3 at capacity" in lead.waiting_reason for lead in waiting)
+    assert all("3 人已满额" in lead.waiting_reason for lead in waiting)
 
 
 def test_the_api_accepts_declines_assigns_and_handles_requests(
@@ -242,3 +242,41 @@ def test_the_api_accepts_declines_assigns_and_handles_requests(
         f"/api/v1/leads/{lead.pk}/assign", body, content_type="application/json"
     )
     assert assigned.json()["owner"]["id"] == reps[0].pk
+
+
+def test_a_rep_accepts_from_the_inbox_and_a_manager_sees_the_board(
+    reps, capture, run_tasks, client_for
+):
+    # SPEC: LEAD-ASN-2, LEAD-ASN-5 — the rep's inbox and the manager's assignment board.
+    lead = capture().lead
+    run_tasks()
+    lead.refresh_from_db()
+    rep_client = client_for(lead.owner)
+    inbox = rep_client.get("/leads/inbox/").content.decode()
+    assert lead.number in inbox
+    rep_client.post(f"/leads/{lead.pk}/accept/", {"next": "/leads/inbox/"})
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.ACCEPTED
+    assert f'href="/leads/{lead.pk}/"' not in rep_client.get("/leads/inbox/").content.decode()
+    assert rep_client.get("/leads/assignment/").status_code == 403
+
+    manager = client_for(reps[0].team.leader)
+    board = manager.get("/leads/assignment/").content.decode()
+    assert all(str(rep) in board for rep in reps)
+    assert "1 / 20" in board  # the owner's open leads against capacity
+
+
+def test_a_reps_profile_is_edited_with_its_priorities_checked(reps, client_for):
+    # SPEC: LEAD-ASN-1
+    manager = client_for(reps[0].team.leader)
+    url = f"/leads/assignment/reps/{reps[0].pk}/"
+    form = {"regions": "上海,江苏", "industries": "制造业", "capacity": 30, "available": "on"}
+    refused = manager.post(url, {**form, "priorities": "urgent"}, follow=True)
+    assert "unknown: urgent" in refused.content.decode()
+    manager.post(url, {**form, "priorities": "high, medium"})
+    profile = RepProfile.objects.get(user=reps[0])
+    assert (profile.regions, profile.priorities, profile.capacity) == (
+        "上海,江苏",
+        "high, medium",
+        30,
+    )
