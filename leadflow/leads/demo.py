@@ -1,12 +1,30 @@
-"""Demo data for leads: a website form, so `make run` shows the public form at once."""
+"""Demo data for leads: a website form and the reps' assignment profiles, so `make run`
+shows a lead from the public form land in a rep's inbox at once."""
 
-from .models import Channel, WebForm
+from leadflow.accounts.models import User
+
+from .models import Channel, RepProfile, WebForm
 from .webforms import webform_create
 
 DEMO_FORM_KEY = "demo"
 
 
+# The demo reps (accounts.demo) and what they take: East China manufacturing and
+# healthcare, or the north.
+DEMO_REPS = {
+    "li.ming": ("上海,江苏,浙江", "制造业,汽车"),
+    "zhang.wei": ("上海,江苏,浙江", "医疗,金融"),
+    "chen.jing": ("北京,天津,河北,山东", "制造业,能源"),
+}
+
+
 def demo_leads_create() -> None:
+    for username, (regions, industries) in DEMO_REPS.items():
+        user = User.objects.filter(username=username).first()
+        if user is not None:
+            RepProfile.objects.get_or_create(
+                user=user, defaults={"regions": regions, "industries": industries}
+            )
     if WebForm.objects.filter(key=DEMO_FORM_KEY).exists():
         return
     form = webform_create(
