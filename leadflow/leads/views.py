@@ -266,48 +266,6 @@ def _refused(request, error: DomainError) -> None:
     messages.error(request, f"{error.message} {reasons}".strip())
 
 
-@require_POST
-@permission_required(LEADS_CREATE)
-def lead_event_view(request, lead_id: int):
-    """Record what the person did (LEAD-SCR-4); the lead is re-scored at once."""
-    lead = lead_for(request.user, lead_id)
-    if lead is None:
-        raise Http404
-    before = lead.score
-    try:
-        lead_event_record(lead=lead, kind=request.POST.get("kind", ""), by=request.user)
-    except ValidationFailed as error:
-        _refused(request, error)
-    else:
-        messages.success(
-            request,
-            gettext("Recorded. Score %(before)s → %(after)s.")
-            % {"before": before, "after": lead.score},
-        )
-    return redirect("lead", lead_id=lead.pk)
-
-
-@require_POST
-@permission_required(LEADS_PRIORITY)
-def lead_priority_view(request, lead_id: int):
-    """Set the priority against the grade with a reason, or let it follow the grade."""
-    lead = lead_for(request.user, lead_id)
-    if lead is None:
-        raise Http404
-    try:
-        lead_priority_set(
-            lead=lead,
-            priority=request.POST.get("priority", ""),
-            reason=request.POST.get("reason", ""),
-            by=request.user,
-        )
-    except ValidationFailed as error:
-        _refused(request, error)
-    else:
-        messages.success(request, gettext("Priority saved."))
-    return redirect("lead", lead_id=lead.pk)
-
-
 class LeadForm(forms.Form):
     name = forms.CharField(
         label=_("Customer name"),
@@ -394,12 +352,13 @@ def lead_new(request):
 @require_POST
 @permission_required(LEADS_VERIFY)
 def lead_verify_view(request, lead_id: int):
-    lead = lead_for(request.user, lead_id)
-    if lead is None:
-        raise Http404
-    lead_verify(lead=lead, by=request.user)
-    messages.success(request, gettext("Verified: the lead can now be assigned."))
-    return redirect("lead", lead_id=lead.pk)
+    lead = _lead_action(
+        request,
+        lead_id,
+        lambda lead: lead_verify(lead=lead, by=request.user),
+        lambda lead: gettext("Verified: the lead can now be assigned."),
+    )
+    return _back(request, lead)
 
 
 # ---------------------------------------------------------------- duplicates and merges
@@ -699,10 +658,18 @@ def inbox_page(request):
     return render(request, "leads/inbox.html", {"rows": rows, "decline_hours": decline_hours})
 
 
-def _lead_of(request, lead_id: int) -> Lead:
+def _lead_action(request, lead_id: int, action, done) -> Lead:
+    """A button on a lead: run the service on the lead the user may see; a refusal
+    becomes a message with each field's reason, success the `done(lead)` message."""
     lead = lead_for(request.user, lead_id)
     if lead is None:
         raise Http404
+    try:
+        action(lead)
+    except DomainError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, done(lead))
     return lead
 
 
@@ -711,62 +678,99 @@ def _back(request, lead: Lead):
 
 
 @require_POST
+@permission_required(LEADS_CREATE)
+def lead_event_view(request, lead_id: int):
+    """Record what the person did (LEAD-SCR-4); the lead is re-scored at once."""
+    scores: dict[str, int] = {}
+
+    def record(lead: Lead) -> None:
+        scores["before"] = lead.score
+        lead_event_record(lead=lead, kind=request.POST.get("kind", ""), by=request.user)
+        scores["after"] = lead.score
+
+    lead = _lead_action(
+        request,
+        lead_id,
+        record,
+        lambda lead: gettext("Recorded. Score %(before)s → %(after)s.") % scores,
+    )
+    return _back(request, lead)
+
+
+@require_POST
+@permission_required(LEADS_PRIORITY)
+def lead_priority_view(request, lead_id: int):
+    """Set the priority against the grade with a reason, or let it follow the grade."""
+    lead = _lead_action(
+        request,
+        lead_id,
+        lambda lead: lead_priority_set(
+            lead=lead,
+            priority=request.POST.get("priority", ""),
+            reason=request.POST.get("reason", ""),
+            by=request.user,
+        ),
+        lambda lead: gettext("Priority saved."),
+    )
+    return _back(request, lead)
+
+
+@require_POST
 @login_required
 def lead_accept_view(request, lead_id: int):
-    lead = _lead_of(request, lead_id)
-    try:
-        lead_accept(lead=lead, by=request.user)
-    except DomainError as error:
-        _refused(request, error)
-    else:
-        messages.success(
-            request, gettext("Accepted: %(number)s is yours.") % {"number": lead.number}
-        )
+    lead = _lead_action(
+        request,
+        lead_id,
+        lambda lead: lead_accept(lead=lead, by=request.user),
+        lambda lead: gettext("Accepted: %(number)s is yours.") % {"number": lead.number},
+    )
     return _back(request, lead)
 
 
 @require_POST
 @login_required
 def lead_decline_view(request, lead_id: int):
-    lead = _lead_of(request, lead_id)
-    try:
-        lead_decline(lead=lead, by=request.user, reason=request.POST.get("reason", ""))
-    except DomainError as error:
-        _refused(request, error)
-    else:
-        messages.success(request, gettext("Declined: the lead went to another rep."))
-        return redirect("lead_inbox")
-    return _back(request, lead)
+    lead = _lead_action(
+        request,
+        lead_id,
+        lambda lead: lead_decline(
+            lead=lead, by=request.user, reason=request.POST.get("reason", "")
+        ),
+        lambda lead: gettext("Declined: the lead went to another rep."),
+    )
+    return redirect("lead_inbox") if lead.owner_id != request.user.pk else _back(request, lead)
 
 
 @require_POST
 @login_required
 def lead_reassign_request_view(request, lead_id: int):
-    lead = _lead_of(request, lead_id)
-    try:
-        reassign_request_create(lead=lead, by=request.user, reason=request.POST.get("reason", ""))
-    except DomainError as error:
-        _refused(request, error)
-    else:
-        messages.success(request, gettext("Sent to marketing for a decision."))
+    lead = _lead_action(
+        request,
+        lead_id,
+        lambda lead: reassign_request_create(
+            lead=lead, by=request.user, reason=request.POST.get("reason", "")
+        ),
+        lambda lead: gettext("Sent to marketing for a decision."),
+    )
     return _back(request, lead)
 
 
 @require_POST
 @permission_required(LEADS_ASSIGN)
 def lead_assign_view(request, lead_id: int):
-    lead = _lead_of(request, lead_id)
-    rep = User.objects.filter(pk=request.POST.get("rep") or 0).first()
-    try:
+    def assign(lead: Lead) -> None:
+        rep = User.objects.filter(pk=request.POST.get("rep") or 0).first()
         if rep is None:
             raise ValidationFailed(gettext("Choose a rep."), fields={"rep": "required"})
-        lead_assign_manual(
-            lead=lead, rep=rep, reason=request.POST.get("reason", ""), by=request.user
-        )
-    except DomainError as error:
-        _refused(request, error)
-    else:
-        messages.success(request, gettext("Assigned to %(rep)s.") % {"rep": rep})
+        reason = request.POST.get("reason", "")
+        lead_assign_manual(lead=lead, rep=rep, reason=reason, by=request.user)
+
+    lead = _lead_action(
+        request,
+        lead_id,
+        assign,
+        lambda lead: gettext("Assigned to %(rep)s.") % {"rep": lead.owner},
+    )
     return _back(request, lead)
 
 
