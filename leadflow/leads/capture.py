@@ -353,7 +353,7 @@ def _snapshot(lead: Lead) -> dict[str, Any]:
     return {name: getattr(lead, name) for name in SNAPSHOT_FIELDS}
 
 
-def _distinct_pairs(lead_ids: list[int]) -> set[frozenset[int]]:
+def distinct_pairs(lead_ids: list[int]) -> set[frozenset[int]]:
     """Pairs an administrator has declared different people by undoing their merge."""
     undone = LeadMerge.objects.filter(undone_at__isnull=False).filter(
         Q(survivor_id__in=lead_ids) | Q(merged_id__in=lead_ids)
@@ -555,7 +555,7 @@ def capture_lead(
                 assign_new_lead.enqueue(lead.pk)
             return CaptureResult(lead=lead, capture=lead)
         survivor, *others = candidates
-        distinct = _distinct_pairs([candidate.pk for candidate in candidates])
+        distinct = distinct_pairs([candidate.pk for candidate in candidates])
         for other in others:
             # The capture shows these leads are the same person too, unless an admin said not.
             if frozenset((survivor.pk, other.pk)) not in distinct:

@@ -40,7 +40,9 @@ from .capture import (
     clean_lead,
     decide_status,
     dedupe_keys,
+    distinct_pairs,
     merge_changes,
+    merge_leads,
 )
 from .cleaning import company_key
 from .locks import lock_all_captures
@@ -307,14 +309,29 @@ class _KeyIndex:
     def owner(self, name: str, value: str) -> int | None:
         return self.ids[name].get(value)
 
-    def match(self, keys: tuple[tuple[str, str], ...]) -> int | None:
-        """The oldest live lead sharing a key, if any."""
-        found = None
+    def match(self, keys: tuple[tuple[str, str], ...]) -> list[int]:
+        """The live leads sharing a key, oldest first (usually none or one)."""
+        found: list[int] = []
         for name, value in keys:
             lead_id = self.ids[name].get(value)
-            if lead_id is not None and (found is None or lead_id < found):
-                found = lead_id
+            if lead_id is not None and lead_id not in found:
+                found.append(lead_id)
+        if len(found) > 1:
+            found.sort()
         return found
+
+    def take_over(self, lead: Lead, survivor_id: int) -> None:
+        """`lead` was merged into `survivor_id`: its keys lead there now."""
+        for name, value in dedupe_keys(
+            {
+                "mobile": lead.mobile,
+                "email": lead.email,
+                "kind": lead.kind,
+                "company_key": lead.company_key,
+            }
+        ):
+            if self.ids[name].get(value) == lead.pk:
+                self.ids[name][value] = survivor_id
 
     def add(self, keys, lead_id: int) -> None:
         for name, value in keys:
@@ -587,19 +604,21 @@ class LeadImporter:
         inserts: list[list[Any]] = []
         pending: list[_Pending] = []
         merges: list[_Merge] = []
+        linked: list[tuple[int, list[int], str]] = []  # a row that joins several leads
         index, summary = self.index, self.summary
         for lead_id, (_, _, values, prefix, keys) in zip(ids, accepted, strict=True):
             row = [lead_id, "", *values, values[_ACQUIRED_IN_ROW], None, *tail]
             by_prefix.setdefault(prefix, []).append(row)
             inserts.append(row)
-            survivor_id = index.match(keys)
-            if survivor_id is None:
+            found = index.match(keys)
+            if not found:
                 new_rows[lead_id] = row
                 index.add(keys, lead_id)
                 summary.created += 1
                 if row[_STATUS] == _NON_TARGET:
                     summary.non_target += 1
                 continue
+            survivor_id = found[0]
             own_status = row[_STATUS]
             row[_STATUS], row[_MERGED_INTO] = _MERGED, survivor_id
             summary.merged += 1
@@ -610,6 +629,10 @@ class LeadImporter:
                 )
             else:
                 pending.append(_Pending(survivor_id, row, own_status, matched_on))
+            if len(found) > 1:
+                # The row shows these leads are one person too (as capture_lead does).
+                matched_all = "+".join(sorted(name for name, _ in keys))
+                linked.append((survivor_id, found[1:], matched_all))
             index.add(keys, survivor_id)
         blocks = reserve_number_blocks({prefix: len(rows) for prefix, rows in by_prefix.items()})
         for prefix, rows in by_prefix.items():
@@ -618,6 +641,7 @@ class LeadImporter:
         _insert_leads(inserts)
         merges += self._merge_into_stored(pending, now_text)
         self._record_merges(merges, now_text)
+        self._join_linked(linked, now)
         if self.batch is not None:
             ImportBatch.objects.filter(pk=self.batch.pk).update(
                 rows_done=summary.rows,
@@ -627,6 +651,20 @@ class LeadImporter:
                 non_target=summary.non_target,
                 heartbeat_at=now,
             )
+
+    def _join_linked(self, linked: list[tuple[int, list[int], str]], now: datetime) -> None:
+        """Merge the other leads a row matched into its survivor with the single-capture
+        merge (rare: a row whose mobile is one lead's and whose email another's)."""
+        for survivor_id, others, matched_on in linked:
+            survivor = Lead.objects.get(pk=survivor_id)
+            distinct = distinct_pairs([survivor_id, *others])
+            for other in Lead.objects.filter(pk__in=others).exclude(status=LeadStatus.MERGED):
+                if survivor.status == LeadStatus.MERGED:
+                    break
+                if frozenset((survivor_id, other.pk)) in distinct:
+                    continue  # an administrator said these are different people
+                merge_leads(survivor=survivor, merged=other, reason=matched_on, by=self.by, now=now)
+                self.index.take_over(other, survivor_id)
 
     def _merge_into_row(
         self, survivor_row: list[Any], capture: list[Any], own_status: str, matched_on: str

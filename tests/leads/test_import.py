@@ -345,3 +345,17 @@ def test_several_cleaning_processes_keep_the_rows_in_file_order(tmp_path, monkey
     stored = Lead.objects.order_by("id").values_list("mobile", "need")
     assert [mobile for mobile, _ in stored][1:] == [f"+86{row[2]}" for row in rows][1:]
     assert Lead.objects.get(status=LeadStatus.TO_ASSIGN).need == "复购"  # newest values win
+
+
+def test_a_row_that_joins_two_leads_merges_them_as_a_capture_would(tmp_path, capture):
+    # SPEC: LEAD-CLN-2 — mobile of one lead, email of another: the three are one person,
+    # on the import path as on the single path (capture_lead).
+    first = capture(name="甲公司", mobile="13800138000", email="").lead
+    second = capture(name="乙公司", mobile="", email="yi@example.cn").lead
+    row = ["丙公司", "", "13800138000", "yi@example.cn", "制造业", "询价", "G", "", "", "", ""]
+    summary = import_leads(path=write_csv(tmp_path / "link.csv", rows=[row]), basis="合同履行")
+    assert (summary.created, summary.merged) == (0, 1)
+    second.refresh_from_db()
+    assert (second.status, second.merged_into_id) == (LeadStatus.MERGED, first.pk)
+    assert Lead.objects.get(captured_via="import").merged_into_id == first.pk
+    assert LeadMerge.objects.filter(survivor=first, merged=second).exists()
