@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
-from leadflow.core.audit import audit_record
+from leadflow.core.audit import audit_record, changed_fields, snapshot
 from leadflow.core.company_settings import CHECKS, define, get_settings
 from leadflow.core.config_cache import cached_config, forget_config
 from leadflow.core.errors import ValidationFailed
@@ -435,16 +435,33 @@ def score_rule_save(*, rule: ScoreRule, by) -> ScoreRule:
     if problems:
         raise ValidationFailed(gettext("The rule cannot be saved."), fields=problems)
     created = rule.pk is None
+    stored = ScoreRule.objects.filter(pk=rule.pk).first() if rule.pk else None
+    before = snapshot(stored, RULE_FIELDS) if stored else {}
     rule.save()
     forget_config()
+    # Each version of a rule stays in the audit trail, so a past score can be explained.
     audit_record(
         actor=by,
         action="scorerule.create" if created else "scorerule.update",
         obj=rule,
-        extra={"points": rule.points, "active": rule.active},
+        changes=changed_fields(before, snapshot(rule, RULE_FIELDS)),
     )
     rescore_all_leads.enqueue(trigger="rules")
     return rule
+
+
+RULE_FIELDS = [
+    "name",
+    "dimension",
+    "field",
+    "operator",
+    "value",
+    "event",
+    "min_count",
+    "points",
+    "repeatable",
+    "active",
+]
 
 
 @task()

@@ -3,6 +3,7 @@
 import pytest
 
 from leadflow.core.company_settings import settings_update
+from leadflow.core.models import AuditLog
 from leadflow.core.errors import ValidationFailed
 from leadflow.leads.models import LeadEvent, ScoreRule
 from leadflow.leads.scoring import (
@@ -139,6 +140,8 @@ def test_a_rule_change_is_previewed_then_saved_and_every_lead_re_scored(
     assert (target.score, target.grade, target.priority) == (30, "A", "high")
     scored = LeadEvent.objects.get(lead=target, kind="scored")
     assert (scored.data["trigger"], scored.data["score"]) == ("rules", [20, 30])
+    version = AuditLog.objects.get(action="scorerule.update")
+    assert version.changes == {"points": [20, 30]}  # the rule's previous version is kept
 
 
 def test_a_rule_that_cannot_work_is_refused(admin_user):
