@@ -127,7 +127,7 @@ CHUNK_ROWS = 5000
 # Processes that read and clean the file while the importing process writes.
 CLEANING_PROCESSES = min(4, os.cpu_count() or 1)
 ROWS_PER_TRANSACTION = 50_000
-IMPORT_CACHE_KIB = 262_144  # SQLite page cache for the importing connection: 256 MB
+IMPORT_CACHE_KIB = 131_072  # SQLite page cache for the importing connection: 128 MB
 MAX_REPORTED_ERRORS = 100_000
 
 # What the cleaning process sends for each accepted row: the lead's own values, in order.
