@@ -63,6 +63,7 @@ urlpatterns = [
     path("leads/inbox/", leads.inbox_page, name="lead_inbox"),
     path("leads/assignment/", leads.assignment_board, name="assignment_board"),
     path("leads/assignment/reps/<int:user_id>/", leads.rep_profile_page, name="rep_profile"),
+    path("leads/assignment/teams/<int:team_id>/", leads.team_profile_page, name="team_profile"),
     path("leads/<int:lead_id>/priority/", leads.lead_priority_view, name="lead_priority"),
     path("leads/merges/", leads.merges_page, name="lead_merges"),
     path("leads/merges/<int:merge_id>/undo/", leads.merge_undo_view, name="lead_merge_undo"),

@@ -27,7 +27,15 @@ from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.core.sweeps import sweep
 from leadflow.notify.delivery import Message, notify
 
-from .models import Lead, LeadAssignment, LeadEvent, LeadStatus, ReassignRequest, RepProfile
+from .models import (
+    Lead,
+    LeadAssignment,
+    LeadEvent,
+    LeadStatus,
+    ReassignRequest,
+    RepProfile,
+    TeamProfile,
+)
 
 GROUP = _("Lead assignment")
 define("assign.weight_region", 40, "int", _("Weight of region (%)"), GROUP, minimum=0)
@@ -156,8 +164,10 @@ def waiting_reason(candidates: list[Candidate], excluded: frozenset[int]) -> str
 
 def load_candidates(now: datetime, window_days: int) -> list[Candidate]:
     """Every active rep with a profile, with their open leads, leads received in the
-    window and last assignment: three grouped queries."""
+    window and last assignment (grouped queries). A rep takes their team's regions,
+    industries and priorities where their own profile leaves them empty."""
     profiles = RepProfile.objects.select_related("user").filter(user__is_active=True)
+    teams = {team.team_id: team for team in TeamProfile.objects.all()}
     open_leads = dict(
         Lead.objects.filter(status__in=OPEN, owner__isnull=False)
         .values_list("owner_id")
@@ -165,31 +175,39 @@ def load_candidates(now: datetime, window_days: int) -> list[Candidate]:
         .order_by()
     )
     since = now - timedelta(days=window_days)
-    recent = {
-        rep_id: (received, last)
-        for rep_id, received, last in LeadAssignment.objects.filter(at__gte=since)
+    received = dict(
+        LeadAssignment.objects.filter(at__gte=since)
         .values_list("rep_id")
-        .annotate(n=Count("id"), last=Max("at"))
+        .annotate(n=Count("id"))
         .order_by()
-    }
-    last_ever = dict(
+    )
+    last_assigned = dict(
         LeadAssignment.objects.values_list("rep_id").annotate(last=Max("at")).order_by()
     )
-    return [
-        Candidate(
-            rep_id=profile.user_id,
-            regions=_items(profile.regions),
-            industries=_items(profile.industries),
-            priorities=_items(profile.priorities),
-            capacity=profile.capacity,
-            available=profile.available,
-            open_leads=open_leads.get(profile.user_id, 0),
-            received=recent.get(profile.user_id, (0, None))[0],
-            last_assigned=last_ever.get(profile.user_id),
-            name=str(profile.user),
+    candidates = []
+    for profile in profiles:
+        team = teams.get(profile.user.team_id) if profile.user.team_id else None
+        candidates.append(
+            Candidate(
+                rep_id=profile.user_id,
+                regions=_takes(profile, team, "regions"),
+                industries=_takes(profile, team, "industries"),
+                priorities=_takes(profile, team, "priorities"),
+                capacity=profile.capacity,
+                available=profile.available,
+                open_leads=open_leads.get(profile.user_id, 0),
+                received=received.get(profile.user_id, 0),
+                last_assigned=last_assigned.get(profile.user_id),
+                name=str(profile.user),
+            )
         )
-        for profile in profiles
-    ]
+    return candidates
+
+
+def _takes(profile: RepProfile, team: TeamProfile | None, name: str) -> frozenset[str]:
+    """The rep's own list, or their team's when theirs is empty."""
+    own = getattr(profile, name)
+    return _items(own or (getattr(team, name) if team is not None else ""))
 
 
 @dataclass
@@ -550,12 +568,7 @@ def reassign_request_decide(
 @transaction.atomic
 def rep_profile_save(*, profile: RepProfile, by: User) -> RepProfile:
     """Store what a rep takes (regions, industries, priorities, capacity, availability)."""
-    unknown = _items(profile.priorities) - {"high", "medium", "low"}
-    if unknown:
-        raise ValidationFailed(
-            gettext("Priorities are high, medium and low."),
-            fields={"priorities": f"unknown: {', '.join(sorted(unknown))}"},
-        )
+    _check_priorities(profile.priorities)
     created = profile.pk is None
     profile.save()
     audit_record(
@@ -565,3 +578,24 @@ def rep_profile_save(*, profile: RepProfile, by: User) -> RepProfile:
         extra={"capacity": profile.capacity, "available": profile.available},
     )
     return profile
+
+
+@transaction.atomic
+def team_profile_save(*, profile: TeamProfile, by: User) -> TeamProfile:
+    """Store what a team takes; its reps follow it where their own profile is empty."""
+    _check_priorities(profile.priorities)
+    created = profile.pk is None
+    profile.save()
+    audit_record(
+        actor=by, action="teamprofile.create" if created else "teamprofile.update", obj=profile
+    )
+    return profile
+
+
+def _check_priorities(text: str) -> None:
+    unknown = _items(text) - {"high", "medium", "low"}
+    if unknown:
+        raise ValidationFailed(
+            gettext("Priorities are high, medium and low."),
+            fields={"priorities": f"unknown: {', '.join(sorted(unknown))}"},
+        )

@@ -345,6 +345,33 @@ class RepProfile(models.Model):
         return str(self.user)
 
 
+class TeamProfile(models.Model):
+    """What a team takes (LEAD-ASN-1): its reps take these regions, industries and
+    priorities unless their own profile names others."""
+
+    team = models.OneToOneField(
+        "accounts.Team", on_delete=models.CASCADE, related_name="assignment_profile"
+    )
+    regions = models.CharField(
+        _("regions"),
+        max_length=500,
+        blank=True,
+        help_text=_("provinces or cities, comma-separated"),
+    )
+    industries = models.CharField(
+        _("industries"), max_length=500, blank=True, help_text=_("comma-separated")
+    )
+    priorities = models.CharField(
+        _("priorities"),
+        max_length=30,
+        blank=True,
+        help_text=_("high, medium, low: the priorities this team takes; empty for any"),
+    )
+
+    def __str__(self) -> str:
+        return str(self.team)
+
+
 class LeadAssignment(models.Model):
     """One change of a lead's owner (LEAD-ASN-3…6): every one is kept."""
 

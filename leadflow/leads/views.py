@@ -17,7 +17,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from leadflow.accounts.models import User
+from leadflow.accounts.models import Team, User
 from leadflow.core.company_settings import get_setting, get_settings
 from leadflow.core.context import ip_from_request
 from leadflow.core.errors import DomainError, RateLimited, ValidationFailed
@@ -33,6 +33,7 @@ from .assignment import (
     reassign_request_create,
     reassign_request_decide,
     rep_profile_save,
+    team_profile_save,
 )
 from .capture import Consent, capture_lead, lead_verify, merge_leads, merge_undo
 from .config import config_add, config_toggle
@@ -49,6 +50,7 @@ from .models import (
     ReassignRequest,
     RepProfile,
     ScoreRule,
+    TeamProfile,
     WebForm,
 )
 from .permissions import (
@@ -822,6 +824,7 @@ def assignment_board(request):
             .select_related("lead", "rep")
             .order_by("at"),
             "without_profile": without_profile,
+            "teams": Team.objects.select_related("assignment_profile").order_by("name"),
         },
     )
 
@@ -847,3 +850,26 @@ def rep_profile_page(request, user_id: int):
             messages.success(request, gettext("Saved."))
             return redirect("assignment_board")
     return render(request, "leads/rep_profile.html", {"rep": rep, "form": form})
+
+
+class TeamProfileForm(forms.ModelForm):
+    class Meta:
+        model = TeamProfile
+        fields = ["regions", "industries", "priorities"]
+
+
+@permission_required(LEADS_ASSIGN)
+def team_profile_page(request, team_id: int):
+    """What a team takes; its reps follow it where their own profile is empty."""
+    team = get_object_or_404(Team, pk=team_id)
+    profile = TeamProfile.objects.filter(team=team).first() or TeamProfile(team=team)
+    form = TeamProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team_profile_save(profile=form.save(commit=False), by=request.user)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, gettext("Saved."))
+            return redirect("assignment_board")
+    return render(request, "leads/rep_profile.html", {"rep": team, "form": form})

@@ -280,3 +280,21 @@ def test_a_reps_profile_is_edited_with_its_priorities_checked(reps, client_for):
         "high, medium",
         30,
     )
+
+
+def test_a_rep_takes_the_teams_regions_where_their_own_are_empty(
+    org, reps, make_user, capture, run_tasks, client_for
+):
+    # SPEC: LEAD-ASN-1 — rules per rep or per team.
+    northerner = make_user(team=org.north, display_name="赵六")
+    RepProfile.objects.create(user=northerner, capacity=20)  # no regions of their own
+    manager = client_for(reps[0].team.leader)
+    response = manager.post(
+        f"/leads/assignment/teams/{org.north.pk}/",
+        {"regions": "北京,天津", "industries": "", "priorities": ""},
+    )
+    assert response.status_code == 302
+    lead = capture(region="北京市朝阳区", industry="零售").lead
+    run_tasks()
+    lead.refresh_from_db()
+    assert lead.owner == northerner  # region 40 beats the East China reps' 0

@@ -3,8 +3,8 @@
 import pytest
 
 from leadflow.core.company_settings import settings_update
-from leadflow.core.models import AuditLog
 from leadflow.core.errors import ValidationFailed
+from leadflow.core.models import AuditLog
 from leadflow.leads.models import LeadEvent, ScoreRule
 from leadflow.leads.scoring import (
     Scoring,
