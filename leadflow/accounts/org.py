@@ -229,3 +229,15 @@ def role_delete(*, by: User, role: Role) -> None:
         )
     audit_record(actor=by, action="role.delete", obj=role)
     role.delete()
+
+
+def manager_of(user: User | None) -> User | None:
+    """Who a rep answers to: their team's leader, else their department's manager."""
+    if user is None:
+        return None
+    team, department = user.team, user.department
+    if team is not None and team.leader_id and team.leader_id != user.pk:
+        return team.leader
+    if department is not None and department.manager_id and department.manager_id != user.pk:
+        return department.manager
+    return None

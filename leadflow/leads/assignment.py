@@ -21,12 +21,14 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from leadflow.accounts.models import User
+from leadflow.accounts.org import manager_of
 from leadflow.core.audit import audit_record
 from leadflow.core.company_settings import CHECKS, define, get_settings
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.core.sweeps import sweep
 from leadflow.notify.delivery import Message, notify
 
+from .followup import start_deadlines
 from .models import (
     Lead,
     LeadAssignment,
@@ -401,7 +403,7 @@ def escalate_unaccepted(now: datetime) -> int:
             LeadAssignment.objects.filter(lead=lead, rep=rep, accepted_at__isnull=True).update(
                 decline_reason=gettext("not accepted in time")
             )
-            manager = _manager_of(rep)
+            manager = manager_of(rep)
             if manager is not None:
                 notify(
                     manager,
@@ -425,18 +427,6 @@ def _release(assigner: Assigner, lead: Lead, rep: User | None) -> None:
     _set(lead, owner=None, status=LeadStatus.TO_ASSIGN, accept_by=None)
 
 
-def _manager_of(rep: User | None) -> User | None:
-    """The rep's team leader, else their department's manager."""
-    if rep is None:
-        return None
-    team, department = rep.team, rep.department
-    if team is not None and team.leader_id and team.leader_id != rep.pk:
-        return team.leader
-    if department is not None and department.manager_id:
-        return department.manager
-    return None
-
-
 @transaction.atomic
 def lead_accept(*, lead: Lead, by: User) -> Lead:
     """The owner accepts the lead (LEAD-ASN-5)."""
@@ -447,6 +437,7 @@ def lead_accept(*, lead: Lead, by: User) -> Lead:
         )
     now = timezone.now()
     _set(lead, status=LeadStatus.ACCEPTED, accepted_at=now, updated_at=now)
+    start_deadlines(lead, now)  # the first-contact deadline starts now (LEAD-FUP-1)
     LeadAssignment.objects.filter(lead=lead, rep=by, accepted_at__isnull=True).update(
         accepted_at=now
     )

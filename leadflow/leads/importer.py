@@ -167,6 +167,10 @@ INSERT_COLUMNS = (
     "accept_by",
     "accepted_at",
     "waiting_reason",
+    "next_due_at",
+    "first_contact_at",
+    "last_followup_at",
+    "overdue_stage",
     "captured_via",
 )
 if set(INSERT_COLUMNS) != {f.attname for f in Lead._meta.concrete_fields}:
@@ -580,6 +584,10 @@ class LeadImporter:
             None,  # accept_by
             None,  # accepted_at
             "",  # waiting_reason
+            None,  # next_due_at: set when a rep accepts the lead
+            None,  # first_contact_at
+            None,  # last_followup_at
+            0,  # overdue_stage
             "import",  # captured_via
         )
 

@@ -113,6 +113,13 @@ class Lead(models.Model):
     accept_by = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     waiting_reason = models.CharField(max_length=200, blank=True)
+    # Follow-up (LEAD-FUP): the next deadline (first contact, then the cadence), stored so
+    # the minute sweep asks one indexed question; how far its lapse has gone (0 on time,
+    # 1 rep reminded, 2 manager told), so no sweep tells anyone twice.
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    first_contact_at = models.DateTimeField(null=True, blank=True)
+    last_followup_at = models.DateTimeField(null=True, blank=True)
+    overdue_stage = models.PositiveSmallIntegerField(default=0)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -170,6 +177,15 @@ class Lead(models.Model):
             # The sweep's question: which assigned leads are past their accept deadline?
             models.Index(
                 fields=["accept_by"], name="lead_accept_due", condition=Q(status="assigned")
+            ),
+            # The follow-up sweep's and the rep's lists: what is due, by when.
+            models.Index(
+                fields=["next_due_at"], name="lead_followup_due", condition=Q(status="accepted")
+            ),
+            models.Index(
+                fields=["owner", "next_due_at"],
+                name="lead_owner_due",
+                condition=Q(status="accepted"),
             ),
         ]
 
@@ -432,6 +448,64 @@ class ReassignRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id} {self.state}"
+
+
+class FollowUp(models.Model):
+    """One contact with the customer (LEAD-FUP-2), and when it was written down."""
+
+    class Method(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("Email")
+        VISIT = "visit", _("Visit")
+        WECHAT = "wechat", _("WeChat")
+        MEETING = "meeting", _("Meeting")
+
+    class Intent(models.TextChoices):
+        UP = "up", _("Stronger")
+        SAME = "same", _("Unchanged")
+        DOWN = "down", _("Weaker")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="followups")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    contact_at = models.DateTimeField(_("contact time"))
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    feedback = models.TextField(_("what the customer said"))
+    intent = models.CharField(
+        _("intent"), max_length=6, choices=Intent.choices, default=Intent.SAME
+    )
+    next_step = models.CharField(_("next step"), max_length=200, blank=True)
+    next_at = models.DateTimeField(_("next follow-up"), null=True, blank=True)
+    written_at = models.DateTimeField()
+    late = models.BooleanField(default=False)  # written more than the allowed time after
+
+    class Meta:
+        ordering = ["-contact_at", "-id"]
+        indexes = [models.Index(fields=["lead", "contact_at"], name="followup_lead_time")]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} {self.method} {self.contact_at:%Y-%m-%d}"
+
+
+class FollowUpLapse(models.Model):
+    """A deadline a rep missed (跟进监督, LEAD-FUP-3): counted per rep for supervision."""
+
+    class Kind(models.TextChoices):
+        FIRST_CONTACT = "first", _("First contact")
+        FOLLOW_UP = "cadence", _("Follow-up")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="lapses")
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    due_at = models.DateTimeField()
+    noticed_at = models.DateTimeField()
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-due_at"]
+        indexes = [models.Index(fields=["rep", "due_at"], name="lapse_rep_due")]
+
+    def __str__(self) -> str:
+        return f"{self.rep_id} {self.kind} {self.due_at:%Y-%m-%d %H:%M}"
 
 
 class ImportBatch(models.Model):

@@ -1,0 +1,278 @@
+"""Follow-up (LEAD-FUP-1…3): deadlines, records, and a sweep that never forgets one.
+
+A lead a rep has accepted carries its next deadline in a stored column: the first
+contact (4 h for high priority, 24 h otherwise, after acceptance), then the cadence after
+each follow-up (daily / every 3 days / weekly by priority), in working time when the
+company says so. The minute sweep finds what is past due with one indexed, set-based
+UPDATE … RETURNING: it reminds the rep, after a grace period tells the manager, and
+counts each lapse for supervision (跟进监督). A lapse moves a lead's `overdue_stage`
+forward only once, so two workers sweeping together tell nobody twice.
+"""
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from leadflow.accounts.models import User
+from leadflow.accounts.org import manager_of
+from leadflow.core.company_settings import define, get_settings
+from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
+from leadflow.core.sweeps import sweep
+from leadflow.core.worktime import WorkCalendar
+from leadflow.notify.delivery import Message, notify
+
+from .models import FollowUp, FollowUpLapse, Lead, LeadEvent, LeadStatus, Priority
+from .permissions import LEADS_ASSIGN
+
+GROUP = _("Follow-up")
+define("followup.first_high_hours", 4, "int", _("First contact, high priority (hours)"), GROUP)
+define("followup.first_hours", 24, "int", _("First contact, otherwise (hours)"), GROUP)
+define("followup.cadence_high_days", 1, "int", _("Follow up high priority every (days)"), GROUP)
+define("followup.cadence_medium_days", 3, "int", _("Follow up medium every (days)"), GROUP)
+define("followup.cadence_low_days", 7, "int", _("Follow up low priority every (days)"), GROUP)
+define(
+    "followup.working_time",
+    True,
+    "bool",
+    _("Count deadlines in working time"),
+    GROUP,
+    help=_("Working hours, weekends, statutory holidays and make-up days (see Holidays)."),
+)
+define("followup.late_entry_minutes", 60, "int", _("A record is late after (minutes)"), GROUP)
+define(
+    "followup.escalate_after_hours",
+    24,
+    "int",
+    _("Tell the manager when still overdue after (hours)"),
+    GROUP,
+)
+FUTURE_TOLERANCE = timedelta(minutes=10)
+
+
+class Deadlines:
+    """The follow-up settings and the calendar, read once for a service call or a sweep."""
+
+    def __init__(self) -> None:
+        self.values = get_settings("followup.")
+        self.calendar = WorkCalendar.for_company() if self.values["followup.working_time"] else None
+
+    def _after(self, moment: datetime, span: timedelta) -> datetime:
+        return self.calendar.add(moment, span) if self.calendar else moment + span
+
+    def first_contact(self, accepted_at: datetime, priority: str) -> datetime:
+        hours = (
+            self.values["followup.first_high_hours"]
+            if priority == Priority.HIGH
+            else self.values["followup.first_hours"]
+        )
+        return self._after(accepted_at, timedelta(hours=hours))
+
+    def next_after(self, contact_at: datetime, priority: str) -> datetime:
+        days = self.values[f"followup.cadence_{priority or 'medium'}_days"]
+        if self.calendar:
+            return self.calendar.add_days(contact_at, days)
+        return contact_at + timedelta(days=days)
+
+
+def start_deadlines(lead: Lead, accepted_at: datetime) -> None:
+    """Set the first-contact deadline of a lead its rep has just accepted."""
+    due = Deadlines().first_contact(accepted_at, lead.priority)
+    lead.next_due_at, lead.overdue_stage = due, 0
+    Lead.objects.filter(pk=lead.pk).update(next_due_at=due, overdue_stage=0)
+
+
+@transaction.atomic
+def followup_record(
+    *,
+    lead: Lead,
+    by: User,
+    contact_at: datetime,
+    method: str,
+    feedback: str,
+    intent: str = FollowUp.Intent.SAME,
+    next_step: str = "",
+    next_at: datetime | None = None,
+) -> FollowUp:
+    """Record a contact (LEAD-FUP-2): it sets the lead's next deadline, from `next_at` or
+    the cadence of its priority; written more than the allowed time after the contact it
+    is flagged late."""
+    if lead.owner_id != by.pk and not by.has_permission(LEADS_ASSIGN):
+        raise Forbidden(gettext("Only the lead's owner or a manager records its follow-ups."))
+    if lead.status != LeadStatus.ACCEPTED:
+        raise Conflict(
+            gettext("Follow-ups are recorded on accepted leads."),
+            fields={"status": f"{lead.number} is {lead.get_status_display()}"},
+        )
+    now = timezone.now()
+    errors = {}
+    if contact_at > now + FUTURE_TOLERANCE:
+        errors["contact_at"] = f"{contact_at.isoformat()} is in the future"
+    if method not in FollowUp.Method.values:
+        errors["method"] = f"{method!r} is not one of {', '.join(FollowUp.Method.values)}"
+    if intent not in FollowUp.Intent.values:
+        errors["intent"] = f"{intent!r} is not one of {', '.join(FollowUp.Intent.values)}"
+    if not feedback.strip():
+        errors["feedback"] = "required: what the customer said"
+    if next_at is not None and next_at <= contact_at:
+        errors["next_at"] = "must be after the contact"
+    if errors:
+        raise ValidationFailed(gettext("The follow-up was not saved."), fields=errors)
+    deadlines = Deadlines()
+    late = now - contact_at > timedelta(minutes=deadlines.values["followup.late_entry_minutes"])
+    record = FollowUp.objects.create(
+        lead=lead,
+        by=by,
+        contact_at=contact_at,
+        method=method,
+        feedback=feedback.strip(),
+        intent=intent,
+        next_step=next_step.strip()[:200],
+        next_at=next_at,
+        written_at=now,
+        late=late,
+    )
+    due = next_at or deadlines.next_after(contact_at, lead.priority)
+    first = lead.first_contact_at or contact_at
+    last = max(lead.last_followup_at or contact_at, contact_at)
+    Lead.objects.filter(pk=lead.pk).update(
+        next_due_at=due,
+        overdue_stage=0,
+        first_contact_at=first,
+        last_followup_at=last,
+        updated_at=now,
+    )
+    lead.next_due_at, lead.overdue_stage = due, 0
+    lead.first_contact_at, lead.last_followup_at = first, last
+    LeadEvent.objects.create(
+        lead=lead,
+        at=now,
+        kind="followed_up",
+        actor=by,
+        data={
+            "method": method,
+            "contact_at": contact_at.isoformat(),
+            "intent": intent,
+            "next_step": record.next_step,
+            "next_due_at": due.isoformat(),
+            "late": late,
+        },
+    )
+    return record
+
+
+# ------------------------------------------------------------------ the sweep
+
+_TABLE = Lead._meta.db_table
+
+
+def _claim(stage_from: int, stage_to: int, due_before: datetime) -> list[tuple]:
+    """Move every accepted lead due before `due_before` from one overdue stage to the next,
+    in one statement; returns (id, owner, number, name, due, first contact) of the leads
+    this call moved. A row another worker moved first is not returned here."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_TABLE} SET overdue_stage = %s "  # noqa: S608 - our table
+            "WHERE status = %s AND next_due_at < %s AND overdue_stage = %s "
+            "RETURNING id, owner_id, number, name, next_due_at, first_contact_at",
+            [
+                stage_to,
+                LeadStatus.ACCEPTED.value,
+                connection.ops.adapt_datetimefield_value(due_before),
+                stage_from,
+            ],
+        )
+        rows = cursor.fetchall()
+    if connection.vendor == "sqlite":  # times come back as UTC text there
+        convert = connection.ops.convert_datetimefield_value  # type: ignore[attr-defined]
+        rows = [
+            (*row[:4], convert(row[4], None, connection), convert(row[5], None, connection))
+            for row in rows
+        ]
+    return rows
+
+
+@sweep("leads.followup")
+def remind_overdue(now: datetime) -> dict[str, Any]:
+    """Past-due first contacts and follow-ups: remind the rep, count the lapse; still
+    overdue after the grace period: tell the manager (LEAD-FUP-3)."""
+    grace = timedelta(hours=get_settings("followup.")["followup.escalate_after_hours"])
+    with transaction.atomic():
+        reminded = _claim(0, 1, now)
+        if reminded:
+            _record_lapses(reminded, now)
+            _tell(reminded, to_manager=False)
+    with transaction.atomic():
+        escalated = _claim(1, 2, now - grace)
+        if escalated:
+            FollowUpLapse.objects.filter(
+                lead_id__in=[row[0] for row in escalated], escalated_at__isnull=True
+            ).update(escalated_at=now)
+            _tell(escalated, to_manager=True)
+    return {"reminded": len(reminded), "escalated": len(escalated)}
+
+
+def _record_lapses(rows: list[tuple], now: datetime) -> None:
+    FollowUpLapse.objects.bulk_create(
+        [
+            FollowUpLapse(
+                lead_id=lead_id,
+                rep_id=owner_id,
+                kind=FollowUpLapse.Kind.FOLLOW_UP if first else FollowUpLapse.Kind.FIRST_CONTACT,
+                due_at=due,
+                noticed_at=now,
+            )
+            for lead_id, owner_id, _, _, due, first in rows
+            if owner_id is not None
+        ],
+        batch_size=2000,
+    )
+
+
+def _tell(rows: list[tuple], *, to_manager: bool) -> None:
+    """One notice per person, however many leads: "3 leads overdue: G…, G…"."""
+    by_owner: dict[int, list[tuple]] = defaultdict(list)
+    for row in rows:
+        if row[1] is not None:
+            by_owner[row[1]].append(row)
+    owners = User.objects.select_related("team__leader", "department__manager").in_bulk(by_owner)
+    for owner_id, leads in by_owner.items():
+        owner = owners.get(owner_id)
+        if owner is None:
+            continue
+        numbers = ", ".join(row[2] for row in leads[:10]) + (" …" if len(leads) > 10 else "")
+        if to_manager:
+            target = manager_of(owner)
+            if target is None:
+                continue
+            title = gettext("%(rep)s: %(count)d leads still overdue") % {
+                "rep": owner,
+                "count": len(leads),
+            }
+        else:
+            target = owner
+            title = gettext("%(count)d leads past their follow-up deadline") % {"count": len(leads)}
+        url = f"/leads/{leads[0][0]}/" if len(leads) == 1 else "/leads/followups/?when=overdue"
+        notify(target, Message(title=title, body=numbers, url=url, level="warning"))
+
+
+# ------------------------------------------------------------------ lists
+
+
+def due_window(when: str, now: datetime) -> tuple[datetime | None, datetime]:
+    """(from, until) for "overdue", "today" and "week" in the company's days."""
+    local = timezone.localtime(now)
+    start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if when == "overdue":
+        return None, now
+    if when == "today":
+        return now, start_of_day + timedelta(days=1)
+    if when == "week":
+        return now, start_of_day + timedelta(days=7 - local.weekday())
+    raise ValidationFailed(
+        gettext("Unknown list."), fields={"when": f"{when!r} is not overdue, today or week"}
+    )

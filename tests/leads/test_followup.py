@@ -1,0 +1,163 @@
+"""Follow-up (LEAD-FUP-1…3): deadlines, records, and the sweep that never forgets one."""
+
+import threading
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+
+from leadflow.core.company_settings import settings_update
+from leadflow.core.errors import Forbidden, ValidationFailed
+from leadflow.leads.assignment import Assigner, lead_accept, lead_assign_manual
+from leadflow.leads.followup import followup_record, remind_overdue
+from leadflow.leads.models import FollowUpLapse, Lead, LeadStatus
+from leadflow.notify.models import Notification
+
+pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+FRIDAY_5PM = datetime(2026, 3, 6, 17, 0, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def rep(org, make_user):
+    leader = make_user("sales_manager", team=org.east, display_name="王经理")
+    org.east.leader = leader
+    org.east.save()
+    return make_user(team=org.east, display_name="李明")
+
+
+def accepted_lead(capture, rep, **values) -> Lead:
+    lead = capture(**values).lead
+    lead.refresh_from_db()
+    lead_assign_manual(lead=lead, rep=rep, reason="测试", by=rep.team.leader)
+    lead_accept(lead=lead, by=rep)
+    lead.refresh_from_db()
+    return lead
+
+
+def test_the_first_contact_deadline_counts_working_time(capture, rep):
+    # SPEC: LEAD-FUP-1 — high priority: 4 working hours; Friday 17:00 + 4 h → Monday 12:00.
+    with time_machine.travel(FRIDAY_5PM, tick=False):
+        lead = accepted_lead(capture, rep, employees=800)  # 制造业 + 500+: grade A, high
+    assert lead.priority == "high"
+    assert lead.next_due_at == datetime(2026, 3, 9, 12, 0, tzinfo=SHANGHAI)
+
+
+def test_plain_hours_when_the_company_says_so(capture, rep, admin_user):
+    # SPEC: LEAD-FUP-1 — medium: 24 h.
+    settings_update(changes={"followup.working_time": False}, by=admin_user)
+    with time_machine.travel(FRIDAY_5PM, tick=False):
+        lead = accepted_lead(capture, rep)
+    assert lead.priority == "medium"
+    assert lead.next_due_at == FRIDAY_5PM + timedelta(hours=24)
+
+
+def test_a_follow_up_sets_the_next_deadline_and_late_entries_are_flagged(capture, rep, admin_user):
+    # SPEC: LEAD-FUP-2 — written within 1 h or flagged; cadence every 3 days (medium).
+    settings_update(changes={"followup.working_time": False}, by=admin_user)
+    with time_machine.travel(FRIDAY_5PM, tick=False):
+        lead = accepted_lead(capture, rep)
+    contact = FRIDAY_5PM + timedelta(hours=1)
+    with time_machine.travel(contact + timedelta(minutes=30), tick=False):
+        on_time = followup_record(
+            lead=lead, by=rep, contact_at=contact, method="phone", feedback="有兴趣，要报价"
+        )
+    assert not on_time.late
+    lead.refresh_from_db()
+    assert lead.next_due_at == contact + timedelta(days=3)
+    assert lead.first_contact_at == contact
+    with time_machine.travel(contact + timedelta(hours=5), tick=False):
+        late = followup_record(
+            lead=lead,
+            by=rep,
+            contact_at=contact + timedelta(hours=2),
+            method="wechat",
+            feedback="发了报价单",
+            intent="up",
+            next_step="周一电话确认",
+            next_at=contact + timedelta(days=2),
+        )
+    assert late.late
+    lead.refresh_from_db()
+    assert lead.next_due_at == contact + timedelta(days=2)  # the rep's own date wins
+
+
+def test_a_follow_up_with_bad_values_changes_nothing(capture, rep, make_user):
+    # SPEC: LEAD-FUP-2 — each refused field named; nothing saved.
+    lead = accepted_lead(capture, rep)
+    due = lead.next_due_at
+    with pytest.raises(ValidationFailed) as refused:
+        followup_record(
+            lead=lead,
+            by=rep,
+            contact_at=lead.accepted_at + timedelta(days=2),
+            method="fax",
+            feedback=" ",
+        )
+    assert set(refused.value.fields) == {"contact_at", "method", "feedback"}
+    with pytest.raises(Forbidden):
+        followup_record(
+            lead=lead, by=make_user(), contact_at=lead.accepted_at, method="phone", feedback="x"
+        )
+    lead.refresh_from_db()
+    assert lead.next_due_at == due
+    assert not lead.followups.exists()
+
+
+def test_the_sweep_reminds_once_then_escalates_once(capture, rep, admin_user):
+    # SPEC: LEAD-FUP-3 — idempotent: a second sweep tells nobody again.
+    settings_update(changes={"followup.working_time": False}, by=admin_user)
+    with time_machine.travel(FRIDAY_5PM, tick=False):
+        lead = accepted_lead(capture, rep)
+    due = lead.next_due_at
+    assert remind_overdue(due - timedelta(minutes=1)) == {"reminded": 0, "escalated": 0}
+    assert remind_overdue(due + timedelta(minutes=1)) == {"reminded": 1, "escalated": 0}
+    assert remind_overdue(due + timedelta(minutes=2)) == {"reminded": 0, "escalated": 0}
+    [lapse] = FollowUpLapse.objects.all()
+    assert (lapse.rep, lapse.kind, lapse.due_at) == (rep, "first", due)
+    assert Notification.objects.filter(recipient=rep, level="warning").count() == 1
+
+    later = due + timedelta(hours=24, minutes=1)
+    assert remind_overdue(later) == {"reminded": 0, "escalated": 1}
+    assert remind_overdue(later) == {"reminded": 0, "escalated": 0}
+    manager_notices = Notification.objects.filter(recipient=rep.team.leader, level="warning")
+    assert manager_notices.count() == 1
+
+    followup_record(lead=lead, by=rep, contact_at=later, method="phone", feedback="已联系")
+    lead.refresh_from_db()
+    assert (lead.overdue_stage, lead.status) == (0, LeadStatus.ACCEPTED)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_workers_sweeping_at_once_tell_each_rep_once(capture, make_user):
+    # SPEC: LEAD-FUP-3 — safe with two workers at once. (Nothing here writes the audit
+    # log: a transactional test empties the database after, and the log refuses deletes.)
+    rep, leads = make_user(), []
+    with time_machine.travel(FRIDAY_5PM, tick=False):
+        for n in range(6):
+            lead = capture(name=f"公司{n}", mobile=f"1380013800{n}", email="").lead
+            Assigner.load().give(lead, rep, kind="manual", reason="", by=None, match={})
+            lead_accept(lead=lead, by=rep)
+            lead.refresh_from_db()
+            leads.append(lead)
+    moment = leads[0].next_due_at + timedelta(minutes=1)
+    results, start = [], threading.Barrier(2)
+
+    def sweep_once():
+        start.wait()
+        try:
+            results.append(remind_overdue(moment))
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=sweep_once) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sum(result["reminded"] for result in results) == 6
+    assert FollowUpLapse.objects.count() == 6
+    # One notice per sweep that found something, each listing its own leads.
+    assert Notification.objects.filter(recipient=rep, level="warning").count() <= 2
