@@ -61,6 +61,8 @@ urlpatterns = [
         name="lead_reassign_request",
     ),
     path("leads/inbox/", leads.inbox_page, name="lead_inbox"),
+    path("leads/<int:lead_id>/follow-ups/", leads.lead_followup_view, name="lead_followup"),
+    path("leads/followups/", leads.followups_page, name="followups"),
     path("leads/assignment/", leads.assignment_board, name="assignment_board"),
     path("leads/assignment/reps/<int:user_id>/", leads.rep_profile_page, name="rep_profile"),
     path("leads/assignment/teams/<int:team_id>/", leads.team_profile_page, name="team_profile"),

@@ -18,9 +18,10 @@ from .assignment import (
     reassign_request_decide,
 )
 from .capture import Consent, capture_lead, lead_verify, merge_leads, merge_undo
-from .models import Channel, Lead, LeadMerge, ReassignRequest
+from .followup import followup_record
+from .models import Channel, FollowUp, Lead, LeadMerge, ReassignRequest
 from .permissions import LEADS_ASSIGN, LEADS_CREATE, LEADS_MERGE, LEADS_PRIORITY, LEADS_VERIFY
-from .queries import LeadFilters, filtered_leads, lead_for, lead_timeline
+from .queries import LeadFilters, due_leads, filtered_leads, lead_for, lead_timeline
 from .scoring import (
     Scoring,
     contribution_dicts,
@@ -347,6 +348,54 @@ def reassign_requests_decide(request, request_id: int, payload: DecideIn):
     return reassign_request_decide(
         request=pending, approve=payload.approve, by=request.user, note=payload.note
     )
+
+
+class FollowUpIn(Schema):
+    contact_at: datetime = Field(..., description="when the contact happened")
+    method: str = Field(..., description="phone | email | visit | wechat | meeting")
+    feedback: str = Field(..., description="what the customer said")
+    intent: str = Field("same", description="up | same | down")
+    next_step: str = ""
+    next_at: datetime | None = Field(None, description="defaults to the priority's cadence")
+
+
+class FollowUpOut(Schema):
+    id: int
+    contact_at: datetime
+    method: str
+    feedback: str
+    intent: str
+    next_step: str
+    next_at: datetime | None
+    written_at: datetime
+    late: bool = Field(description="written more than the allowed time after the contact")
+    by: str
+
+    @staticmethod
+    def resolve_by(record: FollowUp) -> str:
+        return str(record.by)
+
+
+@router.post(
+    "/leads/{lead_id}/follow-ups", response={201: FollowUpOut}, summary="Record a follow-up"
+)
+def leads_followup_create(request, lead_id: int, payload: FollowUpIn):
+    """Sets the lead's next deadline (`next_due_at`); see LEAD-FUP-2."""
+    record = followup_record(lead=_visible(request, lead_id), by=request.user, **payload.dict())
+    return Status(201, record)
+
+
+@router.get(
+    "/leads/{lead_id}/follow-ups", response=list[FollowUpOut], summary="A lead's follow-ups"
+)
+def leads_followup_list(request, lead_id: int):
+    return _visible(request, lead_id).followups.select_related("by")
+
+
+@router.get("/follow-ups/due", response=list[LeadOut], summary="My follow-ups by deadline")
+def followups_due(request, when: str = Query("overdue", description="overdue | today | week")):
+    """The accepted leads I may see whose next deadline falls in the window, soonest first."""
+    return [lead_body(lead) for lead in due_leads(request.user, when)[:500]]
 
 
 @router.post("/leads/{lead_id}/verify", response=LeadDetail, summary="Verify a new lead (核对)")

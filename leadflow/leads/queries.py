@@ -4,10 +4,12 @@ import re
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from leadflow.accounts.scope import visible_to
 
 from .cleaning import CleaningError, normalize_email, normalize_phone
+from .followup import due_window
 from .models import Lead, LeadStatus
 
 _NUMBER = re.compile(r"[A-Za-z]\d{4,}")
@@ -108,3 +110,16 @@ def lead_timeline(lead: Lead, *, just_captured: bool = False) -> list[dict]:
                 }
             )
     return sorted(entries, key=lambda entry: entry["at"])
+
+
+def due_leads(user, when: str, *, now=None) -> QuerySet[Lead]:
+    """Accepted leads the user may see whose next follow-up deadline falls in the window
+    ("overdue", "today", "week"), soonest first (LEAD-FUP-3: the rep's lists, the
+    manager's team view through the same scope)."""
+    start, until = due_window(when, now or timezone.now())
+    leads = leads_visible_to(user).filter(
+        status=LeadStatus.ACCEPTED, next_due_at__isnull=False, next_due_at__lt=until
+    )
+    if start is not None:
+        leads = leads.filter(next_due_at__gte=start)
+    return leads.select_related("channel", "owner").order_by("next_due_at")

@@ -37,10 +37,12 @@ from .assignment import (
 )
 from .capture import Consent, capture_lead, lead_verify, merge_leads, merge_undo
 from .config import config_add, config_toggle
+from .followup import followup_record
 from .importer import template_csv
 from .imports import import_start
 from .models import (
     Channel,
+    FollowUp,
     ImportBatch,
     Lead,
     LeadMerge,
@@ -62,7 +64,14 @@ from .permissions import (
     LEADS_PRIORITY,
     LEADS_VERIFY,
 )
-from .queries import LeadFilters, filtered_leads, lead_for, lead_sources, lead_timeline
+from .queries import (
+    LeadFilters,
+    due_leads,
+    filtered_leads,
+    lead_for,
+    lead_sources,
+    lead_timeline,
+)
 from .scoring import (
     lead_breakdown,
     lead_event_record,
@@ -248,7 +257,12 @@ def _assignment_context(request, lead: Lead) -> dict:
         LeadStatus.ACCEPTED,
         LeadStatus.NURTURE,
     )
+    can_follow_up = lead.status == LeadStatus.ACCEPTED and (
+        mine or request.user.has_permission(LEADS_ASSIGN)
+    )
     return {
+        "followups": lead.followups.select_related("by")[:20],
+        "followup_form": FollowUpForm() if can_follow_up else None,
         "assignments": lead.assignments.select_related("rep", "by")[:20],
         "can_accept": mine and lead.status == LeadStatus.ASSIGNED,
         "can_decline": mine
@@ -873,3 +887,67 @@ def team_profile_page(request, team_id: int):
             messages.success(request, gettext("Saved."))
             return redirect("assignment_board")
     return render(request, "leads/rep_profile.html", {"rep": team, "form": form})
+
+
+# ---------------------------------------------------------------- follow-up
+
+
+class FollowUpForm(forms.Form):
+    contact_at = forms.DateTimeField(
+        label=_("Contact time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    method = forms.ChoiceField(label=_("Method"), choices=FollowUp.Method.choices)
+    feedback = forms.CharField(
+        label=_("What the customer said"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    intent = forms.ChoiceField(
+        label=_("Intent"), choices=FollowUp.Intent.choices, initial=FollowUp.Intent.SAME
+    )
+    next_step = forms.CharField(label=_("Next step"), max_length=200, required=False)
+    next_at = forms.DateTimeField(
+        label=_("Next follow-up"),
+        required=False,
+        help_text=_("Empty: the cadence of the lead's priority."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+@require_POST
+@login_required
+def lead_followup_view(request, lead_id: int):
+    """The quick-entry form on the lead page (LEAD-FUP-2)."""
+    form = FollowUpForm(request.POST)
+    if not form.is_valid():
+        reasons = "; ".join(
+            f"{name}: {' '.join(str(error) for error in errors)}"
+            for name, errors in form.errors.items()
+        )
+        messages.error(request, reasons)
+        return redirect("lead", lead_id=lead_id)
+    lead = _lead_action(
+        request,
+        lead_id,
+        lambda lead: followup_record(lead=lead, by=request.user, **form.cleaned_data),
+        lambda lead: (
+            gettext("Follow-up saved. Next by %(due)s.")
+            % {"due": timezone.localtime(lead.next_due_at).strftime("%Y-%m-%d %H:%M")}
+        ),
+    )
+    return _back(request, lead)
+
+
+@login_required
+def followups_page(request):
+    """My follow-ups: overdue, due today, this week; a manager sees their team's, through
+    the same data scope (LEAD-FUP-3)."""
+    when = request.GET.get("when", "overdue")
+    if when not in ("overdue", "today", "week"):
+        when = "overdue"
+    leads = due_leads(request.user, when)
+    if request.GET.get("mine"):
+        leads = leads.filter(owner=request.user)
+    return render(
+        request,
+        "leads/followups.html",
+        {"leads": leads[:200], "count": leads.count(), "when": when, "now": timezone.now()},
+    )

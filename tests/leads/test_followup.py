@@ -161,3 +161,55 @@ def test_two_workers_sweeping_at_once_tell_each_rep_once(capture, make_user):
     assert FollowUpLapse.objects.count() == 6
     # One notice per sweep that found something, each listing its own leads.
     assert Notification.objects.filter(recipient=rep, level="warning").count() <= 2
+
+
+def test_follow_ups_through_the_api_and_the_lists(capture, rep, api_for, admin_user):
+    # SPEC: LEAD-FUP-2, LEAD-FUP-3 — record by API; overdue / today / week lists.
+    settings_update(changes={"followup.working_time": False}, by=admin_user)
+    with time_machine.travel(FRIDAY_5PM, tick=False):
+        lead = accepted_lead(capture, rep)
+    api = api_for(rep)
+    with time_machine.travel(FRIDAY_5PM + timedelta(hours=25), tick=False):
+        overdue = api.get("/api/v1/follow-ups/due?when=overdue").json()
+        assert [item["number"] for item in overdue] == [lead.number]
+        body = {
+            "contact_at": (FRIDAY_5PM + timedelta(hours=25)).isoformat(),
+            "method": "visit",
+            "feedback": "上门拜访，确认需求",
+            "intent": "up",
+            "next_at": (FRIDAY_5PM + timedelta(days=2)).isoformat(),  # Sunday, this week
+        }
+        created = api.post(
+            f"/api/v1/leads/{lead.pk}/follow-ups", body, content_type="application/json"
+        )
+        assert created.status_code == 201
+        assert created.json()["late"] is False
+        assert api.get("/api/v1/follow-ups/due?when=overdue").json() == []
+        week = api.get("/api/v1/follow-ups/due?when=week").json()
+        assert [item["number"] for item in week] == [lead.number]
+        manager = api_for(rep.team.leader).get("/api/v1/follow-ups/due?when=week").json()
+        assert [item["number"] for item in manager] == [lead.number]  # the team view
+    listed = api.get(f"/api/v1/leads/{lead.pk}/follow-ups").json()
+    assert [(item["method"], item["by"]) for item in listed] == [("visit", "李明")]
+
+
+def test_the_lead_page_takes_a_follow_up_and_the_list_shows_overdue(capture, rep, client_for):
+    # SPEC: LEAD-FUP-2, LEAD-FUP-3
+    with time_machine.travel(FRIDAY_5PM, tick=False):
+        lead = accepted_lead(capture, rep)
+    client = client_for(rep)
+    with time_machine.travel(lead.next_due_at + timedelta(minutes=5), tick=False):
+        assert lead.number in client.get("/leads/followups/?when=overdue").content.decode()
+        page = client.get(f"/leads/{lead.pk}/").content.decode()
+        assert 'name="feedback"' in page
+        client.post(
+            f"/leads/{lead.pk}/follow-ups/",
+            {
+                "contact_at": "2026-03-09 10:00",
+                "method": "phone",
+                "feedback": "电话沟通",
+                "intent": "same",
+            },
+        )
+        assert lead.number not in client.get("/leads/followups/?when=overdue").content.decode()
+    assert lead.followups.get().feedback == "电话沟通"
