@@ -172,13 +172,15 @@ _TABLE = Lead._meta.db_table
 
 def _claim(stage_from: int, stage_to: int, due_before: datetime) -> list[tuple]:
     """Move every accepted lead due before `due_before` from one overdue stage to the next,
-    in one statement; returns (id, owner, number, name, due, first contact) of the leads
-    this call moved. A row another worker moved first is not returned here."""
+    in one statement; returns (id, owner, number, due, first contact) of the leads this
+    call moved, times as the database gave them. A row another worker moved first is not
+    returned here. (Only plain columns after RETURNING: SQLite 3.40 answered
+    `first_contact_at IS NULL` wrongly there.)"""
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_TABLE} SET overdue_stage = %s "  # noqa: S608 - our table
             "WHERE status = %s AND next_due_at < %s AND overdue_stage = %s "
-            "RETURNING id, owner_id, number, name, next_due_at, first_contact_at",
+            "RETURNING id, owner_id, number, next_due_at, first_contact_at",
             [
                 stage_to,
                 LeadStatus.ACCEPTED.value,
@@ -186,14 +188,7 @@ def _claim(stage_from: int, stage_to: int, due_before: datetime) -> list[tuple]:
                 stage_from,
             ],
         )
-        rows = cursor.fetchall()
-    if connection.vendor == "sqlite":  # times come back as UTC text there
-        convert = connection.ops.convert_datetimefield_value  # type: ignore[attr-defined]
-        rows = [
-            (*row[:4], convert(row[4], None, connection), convert(row[5], None, connection))
-            for row in rows
-        ]
-    return rows
+        return cursor.fetchall()
 
 
 @sweep("leads.followup")
@@ -209,28 +204,38 @@ def remind_overdue(now: datetime) -> dict[str, Any]:
     with transaction.atomic():
         escalated = _claim(1, 2, now - grace)
         if escalated:
-            FollowUpLapse.objects.filter(
-                lead_id__in=[row[0] for row in escalated], escalated_at__isnull=True
-            ).update(escalated_at=now)
+            _mark_escalated(now)
             _tell(escalated, to_manager=True)
     return {"reminded": len(reminded), "escalated": len(escalated)}
 
 
+_LAPSES = FollowUpLapse._meta.db_table
+
+
 def _record_lapses(rows: list[tuple], now: datetime) -> None:
-    FollowUpLapse.objects.bulk_create(
-        [
-            FollowUpLapse(
-                lead_id=lead_id,
-                rep_id=owner_id,
-                kind=FollowUpLapse.Kind.FOLLOW_UP if first else FollowUpLapse.Kind.FIRST_CONTACT,
-                due_at=due,
-                noticed_at=now,
-            )
-            for lead_id, owner_id, _, _, due, first in rows
-            if owner_id is not None
-        ],
-        batch_size=2000,
-    )
+    """One lapse per lead this sweep found overdue, in one statement (the due times go
+    back in as the database gave them)."""
+    noticed = connection.ops.adapt_datetimefield_value(now)
+    first, cadence = FollowUpLapse.Kind.FIRST_CONTACT.value, FollowUpLapse.Kind.FOLLOW_UP.value
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {_LAPSES} (lead_id, rep_id, kind, due_at, noticed_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s)",
+            [
+                (lead_id, owner_id, first if contacted is None else cadence, due, noticed)
+                for lead_id, owner_id, _, due, contacted in rows
+                if owner_id is not None
+            ],
+        )
+
+
+def _mark_escalated(now: datetime) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_LAPSES} SET escalated_at = %s WHERE escalated_at IS NULL "  # noqa: S608
+            f"AND lead_id IN (SELECT id FROM {_TABLE} WHERE overdue_stage = 2 AND status = %s)",
+            [connection.ops.adapt_datetimefield_value(now), LeadStatus.ACCEPTED.value],
+        )
 
 
 def _tell(rows: list[tuple], *, to_manager: bool) -> None:

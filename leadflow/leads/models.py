@@ -178,9 +178,12 @@ class Lead(models.Model):
             models.Index(
                 fields=["accept_by"], name="lead_accept_due", condition=Q(status="assigned")
             ),
-            # The follow-up sweep's and the rep's lists: what is due, by when.
+            # The follow-up sweep's question: which leads at this overdue stage are past due?
+            # With the stage first, a sweep that finds nothing new reads nothing.
             models.Index(
-                fields=["next_due_at"], name="lead_followup_due", condition=Q(status="accepted")
+                fields=["overdue_stage", "next_due_at"],
+                name="lead_followup_due",
+                condition=Q(status="accepted"),
             ),
             models.Index(
                 fields=["owner", "next_due_at"],

@@ -1,0 +1,165 @@
+"""Benchmark: the follow-up sweep over 1,000,000 open leads, 100,000 of them newly overdue.
+
+    .venv/bin/python bench/sweep.py [--leads 1000000] [--overdue 100000]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/sweep.py
+
+Builds a fresh database (SQLite in a temporary folder, or a new PostgreSQL database next to
+DATABASE_URL) with N accepted leads spread over 20 reps, `--overdue` of them past their
+deadline, then times `leads.followup.remind_overdue` twice: the first run finds the newly
+overdue leads (reminds each rep once, counts every lapse); the second finds nothing new.
+Targets (issue #5): first ≤ 2 s on SQLite, ≤ 3 s on PostgreSQL; second ≤ 50 ms.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--overdue", type=int, default=100_000)
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="leadflow-sweep-")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadflow.settings")
+    os.environ["LEADFLOW_VAR_DIR"] = folder
+    if os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = _fresh_postgres(os.environ["DATABASE_URL"])
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    _fill(args.leads, args.overdue, now)
+    print(
+        f"database          {connection.vendor}, {args.leads:,} accepted leads, "
+        f"{args.overdue:,} overdue (filled in {time.perf_counter() - started:.0f} s)"
+    )
+
+    from leadflow.leads.followup import remind_overdue
+
+    for label in ("first sweep", "second sweep"):
+        started = time.perf_counter()
+        result = remind_overdue(now)
+        seconds = time.perf_counter() - started
+        print(f"{label:<17} {seconds * 1000:,.0f} ms   {result}")
+
+
+def _fill(leads: int, overdue: int, now: datetime) -> None:
+    from django.db import connection, transaction
+
+    from leadflow.accounts.models import Role, User
+    from leadflow.leads.importer import INSERT_COLUMNS, db_moment
+    from leadflow.leads.models import Channel
+
+    role = Role.objects.get(code="sales_rep")
+    reps = [
+        User.objects.create(username=f"rep{n}", display_name=f"销售{n}", role=role).pk
+        for n in range(20)
+    ]
+    channel = Channel.objects.get(code="G").pk
+    vendor = connection.vendor
+    stamp = db_moment(now - timedelta(days=3), vendor)
+    values = {
+        "kind": "company",
+        "contact_name": "",
+        "contact_title": "",
+        "landline": "",
+        "email": "",
+        "industry": "制造业",
+        "need": "采购设备",
+        "region": "上海",
+        "address": "",
+        "employees": None,
+        "annual_revenue": "",
+        "budget": "",
+        "purchase_timeline": "",
+        "current_supplier": "",
+        "channel_id": channel,
+        "channel_detail": "",
+        "campaign_id": None,
+        "acquired_at": stamp,
+        "status": "accepted",
+        "non_target_reason": "",
+        "score": 20,
+        "grade": "B",
+        "priority": "medium",
+        "values_at": stamp,
+        "merged_into_id": None,
+        "import_batch_id": None,
+        "created_by_id": None,
+        "created_at": stamp,
+        "updated_at": stamp,
+        "consent_notice_version": "",
+        "consent_at": None,
+        "consent_channel": "bench",
+        "lawful_basis": "bench",
+        "priority_reason": "",
+        "assigned_at": stamp,
+        "accept_by": None,
+        "accepted_at": stamp,
+        "waiting_reason": "",
+        "first_contact_at": None,
+        "last_followup_at": None,
+        "overdue_stage": 0,
+        "captured_via": "import",
+    }
+    placeholders = ", ".join(["%s"] * len(INSERT_COLUMNS))
+    sql = f"INSERT INTO leads_lead ({', '.join(INSERT_COLUMNS)}) VALUES ({placeholders})"  # noqa: S608
+    batch = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for n in range(1, leads + 1):
+            due = (
+                now - timedelta(minutes=1 + n % 600)
+                if n <= overdue
+                else now + timedelta(hours=1 + n % 200)
+            )
+            row = {
+                **values,
+                "id": n,
+                "number": f"G20260101{n:07d}",
+                "name": f"压测公司{n}",
+                "company_key": f"压测公司{n}",
+                "mobile": f"+86170{n:08d}",
+                "owner_id": reps[n % len(reps)],
+                "next_due_at": db_moment(due, vendor),
+            }
+            batch.append([row[name] for name in INSERT_COLUMNS])
+            if len(batch) == 50_000:
+                cursor.executemany(sql, batch)
+                batch.clear()
+        if batch:
+            cursor.executemany(sql, batch)
+    if vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setval(pg_get_serial_sequence('leads_lead', 'id'), %s)", [leads])
+            cursor.execute("ANALYZE leads_lead")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def _fresh_postgres(url: str) -> str:
+    import psycopg
+
+    base, _, _ = url.rpartition("/")
+    name = f"leadflow_sweep_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name}")
+        connection.execute(f"CREATE DATABASE {name}")
+    return f"{base}/{name}"
+
+
+if __name__ == "__main__":
+    main()
