@@ -60,7 +60,7 @@ def _fill(leads: int, overdue: int, now: datetime) -> None:
     from django.db import connection, transaction
 
     from leadflow.accounts.models import Role, User
-    from leadflow.leads.importer import INSERT_COLUMNS, db_moment
+    from leadflow.leads.importer import INSERT_COLUMNS, db_moment, insert_leads
     from leadflow.leads.models import Channel
 
     role = Role.objects.get(code="sales_rep")
@@ -115,10 +115,8 @@ def _fill(leads: int, overdue: int, now: datetime) -> None:
         "overdue_stage": 0,
         "captured_via": "import",
     }
-    placeholders = ", ".join(["%s"] * len(INSERT_COLUMNS))
-    sql = f"INSERT INTO leads_lead ({', '.join(INSERT_COLUMNS)}) VALUES ({placeholders})"  # noqa: S608
     batch = []
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic():
         for n in range(1, leads + 1):
             due = (
                 now - timedelta(minutes=1 + n % 600)
@@ -137,10 +135,10 @@ def _fill(leads: int, overdue: int, now: datetime) -> None:
             }
             batch.append([row[name] for name in INSERT_COLUMNS])
             if len(batch) == 50_000:
-                cursor.executemany(sql, batch)
+                insert_leads(batch)  # the importer's bulk insert (COPY on PostgreSQL)
                 batch.clear()
         if batch:
-            cursor.executemany(sql, batch)
+            insert_leads(batch)
     if vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT setval(pg_get_serial_sequence('leads_lead', 'id'), %s)", [leads])

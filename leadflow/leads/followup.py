@@ -214,18 +214,24 @@ _LAPSES = FollowUpLapse._meta.db_table
 
 def _record_lapses(rows: list[tuple], now: datetime) -> None:
     """One lapse per lead this sweep found overdue, in one statement (the due times go
-    back in as the database gave them)."""
+    back in as the database gave them; PostgreSQL takes them by COPY)."""
     noticed = connection.ops.adapt_datetimefield_value(now)
     first, cadence = FollowUpLapse.Kind.FIRST_CONTACT.value, FollowUpLapse.Kind.FOLLOW_UP.value
+    lapses = [
+        (lead_id, owner_id, first if contacted is None else cadence, due, noticed)
+        for lead_id, owner_id, _, due, contacted in rows
+        if owner_id is not None
+    ]
+    columns = "lead_id, rep_id, kind, due_at, noticed_at"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {_LAPSES} ({columns}) FROM STDIN") as copy:
+                for lapse in lapses:
+                    copy.write_row(lapse)
+            return
         cursor.executemany(
-            f"INSERT INTO {_LAPSES} (lead_id, rep_id, kind, due_at, noticed_at) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s, %s)",
-            [
-                (lead_id, owner_id, first if contacted is None else cadence, due, noticed)
-                for lead_id, owner_id, _, due, contacted in rows
-                if owner_id is not None
-            ],
+            f"INSERT INTO {_LAPSES} ({columns}) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
+            lapses,
         )
 
 

@@ -366,7 +366,7 @@ def db_moment(moment: datetime, vendor: str) -> str:
     return text if vendor == "sqlite" else f"{text}+00:00"
 
 
-def _insert_leads(rows: list[list[Any]]) -> None:
+def insert_leads(rows: list[list[Any]]) -> None:
     """Insert whole rows (INSERT_COLUMNS order) in one statement per chunk."""
     if not rows:
         return
@@ -646,7 +646,7 @@ class LeadImporter:
         for prefix, rows in by_prefix.items():
             for row, number in zip(rows, blocks[prefix], strict=True):
                 row[_NUMBER] = number
-        _insert_leads(inserts)
+        insert_leads(inserts)
         merges += self._merge_into_stored(pending, now_text)
         self._record_merges(merges, now_text)
         self._join_linked(linked, now)
