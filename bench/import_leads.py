@@ -22,7 +22,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
+
+from scratch_db import fresh_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -309,7 +312,7 @@ def main() -> None:
         started = time.perf_counter()
         generate(path, args.rows)
         print(f"generated {path} in {time.perf_counter() - started:.1f}s")
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as cleanup:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "leadflow.settings",
@@ -317,7 +320,9 @@ def main() -> None:
         }
         database = "PostgreSQL" if env.get("DATABASE_URL") else "SQLite"
         if database == "PostgreSQL":
-            env["DATABASE_URL"] = _fresh_postgres(env["DATABASE_URL"])
+            env["DATABASE_URL"] = cleanup.enter_context(
+                fresh_postgres(env["DATABASE_URL"], "leadflow_bench")
+            )
         seconds, peak_mb, summary = run_import(path, env)
     floor = floor_seconds(path)  # after the import: its million rows would swell this process
     rows = summary["rows"]
@@ -331,18 +336,6 @@ def main() -> None:
     )
     print(f"raw executemany   {floor:.1f} s   {rows / floor:,.0f} rows/s   (SQLite, three indexes)")
     print(f"ratio             {seconds / floor:.2f}× the floor")
-
-
-def _fresh_postgres(url: str) -> str:
-    """A new empty database beside the one in DATABASE_URL, for this run only."""
-    import psycopg
-
-    base, _, _ = url.rpartition("/")
-    name = f"leadflow_bench_{os.getpid()}"
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name}")
-        connection.execute(f"CREATE DATABASE {name}")
-    return f"{base}/{name}"
 
 
 if __name__ == "__main__":

@@ -15,11 +15,14 @@ import os
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from scratch_db import fresh_postgres  # noqa: E402 - this folder, found as the script's own
 
 
 def main() -> None:
@@ -27,11 +30,17 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--overdue", type=int, default=100_000)
     args = parser.parse_args()
-    folder = tempfile.mkdtemp(prefix="leadflow-sweep-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadflow.settings")
-    os.environ["LEADFLOW_VAR_DIR"] = folder
-    if os.environ.get("DATABASE_URL"):
-        os.environ["DATABASE_URL"] = _fresh_postgres(os.environ["DATABASE_URL"])
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as cleanup:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadflow.settings")
+        os.environ["LEADFLOW_VAR_DIR"] = folder
+        if os.environ.get("DATABASE_URL"):
+            os.environ["DATABASE_URL"] = cleanup.enter_context(
+                fresh_postgres(os.environ["DATABASE_URL"], "leadflow_sweep")
+            )
+        run(args)
+
+
+def run(args) -> None:
     import django
 
     django.setup()
@@ -54,6 +63,7 @@ def main() -> None:
         result = remind_overdue(now)
         seconds = time.perf_counter() - started
         print(f"{label:<17} {seconds * 1000:,.0f} ms   {result}")
+    connection.close()  # so the scratch database can be dropped
 
 
 def _fill(leads: int, overdue: int, now: datetime) -> None:
@@ -146,17 +156,6 @@ def _fill(leads: int, overdue: int, now: datetime) -> None:
     else:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-
-
-def _fresh_postgres(url: str) -> str:
-    import psycopg
-
-    base, _, _ = url.rpartition("/")
-    name = f"leadflow_sweep_{os.getpid()}"
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name}")
-        connection.execute(f"CREATE DATABASE {name}")
-    return f"{base}/{name}"
 
 
 if __name__ == "__main__":
