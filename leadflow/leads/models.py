@@ -332,13 +332,9 @@ class ScoreRule(models.Model):
         return f"{self.name} ({self.points:+d})"
 
 
-class RepProfile(models.Model):
-    """What a sales rep takes (LEAD-ASN-1, -2): regions, industries, priorities, how many
-    open leads at most, and whether they are available (not on leave)."""
+class Takes(models.Model):
+    """What a rep or a team takes (LEAD-ASN-1): regions, industries, priorities."""
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rep_profile"
-    )
     regions = models.CharField(
         _("regions"),
         max_length=500,
@@ -352,7 +348,19 @@ class RepProfile(models.Model):
         _("priorities"),
         max_length=30,
         blank=True,
-        help_text=_("high, medium, low: the priorities this rep takes; empty for any"),
+        help_text=_("high, medium, low: the priorities taken; empty for any"),
+    )
+
+    class Meta:
+        abstract = True
+
+
+class RepProfile(Takes):
+    """A rep's assignment profile (LEAD-ASN-1, -2): what they take, how many open leads at
+    most, and whether they are available (not on leave)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rep_profile"
     )
     capacity = models.PositiveIntegerField(_("capacity (open leads)"), default=50)
     available = models.BooleanField(_("available"), default=True)
@@ -364,27 +372,11 @@ class RepProfile(models.Model):
         return str(self.user)
 
 
-class TeamProfile(models.Model):
-    """What a team takes (LEAD-ASN-1): its reps take these regions, industries and
-    priorities unless their own profile names others."""
+class TeamProfile(Takes):
+    """What a team takes: its reps take it where their own profile leaves a list empty."""
 
     team = models.OneToOneField(
         "accounts.Team", on_delete=models.CASCADE, related_name="assignment_profile"
-    )
-    regions = models.CharField(
-        _("regions"),
-        max_length=500,
-        blank=True,
-        help_text=_("provinces or cities, comma-separated"),
-    )
-    industries = models.CharField(
-        _("industries"), max_length=500, blank=True, help_text=_("comma-separated")
-    )
-    priorities = models.CharField(
-        _("priorities"),
-        max_length=30,
-        blank=True,
-        help_text=_("high, medium, low: the priorities this team takes; empty for any"),
     )
 
     def __str__(self) -> str:

@@ -849,21 +849,25 @@ class RepProfileForm(forms.ModelForm):
         fields = ["regions", "industries", "priorities", "capacity", "available"]
 
 
+def _profile_page(request, form: forms.ModelForm, save, heading) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(profile=form.save(commit=False), by=request.user)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, gettext("Saved."))
+            return redirect("assignment_board")
+    return render(request, "leads/rep_profile.html", {"rep": heading, "form": form})
+
+
 @permission_required(LEADS_ASSIGN)
 def rep_profile_page(request, user_id: int):
     """What a rep takes: regions, industries, priorities, capacity, availability."""
     rep = get_object_or_404(User, pk=user_id, is_active=True)
     profile = RepProfile.objects.filter(user=rep).first() or RepProfile(user=rep)
     form = RepProfileForm(request.POST or None, instance=profile)
-    if request.method == "POST" and form.is_valid():
-        try:
-            rep_profile_save(profile=form.save(commit=False), by=request.user)
-        except DomainError as error:
-            form_error(form, error)
-        else:
-            messages.success(request, gettext("Saved."))
-            return redirect("assignment_board")
-    return render(request, "leads/rep_profile.html", {"rep": rep, "form": form})
+    return _profile_page(request, form, rep_profile_save, rep)
 
 
 class TeamProfileForm(forms.ModelForm):
@@ -878,15 +882,7 @@ def team_profile_page(request, team_id: int):
     team = get_object_or_404(Team, pk=team_id)
     profile = TeamProfile.objects.filter(team=team).first() or TeamProfile(team=team)
     form = TeamProfileForm(request.POST or None, instance=profile)
-    if request.method == "POST" and form.is_valid():
-        try:
-            team_profile_save(profile=form.save(commit=False), by=request.user)
-        except DomainError as error:
-            form_error(form, error)
-        else:
-            messages.success(request, gettext("Saved."))
-            return redirect("assignment_board")
-    return render(request, "leads/rep_profile.html", {"rep": team, "form": form})
+    return _profile_page(request, form, team_profile_save, team)
 
 
 # ---------------------------------------------------------------- follow-up
