@@ -1,4 +1,5 @@
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q
@@ -18,7 +19,7 @@ from .assignment import (
     reassign_request_decide,
 )
 from .capture import Consent, capture_lead, lead_verify, merge_leads, merge_undo
-from .followup import followup_record
+from .followup import followup_record, lead_stage_set
 from .models import Channel, FollowUp, Lead, LeadMerge, ReassignRequest
 from .permissions import LEADS_ASSIGN, LEADS_CREATE, LEADS_MERGE, LEADS_PRIORITY, LEADS_VERIFY
 from .queries import LeadFilters, due_leads, filtered_leads, lead_for, lead_timeline
@@ -107,6 +108,14 @@ class LeadOut(Schema):
     accept_by: datetime | None = Field(description="the owner must accept by then")
     accepted_at: datetime | None
     waiting_reason: str = Field(description="why no rep could take it (status to_assign)")
+    stage: str = Field(
+        description="initial | needs | comparing | negotiating | won | "
+        "invalid | paused | lost (accepted leads)"
+    )
+    stage_reason: str
+    next_due_at: datetime | None = Field(description="the next follow-up deadline")
+    deal_amount: Decimal | None
+    deal_date: date | None
     merged_into: str | None = Field(None, description="the surviving lead's number, if merged")
     created_at: datetime
 
@@ -396,6 +405,23 @@ def leads_followup_list(request, lead_id: int):
 def followups_due(request, when: str = Query("overdue", description="overdue | today | week")):
     """The accepted leads I may see whose next deadline falls in the window, soonest first."""
     return [lead_body(lead) for lead in due_leads(request.user, when)[:500]]
+
+
+class StageIn(Schema):
+    stage: str = Field(
+        ..., description="initial | needs | comparing | negotiating | won | invalid | paused | lost"
+    )
+    fact: str = Field(..., description="what happened that justifies the move")
+    reason: str = Field("", description="无效: gave_up | need_mismatch | unreachable; 流失: why")
+    deal_amount: Decimal | None = Field(None, description="成交: the amount")
+    deal_date: date | None = Field(None, description="成交: the date")
+
+
+@router.post("/leads/{lead_id}/stage", response=LeadDetail, summary="Move the lead's stage")
+def leads_stage(request, lead_id: int, payload: StageIn):
+    """Refused with the rule it breaks (LEAD-STS-1, -2); the kanban board calls this too."""
+    lead = lead_stage_set(lead=_visible(request, lead_id), by=request.user, **payload.dict())
+    return _detail(lead)
 
 
 @router.post("/leads/{lead_id}/verify", response=LeadDetail, summary="Verify a new lead (核对)")

@@ -36,6 +36,7 @@ from .models import (
     LeadStatus,
     ReassignRequest,
     RepProfile,
+    Stage,
     TeamProfile,
 )
 
@@ -436,7 +437,14 @@ def lead_accept(*, lead: Lead, by: User) -> Lead:
             fields={"status": f"{lead.number} is {lead.get_status_display()}"},
         )
     now = timezone.now()
-    _set(lead, status=LeadStatus.ACCEPTED, accepted_at=now, updated_at=now)
+    _set(
+        lead,
+        status=LeadStatus.ACCEPTED,
+        accepted_at=now,
+        updated_at=now,
+        stage=Stage.INITIAL,
+        stage_changed_at=now,
+    )
     start_deadlines(lead, now)  # the first-contact deadline starts now (LEAD-FUP-1)
     LeadAssignment.objects.filter(lead=lead, rep=by, accepted_at__isnull=True).update(
         accepted_at=now

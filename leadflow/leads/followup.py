@@ -10,7 +10,8 @@ forward only once, so two workers sweeping together tell nobody twice.
 """
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -26,7 +27,7 @@ from leadflow.core.sweeps import sweep
 from leadflow.core.worktime import WorkCalendar
 from leadflow.notify.delivery import Message, notify
 
-from .models import FollowUp, FollowUpLapse, Lead, LeadEvent, LeadStatus, Priority
+from .models import FollowUp, FollowUpLapse, Lead, LeadEvent, LeadStatus, Priority, Stage
 from .permissions import LEADS_ASSIGN
 
 GROUP = _("Follow-up")
@@ -287,3 +288,83 @@ def due_window(when: str, now: datetime) -> tuple[datetime | None, datetime]:
     raise ValidationFailed(
         gettext("Unknown list."), fields={"when": f"{when!r} is not overdue, today or week"}
     )
+
+
+# ------------------------------------------------------------------ stages (LEAD-STS)
+
+# The way forward; the others (invalid, paused, lost) may be reached from any of these.
+MAIN_PATH = (Stage.INITIAL, Stage.NEEDS, Stage.COMPARING, Stage.NEGOTIATING, Stage.WON)
+INVALID_REASONS = {
+    "gave_up": _("Customer gave up"),
+    "need_mismatch": _("Need does not match"),
+    "unreachable": _("Cannot be reached"),
+}
+CLOSED = (Stage.WON, Stage.INVALID, Stage.LOST, Stage.PAUSED)  # no follow-up deadlines
+
+
+@transaction.atomic
+def lead_stage_set(
+    *,
+    lead: Lead,
+    stage: str,
+    fact: str,
+    by: User,
+    reason: str = "",
+    deal_amount: Decimal | None = None,
+    deal_date: date | None = None,
+) -> Lead:
+    """Move an accepted lead to a stage, with the fact that justifies it (LEAD-STS-1, -2).
+
+    Refused with the rule it breaks: 无效 needs a reason (gave up, need mismatch,
+    unreachable), 流失 a reason, 成交 the deal amount and date; a won lead stays won; only a
+    manager takes a lead out of 无效."""
+    if lead.owner_id != by.pk and not by.has_permission(LEADS_ASSIGN):
+        raise Forbidden(gettext("Only the lead's owner or a manager moves its stage."))
+    if lead.status != LeadStatus.ACCEPTED:
+        raise Conflict(
+            gettext("Only an accepted lead has a stage."),
+            fields={"status": f"{lead.number} is {lead.get_status_display()}"},
+        )
+    errors: dict[str, str] = {}
+    if stage not in Stage.values:
+        errors["stage"] = f"{stage!r} is not one of {', '.join(Stage.values)}"
+    if not fact.strip():
+        errors["fact"] = "required: what happened that moves the lead"
+    if stage == Stage.INVALID and reason not in INVALID_REASONS:
+        errors["reason"] = f"required for 无效: one of {', '.join(INVALID_REASONS)}"
+    if stage == Stage.LOST and not reason.strip():
+        errors["reason"] = "required for 流失: why the customer was lost"
+    if stage == Stage.WON:
+        if deal_amount is None or deal_amount <= 0:
+            errors["deal_amount"] = "required for 成交: the amount, above zero"
+        if deal_date is None:
+            errors["deal_date"] = "required for 成交: the date of the deal"
+    if errors:
+        raise ValidationFailed(gettext("The stage was not changed."), fields=errors)
+    if lead.stage == Stage.WON and stage != Stage.WON:
+        raise Conflict(gettext("A won lead stays won."), fields={"stage": f"{lead.number} is won"})
+    if lead.stage == Stage.INVALID and stage != Stage.INVALID:
+        if not by.has_permission(LEADS_ASSIGN):
+            raise Forbidden(gettext("Only a manager takes a lead out of 无效."))
+    now = timezone.now()
+    before = lead.stage
+    changes: dict[str, Any] = {
+        "stage": stage,
+        "stage_reason": reason.strip()[:200],
+        "stage_changed_at": now,
+        "updated_at": now,
+    }
+    if stage == Stage.WON:
+        changes.update(deal_amount=deal_amount, deal_date=deal_date)
+    if stage in CLOSED:
+        changes.update(next_due_at=None, overdue_stage=0)
+    elif before in CLOSED or lead.next_due_at is None:
+        changes.update(next_due_at=Deadlines().next_after(now, lead.priority), overdue_stage=0)
+    Lead.objects.filter(pk=lead.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(lead, name, value)
+    data = {"from": before, "to": stage, "fact": fact.strip(), "reason": changes["stage_reason"]}
+    if stage == Stage.WON:
+        data.update(deal_amount=str(deal_amount), deal_date=str(deal_date))
+    LeadEvent.objects.create(lead=lead, at=now, kind="stage", actor=by, data=data)
+    return lead

@@ -171,6 +171,11 @@ INSERT_COLUMNS = (
     "first_contact_at",
     "last_followup_at",
     "overdue_stage",
+    "stage",
+    "stage_reason",
+    "stage_changed_at",
+    "deal_amount",
+    "deal_date",
     "captured_via",
 )
 if set(INSERT_COLUMNS) != {f.attname for f in Lead._meta.concrete_fields}:
@@ -588,6 +593,11 @@ class LeadImporter:
             None,  # first_contact_at
             None,  # last_followup_at
             0,  # overdue_stage
+            "",  # stage: set when a rep accepts the lead
+            "",  # stage_reason
+            None,  # stage_changed_at
+            None,  # deal_amount
+            None,  # deal_date
             "import",  # captured_via
         )
 

@@ -36,6 +36,19 @@ class LeadStatus(models.TextChoices):
     NURTURE = "nurture", _("Nurture pool")
 
 
+class Stage(models.TextChoices):
+    """Where an accepted lead stands (LEAD-STS-1)."""
+
+    INITIAL = "initial", _("Initial contact")
+    NEEDS = "needs", _("Needs clear")
+    COMPARING = "comparing", _("Comparing offers")
+    NEGOTIATING = "negotiating", _("Negotiating")
+    WON = "won", _("Won")
+    INVALID = "invalid", _("Invalid")
+    PAUSED = "paused", _("Paused")
+    LOST = "lost", _("Lost")
+
+
 class Priority(models.TextChoices):
     HIGH = "high", _("High")
     MEDIUM = "medium", _("Medium")
@@ -120,6 +133,14 @@ class Lead(models.Model):
     first_contact_at = models.DateTimeField(null=True, blank=True)
     last_followup_at = models.DateTimeField(null=True, blank=True)
     overdue_stage = models.PositiveSmallIntegerField(default=0)
+    # Stage (LEAD-STS): set from acceptance on; a won lead carries its deal.
+    stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices, blank=True)
+    stage_reason = models.CharField(_("stage reason"), max_length=200, blank=True)
+    stage_changed_at = models.DateTimeField(null=True, blank=True)
+    deal_amount = models.DecimalField(
+        _("deal amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    deal_date = models.DateField(_("deal date"), null=True, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

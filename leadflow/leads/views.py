@@ -37,7 +37,7 @@ from .assignment import (
 )
 from .capture import Consent, capture_lead, lead_verify, merge_leads, merge_undo
 from .config import config_add, config_toggle
-from .followup import followup_record
+from .followup import followup_record, lead_stage_set
 from .importer import template_csv
 from .imports import import_start
 from .models import (
@@ -52,6 +52,7 @@ from .models import (
     ReassignRequest,
     RepProfile,
     ScoreRule,
+    Stage,
     TeamProfile,
     WebForm,
 )
@@ -263,6 +264,7 @@ def _assignment_context(request, lead: Lead) -> dict:
     return {
         "followups": lead.followups.select_related("by")[:20],
         "followup_form": FollowUpForm() if can_follow_up else None,
+        "stage_form": StageForm(initial={"stage": lead.stage}) if can_follow_up else None,
         "assignments": lead.assignments.select_related("rep", "by")[:20],
         "can_accept": mine and lead.status == LeadStatus.ASSIGNED,
         "can_decline": mine
@@ -689,6 +691,14 @@ def _lead_action(request, lead_id: int, action, done) -> Lead:
     return lead
 
 
+def _form_errors(form: forms.Form) -> str:
+    """A quick-entry form's errors as one message: "field: reason; …"."""
+    return "; ".join(
+        f"{name}: {' '.join(str(error) for error in errors)}"
+        for name, errors in form.errors.items()
+    )
+
+
 def _back(request, lead: Lead):
     return redirect(request.POST.get("next") or f"/leads/{lead.pk}/")
 
@@ -914,11 +924,7 @@ def lead_followup_view(request, lead_id: int):
     """The quick-entry form on the lead page (LEAD-FUP-2)."""
     form = FollowUpForm(request.POST)
     if not form.is_valid():
-        reasons = "; ".join(
-            f"{name}: {' '.join(str(error) for error in errors)}"
-            for name, errors in form.errors.items()
-        )
-        messages.error(request, reasons)
+        messages.error(request, _form_errors(form))
         return redirect("lead", lead_id=lead_id)
     lead = _lead_action(
         request,
@@ -947,3 +953,34 @@ def followups_page(request):
         "leads/followups.html",
         {"leads": leads[:200], "count": leads.count(), "when": when, "now": timezone.now()},
     )
+
+
+class StageForm(forms.Form):
+    stage = forms.ChoiceField(label=_("Stage"), choices=Stage.choices)
+    fact = forms.CharField(label=_("What happened"), max_length=500)
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        help_text=_("无效: gave_up, need_mismatch or unreachable; 流失: why."),
+    )
+    deal_amount = forms.DecimalField(label=_("Deal amount"), required=False, min_value=0)
+    deal_date = forms.DateField(
+        label=_("Deal date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+@require_POST
+@login_required
+def lead_stage_view(request, lead_id: int):
+    """Move the stage from the lead page (LEAD-STS); the rules say what is refused."""
+    form = StageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect("lead", lead_id=lead_id)
+    lead = _lead_action(
+        request,
+        lead_id,
+        lambda lead: lead_stage_set(lead=lead, by=request.user, **form.cleaned_data),
+        lambda lead: gettext("Stage: %(stage)s.") % {"stage": lead.get_stage_display()},
+    )
+    return _back(request, lead)

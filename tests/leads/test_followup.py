@@ -1,7 +1,8 @@
 """Follow-up (LEAD-FUP-1…3): deadlines, records, and the sweep that never forgets one."""
 
 import threading
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,9 +10,9 @@ import time_machine
 from django.db import connection
 
 from leadflow.core.company_settings import settings_update
-from leadflow.core.errors import Forbidden, ValidationFailed
+from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.leads.assignment import Assigner, lead_accept, lead_assign_manual
-from leadflow.leads.followup import followup_record, remind_overdue
+from leadflow.leads.followup import followup_record, lead_stage_set, remind_overdue
 from leadflow.leads.models import FollowUpLapse, Lead, LeadStatus
 from leadflow.notify.models import Notification
 
@@ -213,3 +214,60 @@ def test_the_lead_page_takes_a_follow_up_and_the_list_shows_overdue(capture, rep
         )
         assert lead.number not in client.get("/leads/followups/?when=overdue").content.decode()
     assert lead.followups.get().feedback == "电话沟通"
+
+
+def test_stages_move_with_a_fact_and_refuse_what_breaks_a_rule(capture, rep, make_user):
+    # SPEC: LEAD-STS-1, LEAD-STS-2
+    lead = accepted_lead(capture, rep)
+    assert lead.stage == "initial"
+    lead_stage_set(lead=lead, stage="needs", fact="客户确认需要 20 台设备", by=rep)
+    with pytest.raises(ValidationFailed) as refused:
+        lead_stage_set(lead=lead, stage="won", fact="签约", by=rep)
+    assert set(refused.value.fields) == {"deal_amount", "deal_date"}
+    with pytest.raises(ValidationFailed) as refused:
+        lead_stage_set(lead=lead, stage="invalid", fact="联系不上", by=rep, reason="busy")
+    assert "reason" in refused.value.fields
+    lead_stage_set(lead=lead, stage="invalid", fact="三次未接通", by=rep, reason="unreachable")
+    lead.refresh_from_db()
+    assert (lead.stage, lead.next_due_at) == ("invalid", None)  # no more deadlines
+    with pytest.raises(Forbidden):
+        lead_stage_set(lead=lead, stage="needs", fact="客户回电", by=rep)
+    manager = rep.team.leader
+    lead_stage_set(lead=lead, stage="needs", fact="客户回电", by=manager)
+    lead_stage_set(
+        lead=lead,
+        stage="won",
+        fact="合同已签",
+        by=rep,
+        deal_amount=Decimal("128000.00"),
+        deal_date=date(2026, 3, 20),
+    )
+    lead.refresh_from_db()
+    assert (lead.stage, lead.deal_amount) == ("won", Decimal("128000.00"))
+    with pytest.raises(Conflict):
+        lead_stage_set(lead=lead, stage="lost", fact="客户反悔", by=manager, reason="价格")
+    moves = [(e.data["from"], e.data["to"]) for e in lead.events.filter(kind="stage")]
+    assert moves == [
+        ("initial", "needs"),
+        ("needs", "invalid"),
+        ("invalid", "needs"),
+        ("needs", "won"),
+    ]
+
+
+def test_the_stage_api_answers_with_the_rule(capture, rep, api_for):
+    # SPEC: LEAD-STS-2 — a refused move names the field and the reason.
+    lead = accepted_lead(capture, rep)
+    api = api_for(rep)
+    url = f"/api/v1/leads/{lead.pk}/stage"
+    refused = api.post(url, {"stage": "lost", "fact": "选了别家"}, content_type="application/json")
+    assert refused.status_code == 422
+    assert refused.json()["error"]["fields"] == {
+        "reason": "required for 流失: why the customer was lost"
+    }
+    moved = api.post(
+        url,
+        {"stage": "comparing", "fact": "客户在比较三家方案"},
+        content_type="application/json",
+    )
+    assert (moved.status_code, moved.json()["stage"]) == (200, "comparing")
