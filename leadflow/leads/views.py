@@ -72,6 +72,7 @@ from .queries import (
     lead_for,
     lead_sources,
     lead_timeline,
+    leads_visible_to,
 )
 from .scoring import (
     lead_breakdown,
@@ -984,3 +985,28 @@ def lead_stage_view(request, lead_id: int):
         lambda lead: gettext("Stage: %(stage)s.") % {"stage": lead.get_stage_display()},
     )
     return _back(request, lead)
+
+
+NEEDS_FORM = (Stage.WON, Stage.INVALID, Stage.LOST)  # more than a fact: the lead's form
+
+
+@login_required
+def stage_board(request):
+    """The kanban of accepted leads by stage (LEAD-STS-1), mine or, for a manager, the
+    team's through the data scope; dragging a card calls the stage endpoint."""
+    leads = leads_visible_to(request.user).filter(status=LeadStatus.ACCEPTED)
+    if request.GET.get("mine", "1" if not request.user.has_permission(LEADS_ASSIGN) else ""):
+        leads = leads.filter(owner=request.user)
+    columns = []
+    for value, label in Stage.choices:
+        in_stage = leads.filter(stage=value).select_related("owner").order_by("-stage_changed_at")
+        columns.append(
+            {
+                "stage": value,
+                "label": label,
+                "count": in_stage.count(),
+                "leads": in_stage[:50],
+                "needs_form": value in NEEDS_FORM,
+            }
+        )
+    return render(request, "leads/stage_board.html", {"columns": columns})

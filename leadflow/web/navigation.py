@@ -29,6 +29,7 @@ WORK = [
     NavItem(_("Leads"), "leads", "inbox"),
     NavItem(_("My new leads"), "lead_inbox", "check"),
     NavItem(_("Follow-ups"), "followups", "clock"),
+    NavItem(_("Stage board"), "stage_board", "trending"),
     NavItem(_("Assignment"), "assignment_board", "users", LEADS_ASSIGN),
     NavItem(_("Customers"), "coming_soon", "users", area="customers"),
     NavItem(_("Sales"), "coming_soon", "trending", area="sales"),

@@ -271,3 +271,15 @@ def test_the_stage_api_answers_with_the_rule(capture, rep, api_for):
         content_type="application/json",
     )
     assert (moved.status_code, moved.json()["stage"]) == (200, "comparing")
+
+
+def test_the_stage_board_shows_each_lead_in_its_column(capture, rep, client_for):
+    # SPEC: LEAD-STS-1 — the kanban; dragging calls POST /api/v1/leads/{id}/stage (above).
+    lead = accepted_lead(capture, rep)
+    lead_stage_set(lead=lead, stage="negotiating", fact="报价已接受，谈付款条件", by=rep)
+    page = client_for(rep).get("/leads/board/").content.decode()
+    negotiating = page.split('data-stage="negotiating"')[1].split("</section>")[0]
+    assert lead.number in negotiating
+    assert 'data-stage="won" data-needs-form="1"' in page
+    team_view = client_for(rep.team.leader).get("/leads/board/").content.decode()
+    assert lead.number in team_view
