@@ -65,6 +65,7 @@ urlpatterns = [
     path("leads/<int:lead_id>/stage/", leads.lead_stage_view, name="lead_stage"),
     path("leads/followups/", leads.followups_page, name="followups"),
     path("leads/board/", leads.stage_board, name="stage_board"),
+    path("leads/supervision/", leads.supervision_page, name="supervision"),
     path("leads/assignment/", leads.assignment_board, name="assignment_board"),
     path("leads/assignment/reps/<int:user_id>/", leads.rep_profile_page, name="rep_profile"),
     path("leads/assignment/teams/<int:team_id>/", leads.team_profile_page, name="team_profile"),

@@ -10,11 +10,13 @@ forward only once, so two workers sweeping together tell nobody twice.
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -368,3 +370,46 @@ def lead_stage_set(
         data.update(deal_amount=str(deal_amount), deal_date=str(deal_date))
     LeadEvent.objects.create(lead=lead, at=now, kind="stage", actor=by, data=data)
     return lead
+
+
+# ------------------------------------------------------------------ supervision
+
+
+@dataclass(frozen=True)
+class RepRecord:
+    """One rep's follow-up record over a period (跟进监督, LEAD-FUP-3)."""
+
+    rep: User
+    first_contact_lapses: int
+    followup_lapses: int
+    escalated: int
+    followups: int
+    late_entries: int
+
+
+def supervision(leads: QuerySet[Lead], since: datetime) -> list[RepRecord]:
+    """Lapses and follow-ups per rep since `since`, over the leads given (the viewer's data
+    scope), reps with the most lapses first."""
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    lapses = FollowUpLapse.objects.filter(lead__in=leads, due_at__gte=since)
+    for rep_id, kind, escalated in lapses.values_list("rep_id", "kind", "escalated_at"):
+        counts[rep_id][kind] += 1
+        counts[rep_id]["escalated"] += escalated is not None
+    records = FollowUp.objects.filter(lead__in=leads, contact_at__gte=since)
+    for rep_id, late in records.values_list("by_id", "late"):
+        counts[rep_id]["followups"] += 1
+        counts[rep_id]["late"] += late
+    reps = User.objects.in_bulk(counts)
+    rows = [
+        RepRecord(
+            rep=reps[rep_id],
+            first_contact_lapses=c[FollowUpLapse.Kind.FIRST_CONTACT],
+            followup_lapses=c[FollowUpLapse.Kind.FOLLOW_UP],
+            escalated=c["escalated"],
+            followups=c["followups"],
+            late_entries=c["late"],
+        )
+        for rep_id, c in counts.items()
+        if rep_id in reps
+    ]
+    return sorted(rows, key=lambda r: (-(r.first_contact_lapses + r.followup_lapses), str(r.rep)))

@@ -37,7 +37,7 @@ from .assignment import (
 )
 from .capture import Consent, capture_lead, lead_verify, merge_leads, merge_undo
 from .config import config_add, config_toggle
-from .followup import followup_record, lead_stage_set
+from .followup import followup_record, lead_stage_set, supervision
 from .importer import template_csv
 from .imports import import_start
 from .models import (
@@ -1010,3 +1010,42 @@ def stage_board(request):
             }
         )
     return render(request, "leads/stage_board.html", {"columns": columns})
+
+
+@permission_required(LEADS_ASSIGN)
+def supervision_page(request):
+    """跟进监督 (LEAD-FUP-3): per rep, missed first contacts and follow-ups, escalations,
+    follow-ups written and late entries, over the leads the viewer may see."""
+    try:
+        days = max(1, min(366, int(request.GET.get("days", "30"))))
+    except ValueError:
+        days = 30
+    since = timezone.now() - timedelta(days=days)
+    rows = supervision(leads_visible_to(request.user), since)
+    if fmt := request.GET.get("export"):
+        return export_response(
+            user=request.user,
+            name="supervision",
+            fmt=fmt,
+            headers=[
+                gettext("Rep"),
+                gettext("Missed first contacts"),
+                gettext("Missed follow-ups"),
+                gettext("Escalated"),
+                gettext("Follow-ups"),
+                gettext("Late entries"),
+            ],
+            rows=[
+                [
+                    str(r.rep),
+                    r.first_contact_lapses,
+                    r.followup_lapses,
+                    r.escalated,
+                    r.followups,
+                    r.late_entries,
+                ]
+                for r in rows
+            ],
+            filters={"days": days},
+        )
+    return render(request, "leads/supervision.html", {"rows": rows, "days": days})

@@ -31,6 +31,7 @@ WORK = [
     NavItem(_("Follow-ups"), "followups", "clock"),
     NavItem(_("Stage board"), "stage_board", "trending"),
     NavItem(_("Assignment"), "assignment_board", "users", LEADS_ASSIGN),
+    NavItem(_("Supervision"), "supervision", "eye", LEADS_ASSIGN),
     NavItem(_("Customers"), "coming_soon", "users", area="customers"),
     NavItem(_("Sales"), "coming_soon", "trending", area="sales"),
     NavItem(_("Service"), "coming_soon", "lifebuoy", area="service"),

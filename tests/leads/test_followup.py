@@ -283,3 +283,21 @@ def test_the_stage_board_shows_each_lead_in_its_column(capture, rep, client_for)
     assert 'data-stage="won" data-needs-form="1"' in page
     team_view = client_for(rep.team.leader).get("/leads/board/").content.decode()
     assert lead.number in team_view
+
+
+def test_supervision_counts_lapses_and_late_entries_per_rep(capture, rep, client_for, admin_user):
+    # SPEC: LEAD-FUP-3 — 跟进监督: repeated lapses show per rep; the table exports.
+    settings_update(changes={"followup.working_time": False}, by=admin_user)
+    with time_machine.travel(FRIDAY_5PM, tick=False):
+        lead = accepted_lead(capture, rep)
+    remind_overdue(lead.next_due_at + timedelta(minutes=1))
+    contact = lead.next_due_at + timedelta(hours=1)
+    with time_machine.travel(contact + timedelta(hours=3), tick=False):
+        followup_record(lead=lead, by=rep, contact_at=contact, method="phone", feedback="补录")
+        manager = client_for(rep.team.leader)
+        page = manager.get("/leads/supervision/?days=30").content.decode()
+        row = page.split("李明")[1].split("</tr>")[0]
+        cells = [cell.split(">")[-1] for cell in row.split("</td>")[1:-1]]
+        assert cells == ["1", "0", "0", "1", "1"]  # missed first contact; 1 follow-up, late
+        rep_page = client_for(rep).get("/leads/supervision/")
+        assert rep_page.status_code == 403
