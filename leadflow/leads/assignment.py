@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -165,28 +165,31 @@ def waiting_reason(candidates: list[Candidate], excluded: frozenset[int]) -> str
     }
 
 
+def _count_per_rep(queryset, rep_field: str) -> Subquery:
+    """How many rows of `queryset` (filtered to one rep) there are, as a subquery."""
+    return Subquery(queryset.order_by().values(rep_field).annotate(n=Count("id")).values("n")[:1])
+
+
 def load_candidates(now: datetime, window_days: int) -> list[Candidate]:
     """Every active rep with a profile, with their open leads, leads received in the
-    window and last assignment (grouped queries). A rep takes their team's regions,
-    industries and priorities where their own profile leaves them empty."""
-    profiles = RepProfile.objects.select_related("user").filter(user__is_active=True)
-    teams = {team.team_id: team for team in TeamProfile.objects.all()}
-    open_leads = dict(
-        Lead.objects.filter(status__in=OPEN, owner__isnull=False)
-        .values_list("owner_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    window and last assignment, in one query: a subquery per rep reads only that rep's
+    rows (by the owner and rep/time indexes), so the cost does not grow with history.
+    A rep takes their team's regions, industries and priorities where their own profile
+    leaves them empty."""
     since = now - timedelta(days=window_days)
-    received = dict(
-        LeadAssignment.objects.filter(at__gte=since)
-        .values_list("rep_id")
-        .annotate(n=Count("id"))
-        .order_by()
+    rep = OuterRef("user_id")
+    profiles = (
+        RepProfile.objects.select_related("user")
+        .filter(user__is_active=True)
+        .annotate(
+            open_leads=_count_per_rep(Lead.objects.filter(owner=rep, status__in=OPEN), "owner"),
+            received=_count_per_rep(LeadAssignment.objects.filter(rep=rep, at__gte=since), "rep"),
+            last_assigned=Subquery(
+                LeadAssignment.objects.filter(rep=rep).order_by("-at").values("at")[:1]
+            ),
+        )
     )
-    last_assigned = dict(
-        LeadAssignment.objects.values_list("rep_id").annotate(last=Max("at")).order_by()
-    )
+    teams = {team.team_id: team for team in TeamProfile.objects.all()}
     candidates = []
     for profile in profiles:
         team = teams.get(profile.user.team_id) if profile.user.team_id else None
@@ -198,9 +201,9 @@ def load_candidates(now: datetime, window_days: int) -> list[Candidate]:
                 priorities=_takes(profile, team, "priorities"),
                 capacity=profile.capacity,
                 available=profile.available,
-                open_leads=open_leads.get(profile.user_id, 0),
-                received=received.get(profile.user_id, 0),
-                last_assigned=last_assigned.get(profile.user_id),
+                open_leads=profile.open_leads or 0,
+                received=profile.received or 0,
+                last_assigned=profile.last_assigned,
                 name=str(profile.user),
             )
         )
