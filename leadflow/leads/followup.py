@@ -277,6 +277,9 @@ def _tell(rows: list[tuple], *, to_manager: bool) -> None:
 # ------------------------------------------------------------------ lists
 
 
+DUE_WINDOWS = ("overdue", "today", "week")
+
+
 def due_window(when: str, now: datetime) -> tuple[datetime | None, datetime]:
     """(from, until) for "overdue", "today" and "week" in the company's days."""
     local = timezone.localtime(now)
@@ -288,7 +291,8 @@ def due_window(when: str, now: datetime) -> tuple[datetime | None, datetime]:
     if when == "week":
         return now, start_of_day + timedelta(days=7 - local.weekday())
     raise ValidationFailed(
-        gettext("Unknown list."), fields={"when": f"{when!r} is not overdue, today or week"}
+        gettext("Unknown list."),
+        fields={"when": f"{when!r} is not overdue, today or week"},
     )
 
 

@@ -37,7 +37,7 @@ from .assignment import (
 )
 from .capture import Consent, capture_lead, lead_verify, merge_leads, merge_undo
 from .config import config_add, config_toggle
-from .followup import followup_record, lead_stage_set, supervision
+from .followup import DUE_WINDOWS, followup_record, lead_stage_set, supervision
 from .importer import template_csv
 from .imports import import_start
 from .models import (
@@ -692,12 +692,26 @@ def _lead_action(request, lead_id: int, action, done) -> Lead:
     return lead
 
 
-def _form_errors(form: forms.Form) -> str:
-    """A quick-entry form's errors as one message: "field: reason; …"."""
-    return "; ".join(
-        f"{name}: {' '.join(str(error) for error in errors)}"
-        for name, errors in form.errors.items()
+def _lead_form_action(request, lead_id: int, form_class, service, done):
+    """A quick-entry form on the lead page: its errors as one message, else the service
+    called with the form's values (see `_lead_action`)."""
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            "; ".join(
+                f"{name}: {' '.join(str(error) for error in errors)}"
+                for name, errors in form.errors.items()
+            ),
+        )
+        return redirect("lead", lead_id=lead_id)
+    lead = _lead_action(
+        request,
+        lead_id,
+        lambda lead: service(lead=lead, by=request.user, **form.cleaned_data),
+        done,
     )
+    return _back(request, lead)
 
 
 def _back(request, lead: Lead):
@@ -923,20 +937,16 @@ class FollowUpForm(forms.Form):
 @login_required
 def lead_followup_view(request, lead_id: int):
     """The quick-entry form on the lead page (LEAD-FUP-2)."""
-    form = FollowUpForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return redirect("lead", lead_id=lead_id)
-    lead = _lead_action(
+    return _lead_form_action(
         request,
         lead_id,
-        lambda lead: followup_record(lead=lead, by=request.user, **form.cleaned_data),
+        FollowUpForm,
+        followup_record,
         lambda lead: (
             gettext("Follow-up saved. Next by %(due)s.")
             % {"due": timezone.localtime(lead.next_due_at).strftime("%Y-%m-%d %H:%M")}
         ),
     )
-    return _back(request, lead)
 
 
 @login_required
@@ -944,7 +954,7 @@ def followups_page(request):
     """My follow-ups: overdue, due today, this week; a manager sees their team's, through
     the same data scope (LEAD-FUP-3)."""
     when = request.GET.get("when", "overdue")
-    if when not in ("overdue", "today", "week"):
+    if when not in DUE_WINDOWS:
         when = "overdue"
     leads = due_leads(request.user, when)
     if request.GET.get("mine"):
@@ -974,17 +984,13 @@ class StageForm(forms.Form):
 @login_required
 def lead_stage_view(request, lead_id: int):
     """Move the stage from the lead page (LEAD-STS); the rules say what is refused."""
-    form = StageForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return redirect("lead", lead_id=lead_id)
-    lead = _lead_action(
+    return _lead_form_action(
         request,
         lead_id,
-        lambda lead: lead_stage_set(lead=lead, by=request.user, **form.cleaned_data),
+        StageForm,
+        lead_stage_set,
         lambda lead: gettext("Stage: %(stage)s.") % {"stage": lead.get_stage_display()},
     )
-    return _back(request, lead)
 
 
 NEEDS_FORM = (Stage.WON, Stage.INVALID, Stage.LOST)  # more than a fact: the lead's form
