@@ -837,17 +837,16 @@ def import_leads(
         if aside:
             indexes.set_aside()
         summary = importer.run_prepared(_prepared_in_child(path, importer))
-        if aside:
-            indexes.restore()
     except BaseException as error:
-        if aside:
-            indexes.restore()
         ImportBatch.objects.filter(pk=batch.pk).update(
             state=ImportBatch.State.FAILED,
             failure=f"{type(error).__name__}: {error}"[:2000],
             finished_at=timezone.now(),
         )
         raise
+    finally:
+        if aside:
+            indexes.restore()
     ImportBatch.objects.filter(pk=batch.pk).update(
         state=ImportBatch.State.DONE,
         finished_at=timezone.now(),
