@@ -16,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from leadflow.accounts.org import department_create, team_create
 from leadflow.accounts.tokens import token_create
+from leadflow.core import config_cache
 from tests.factories import UserFactory
 
 
@@ -183,3 +184,13 @@ class WebhookServer:
 def webhook_server():
     with WebhookServer() as server:
         yield server
+
+
+@pytest.fixture
+def config_clock(monkeypatch):
+    """The per-process configuration cache (core.config_cache) empty, on a clock the test
+    moves: `config_clock[0] += 2.5` is two and a half seconds later."""
+    now = [1000.0]
+    monkeypatch.setattr(config_cache, "_clock", lambda: now[0])
+    monkeypatch.setattr(config_cache, "_VALUES", {})
+    return now

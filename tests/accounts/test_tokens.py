@@ -6,22 +6,13 @@ from django.test import override_settings
 from leadflow.accounts.models import ApiToken
 from leadflow.accounts.tokens import token_create, token_revoke, token_user
 from leadflow.accounts.users import user_update
-from leadflow.core import config_cache
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    now = [1000.0]
-    monkeypatch.setattr(config_cache, "_clock", lambda: now[0])
-    monkeypatch.setattr(config_cache, "_VALUES", {})
-    return now
-
-
 @override_settings(LEADFLOW_CONFIG_CACHE_SECONDS=2)
 def test_a_revoked_token_stops_at_once_here_and_within_seconds_elsewhere(
-    clock, make_user, admin_user, django_capture_on_commit_callbacks
+    config_clock, make_user, admin_user, django_capture_on_commit_callbacks
 ):
     # SPEC: SEC-1 — access ends when an administrator revokes it.
     user = make_user()
@@ -30,7 +21,7 @@ def test_a_revoked_token_stops_at_once_here_and_within_seconds_elsewhere(
 
     ApiToken.objects.filter(pk=token.pk).update(revoked_at=token.created_at)  # another process
     assert token_user(raw) is not None  # this process's copy is a second old
-    clock[0] += 2.5
+    config_clock[0] += 2.5
     assert token_user(raw) is None
 
     other, raw_other = token_create(user=user, name="second")
@@ -42,7 +33,7 @@ def test_a_revoked_token_stops_at_once_here_and_within_seconds_elsewhere(
 
 @override_settings(LEADFLOW_CONFIG_CACHE_SECONDS=2)
 def test_a_deactivated_user_loses_api_access_at_once(
-    clock, make_user, admin_user, django_capture_on_commit_callbacks
+    config_clock, make_user, admin_user, django_capture_on_commit_callbacks
 ):
     # SPEC: SEC-1
     user = make_user()

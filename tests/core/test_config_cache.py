@@ -3,7 +3,6 @@
 import pytest
 from django.test import override_settings
 
-from leadflow.core import config_cache
 from leadflow.core.company_settings import get_setting, settings_update
 from leadflow.core.models import Setting
 
@@ -11,27 +10,19 @@ pytestmark = pytest.mark.django_db
 KEY = "security.agreement_version"
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    now = [1000.0]
-    monkeypatch.setattr(config_cache, "_clock", lambda: now[0])
-    monkeypatch.setattr(config_cache, "_VALUES", {})
-    return now
-
-
 @override_settings(LEADFLOW_CONFIG_CACHE_SECONDS=2)
-def test_another_process_change_is_seen_within_the_configured_seconds(clock):
+def test_another_process_change_is_seen_within_the_configured_seconds(config_clock):
     # SPEC: SEC-1 — a new agreement version is enforced within seconds on every process.
     before = get_setting(KEY)
     Setting.objects.update_or_create(key=KEY, defaults={"value": "2099-01"})  # "elsewhere"
     assert get_setting(KEY) == before  # this process's copy, still recent
-    clock[0] += 2.5
+    config_clock[0] += 2.5
     assert get_setting(KEY) == "2099-01"
 
 
 @override_settings(LEADFLOW_CONFIG_CACHE_SECONDS=2)
 def test_a_change_made_here_is_seen_here_at_once(
-    clock, admin_user, django_capture_on_commit_callbacks
+    config_clock, admin_user, django_capture_on_commit_callbacks
 ):
     get_setting(KEY)
     with django_capture_on_commit_callbacks(execute=True):
