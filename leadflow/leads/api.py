@@ -22,6 +22,7 @@ from .capture import Consent, capture_lead, lead_verify, merge_leads, merge_undo
 from .followup import followup_record, lead_stage_set
 from .models import Channel, FollowUp, Lead, LeadMerge, ReassignRequest
 from .permissions import LEADS_ASSIGN, LEADS_CREATE, LEADS_MERGE, LEADS_PRIORITY, LEADS_VERIFY
+from .pool import claim_limits, lead_claim, pool_lead, pool_leads
 from .queries import LeadFilters, due_leads, filtered_leads, lead_for, lead_timeline
 from .scoring import (
     Scoring,
@@ -116,6 +117,10 @@ class LeadOut(Schema):
     next_due_at: datetime | None = Field(description="the next follow-up deadline")
     deal_amount: Decimal | None
     deal_date: date | None
+    pool_due_at: datetime | None = Field(
+        description="goes back to the public pool then unless followed up (LEAD-FUP-4)"
+    )
+    pool_warned: bool = Field(description="true while it is 待进入公海: going back soon")
     merged_into: str | None = Field(None, description="the surviving lead's number, if merged")
     created_at: datetime
 
@@ -214,7 +219,7 @@ def leads_create(request, payload: LeadIn):
 def leads_list(
     request,
     q: str = Query("", description="lead number, phone, email or part of a name"),
-    status: str = "",
+    status: str = Query("", description="a lead status, or pool_soon for 待进入公海"),
     channel: str = "",
     owner_id: int | None = None,
     kind: str = "",
@@ -422,6 +427,72 @@ def leads_stage(request, lead_id: int, payload: StageIn):
     """Refused with the rule it breaks (LEAD-STS-1, -2); the kanban board calls this too."""
     lead = lead_stage_set(lead=_visible(request, lead_id), by=request.user, **payload.dict())
     return _detail(lead)
+
+
+class PoolLeadOut(Schema):
+    """A lead in the public pool: what a rep needs to decide to claim it; the contact's
+    phone and email only once it is theirs."""
+
+    id: int
+    number: str
+    kind: str
+    name: str
+    contact_name: str
+    industry: str
+    need: str
+    region: str
+    employees: int | None
+    budget: str
+    purchase_timeline: str
+    channel: str
+    score: int
+    grade: str
+    stage: str
+    updated_at: datetime = Field(description="when it last changed: for a pool lead, its return")
+
+
+class ClaimLimits(Schema):
+    open_leads: int
+    open_limit: int
+    claimed_today: int
+    daily_limit: int
+
+
+class PoolPage(Schema):
+    items: list[PoolLeadOut]
+    next_cursor: str | None
+    limits: ClaimLimits = Field(description="what I may still claim")
+
+
+@router.get("/pool", response=PoolPage, summary="The public pool (公海)")
+def pool_list(
+    request,
+    q: str = Query("", description="lead number or part of the name"),
+    region: str = Query("", description="province or province/city prefix"),
+    grade: str = "",
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+):
+    leads = pool_leads(request.user, q=q, region=region, grade=grade)
+    items, next_cursor = cursor_page(leads, cursor=cursor, limit=limit, key="id")
+    rows = [
+        {
+            **{name: getattr(lead, name) for name in PoolLeadOut.model_fields},
+            "channel": lead.channel.code,
+        }
+        for lead in items
+    ]
+    return {"items": rows, "next_cursor": next_cursor, "limits": claim_limits(request.user)}
+
+
+@router.post("/leads/{lead_id}/claim", response=LeadDetail, summary="Claim a lead from the pool")
+def leads_claim(request, lead_id: int):
+    """Refused with the limit it would break: open leads, claims today, or the wait for a
+    rep whose lead went back to the pool (LEAD-FUP-4)."""
+    lead = pool_lead(request.user, lead_id)
+    if lead is None:
+        raise Http404
+    return _detail(lead_claim(lead=lead, by=request.user))
 
 
 @router.post("/leads/{lead_id}/verify", response=LeadDetail, summary="Verify a new lead (核对)")

@@ -8,4 +8,4 @@ class LeadsConfig(AppConfig):
 
     def ready(self) -> None:
         # Declare the leads settings and permissions, register the sweeps.
-        from . import assignment, capture, followup, indexes, permissions  # noqa: F401
+        from . import assignment, capture, followup, indexes, permissions, pool  # noqa: F401

@@ -70,7 +70,15 @@ def _check_weights(values: dict[str, Any]) -> dict[str, str]:
 
 
 CHECKS.append(_check_weights)
-OPEN = (LeadStatus.ASSIGNED, LeadStatus.ACCEPTED)  # leads that count against capacity
+# The leads that count against a rep's capacity: waiting for them, or accepted and not yet
+# won, lost or found invalid (a paused lead is still theirs to come back to).
+OPEN = Q(status=LeadStatus.ASSIGNED) | (
+    Q(status=LeadStatus.ACCEPTED) & ~Q(stage__in=(Stage.WON, Stage.LOST, Stage.INVALID))
+)
+
+
+def open_leads_of(user: User) -> int:
+    return Lead.objects.filter(OPEN, owner=user).count()
 
 
 @dataclass
@@ -182,7 +190,7 @@ def load_candidates(now: datetime, window_days: int) -> list[Candidate]:
         RepProfile.objects.select_related("user")
         .filter(user__is_active=True)
         .annotate(
-            open_leads=_count_per_rep(Lead.objects.filter(owner=rep, status__in=OPEN), "owner"),
+            open_leads=_count_per_rep(Lead.objects.filter(OPEN, owner=rep), "owner"),
             received=_count_per_rep(LeadAssignment.objects.filter(rep=rep, at__gte=since), "rep"),
             last_assigned=Subquery(
                 LeadAssignment.objects.filter(rep=rep).order_by("-at").values("at")[:1]

@@ -54,6 +54,32 @@ define(
     _("Tell the manager when still overdue after (hours)"),
     GROUP,
 )
+POOL = _("Public pool")
+define(
+    "pool.idle_days", 7, "int", _("Back to the pool after no follow-up for (days)"), POOL, minimum=1
+)
+define(
+    "pool.unwon_days", 90, "int", _("Back to the pool when not won after (days)"), POOL, minimum=1
+)
+define("pool.warn_days", 2, "int", _("Warn the owner before it goes back (days)"), POOL, minimum=0)
+define(
+    "pool.open_limit",
+    50,
+    "int",
+    _("Open leads a rep may hold and still claim"),
+    POOL,
+    minimum=1,
+    help=_("A rep's capacity in their assignment profile counts instead where they have one."),
+)
+define("pool.daily_claims", 5, "int", _("Claims per rep per day"), POOL, minimum=1)
+define(
+    "pool.reclaim_wait_days",
+    7,
+    "int",
+    _("The previous owner may claim it again after (days)"),
+    POOL,
+    minimum=0,
+)
 FUTURE_TOLERANCE = timedelta(minutes=10)
 
 
@@ -61,7 +87,7 @@ class Deadlines:
     """The follow-up settings and the calendar, read once for a service call or a sweep."""
 
     def __init__(self) -> None:
-        self.values = get_settings("followup.")
+        self.values = get_settings("followup.") | get_settings("pool.")
         self.calendar = WorkCalendar.for_company() if self.values["followup.working_time"] else None
 
     def _after(self, moment: datetime, span: timedelta) -> datetime:
@@ -81,12 +107,28 @@ class Deadlines:
             return self.calendar.add_days(contact_at, days)
         return contact_at + timedelta(days=days)
 
+    def pool_due(self, accepted_at: datetime, last_contact: datetime | None) -> datetime:
+        """When an open lead goes back to the public pool (LEAD-FUP-4): N days after its
+        last follow-up (or acceptance), at the latest M days after acceptance unless won.
+        Calendar days: the pool counts how long the customer waits."""
+        idle_from = max(last_contact or accepted_at, accepted_at)
+        idle = idle_from + timedelta(days=self.values["pool.idle_days"])
+        return min(idle, accepted_at + timedelta(days=self.values["pool.unwon_days"]))
+
 
 def start_deadlines(lead: Lead, accepted_at: datetime) -> None:
-    """Set the first-contact deadline of a lead its rep has just accepted."""
-    due = Deadlines().first_contact(accepted_at, lead.priority)
-    lead.next_due_at, lead.overdue_stage = due, 0
-    Lead.objects.filter(pk=lead.pk).update(next_due_at=due, overdue_stage=0)
+    """Set the first-contact deadline of a lead its rep has just accepted (or claimed), and
+    when it goes back to the pool if nobody works it."""
+    deadlines = Deadlines()
+    changes = {
+        "next_due_at": deadlines.first_contact(accepted_at, lead.priority),
+        "overdue_stage": 0,
+        "pool_due_at": deadlines.pool_due(accepted_at, None),
+        "pool_warned": False,
+    }
+    for name, value in changes.items():
+        setattr(lead, name, value)
+    Lead.objects.filter(pk=lead.pk).update(**changes)
 
 
 @transaction.atomic
@@ -139,18 +181,22 @@ def followup_record(
         written_at=now,
         late=late,
     )
-    due = next_at or deadlines.next_after(contact_at, lead.priority)
+    closed = lead.stage in CLOSED  # a won, lost, invalid or paused lead has no deadlines
+    due = None if closed else next_at or deadlines.next_after(contact_at, lead.priority)
     first = lead.first_contact_at or contact_at
     last = max(lead.last_followup_at or contact_at, contact_at)
-    Lead.objects.filter(pk=lead.pk).update(
-        next_due_at=due,
-        overdue_stage=0,
-        first_contact_at=first,
-        last_followup_at=last,
-        updated_at=now,
-    )
-    lead.next_due_at, lead.overdue_stage = due, 0
-    lead.first_contact_at, lead.last_followup_at = first, last
+    changes = {
+        "next_due_at": due,
+        "overdue_stage": 0,
+        "first_contact_at": first,
+        "last_followup_at": last,
+        "pool_due_at": None if closed else deadlines.pool_due(lead.accepted_at or now, last),
+        "pool_warned": False,
+        "updated_at": now,
+    }
+    Lead.objects.filter(pk=lead.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(lead, name, value)
     LeadEvent.objects.create(
         lead=lead,
         at=now,
@@ -161,7 +207,7 @@ def followup_record(
             "contact_at": contact_at.isoformat(),
             "intent": intent,
             "next_step": record.next_step,
-            "next_due_at": due.isoformat(),
+            "next_due_at": due.isoformat() if due else None,
             "late": late,
         },
     )
@@ -363,9 +409,16 @@ def lead_stage_set(
     if stage == Stage.WON:
         changes.update(deal_amount=deal_amount, deal_date=deal_date)
     if stage in CLOSED:
-        changes.update(next_due_at=None, overdue_stage=0)
+        changes.update(next_due_at=None, overdue_stage=0, pool_due_at=None, pool_warned=False)
     elif before in CLOSED or lead.next_due_at is None:
-        changes.update(next_due_at=Deadlines().next_after(now, lead.priority), overdue_stage=0)
+        # Reopened: the cadence and the pool's idle clock start again from today.
+        deadlines = Deadlines()
+        changes.update(
+            next_due_at=deadlines.next_after(now, lead.priority),
+            overdue_stage=0,
+            pool_due_at=deadlines.pool_due(lead.accepted_at or now, now),
+            pool_warned=False,
+        )
     Lead.objects.filter(pk=lead.pk).update(**changes)
     for name, value in changes.items():
         setattr(lead, name, value)

@@ -176,6 +176,8 @@ INSERT_COLUMNS = (
     "stage_changed_at",
     "deal_amount",
     "deal_date",
+    "pool_due_at",
+    "pool_warned",
     "captured_via",
 )
 if set(INSERT_COLUMNS) != {f.attname for f in Lead._meta.concrete_fields}:
@@ -598,6 +600,8 @@ class LeadImporter:
             None,  # stage_changed_at
             None,  # deal_amount
             None,  # deal_date
+            None,  # pool_due_at
+            False,  # pool_warned
             "import",  # captured_via
         )
 

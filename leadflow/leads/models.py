@@ -34,6 +34,7 @@ class LeadStatus(models.TextChoices):
     ASSIGNED = "assigned", _("Awaiting acceptance")
     ACCEPTED = "accepted", _("Accepted")
     NURTURE = "nurture", _("Nurture pool")
+    POOL = "pool", _("Public pool")
 
 
 class Stage(models.TextChoices):
@@ -141,6 +142,10 @@ class Lead(models.Model):
         _("deal amount"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     deal_date = models.DateField(_("deal date"), null=True, blank=True)
+    # Public pool (LEAD-FUP-4): when the lead goes back to the pool unless its owner works
+    # it (no follow-up for N days, or not won M days after acceptance); warned K days before.
+    pool_due_at = models.DateTimeField(null=True, blank=True)
+    pool_warned = models.BooleanField(default=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -209,6 +214,12 @@ class Lead(models.Model):
             models.Index(
                 fields=["owner", "next_due_at"],
                 name="lead_owner_due",
+                condition=Q(status="accepted"),
+            ),
+            # The pool sweep's questions: which owned leads are due back, or due a warning?
+            models.Index(
+                fields=["pool_warned", "pool_due_at"],
+                name="lead_pool_due",
                 condition=Q(status="accepted"),
             ),
         ]
@@ -405,7 +416,8 @@ class TeamProfile(Takes):
 
 
 class LeadAssignment(models.Model):
-    """One change of a lead's owner (LEAD-ASN-3…6): every one is kept."""
+    """One change of a lead's owner (LEAD-ASN-3…6, LEAD-FUP-4): every one is kept, the
+    returns to the public pool and the claims from it too (the ownership log)."""
 
     class Kind(models.TextChoices):
         AUTO = "auto", _("By the rules")
@@ -413,10 +425,16 @@ class LeadAssignment(models.Model):
         DECLINED = "declined", _("After a decline")
         TIMEOUT = "timeout", _("Not accepted in time")
         REQUEST = "request", _("On the rep's request")
+        CLAIMED = "claimed", _("Claimed from the public pool")
+        RETURNED = "returned", _("Returned to the public pool")
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="assignments")
-    rep = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lead_assignments"
+    rep = models.ForeignKey(  # nobody when the lead went back to the pool
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lead_assignments",
     )
     previous = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -11,3 +11,4 @@ LEADS_PRIORITY = permission("leads.priority", _("Set a lead's priority against i
 LEADS_ASSIGN = permission(
     "leads.assign", _("Assign leads by hand, edit reps' assignment profiles, decide requests")
 )
+LEADS_CLAIM = permission("leads.claim", _("Claim leads from the public pool"))

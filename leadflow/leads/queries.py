@@ -13,6 +13,7 @@ from .followup import due_window
 from .models import Lead, LeadStatus
 
 _NUMBER = re.compile(r"[A-Za-z]\d{4,}")
+POOL_SOON = "pool_soon"  # 待进入公海: accepted leads warned that they go back to the pool
 
 
 def leads_visible_to(user) -> QuerySet[Lead]:
@@ -59,7 +60,9 @@ def filtered_leads(user, filters: LeadFilters) -> QuerySet[Lead]:
     leads = leads_visible_to(user)
     if filters.q:
         leads = leads.filter(search_filter(filters.q))
-    if filters.status:
+    if filters.status == POOL_SOON:
+        leads = leads.filter(status=LeadStatus.ACCEPTED, pool_warned=True)
+    elif filters.status:
         leads = leads.filter(status=filters.status)
     if filters.channel:
         leads = leads.filter(channel__code=filters.channel)

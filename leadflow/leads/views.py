@@ -58,6 +58,7 @@ from .models import (
 )
 from .permissions import (
     LEADS_ASSIGN,
+    LEADS_CLAIM,
     LEADS_CONFIGURE,
     LEADS_CREATE,
     LEADS_IMPORT,
@@ -65,7 +66,9 @@ from .permissions import (
     LEADS_PRIORITY,
     LEADS_VERIFY,
 )
+from .pool import claim_limits, lead_claim, may_see_pool, pool_lead, pool_leads
 from .queries import (
+    POOL_SOON,
     LeadFilters,
     due_leads,
     filtered_leads,
@@ -213,7 +216,10 @@ def leads_page(request):
             "leads": page,
             "next_cursor": next_cursor,
             "filters": request.GET,
-            "statuses": [s for s in LeadStatus.choices if s[0] != LeadStatus.MERGED],
+            "statuses": [
+                *(s for s in LeadStatus.choices if s[0] != LeadStatus.MERGED),
+                (POOL_SOON, gettext("Going back to the pool soon")),
+            ],
             "channels": Channel.objects.filter(active=True),
             "first_page": not request.GET.get("cursor"),
         },
@@ -1055,3 +1061,94 @@ def supervision_page(request):
             filters={"days": days},
         )
     return render(request, "leads/supervision.html", {"rows": rows, "days": days})
+
+
+# ---------------------------------------------------------------- public pool (公海)
+
+POOL_EXPORT_HEADERS = [
+    "number",
+    "name",
+    "contact",
+    "industry",
+    "need",
+    "region",
+    "employees",
+    "grade",
+    "stage",
+    "in the pool since",
+]
+
+
+@login_required
+def pool_page(request):
+    """The public pool (LEAD-FUP-4): leads nobody works, to claim within one's limits."""
+    if not may_see_pool(request.user):
+        raise Http404
+    leads = pool_leads(
+        request.user,
+        q=request.GET.get("q", ""),
+        region=request.GET.get("region", ""),
+        grade=request.GET.get("grade", ""),
+    )
+    if request.GET.get("export"):
+        rows = (
+            [
+                lead.number,
+                lead.name,
+                lead.contact_name,
+                lead.industry,
+                lead.need,
+                lead.region,
+                lead.employees,
+                lead.grade,
+                lead.get_stage_display(),
+                lead.updated_at,
+            ]
+            for lead in leads.order_by("-id")[:EXPORT_LIMIT]
+        )
+        return export_response(
+            user=request.user,
+            name="pool",
+            fmt=request.GET["export"],
+            headers=POOL_EXPORT_HEADERS,
+            rows=rows,
+            filters=dict(request.GET.items()),
+        )
+    try:
+        page, next_cursor = cursor_page(leads, cursor=request.GET.get("cursor"), limit=50, key="id")
+    except DomainError:
+        page, next_cursor = cursor_page(leads, cursor=None, limit=50, key="id")
+    return render(
+        request,
+        "leads/pool.html",
+        {
+            "leads": page,
+            "next_cursor": next_cursor,
+            "filters": request.GET,
+            "first_page": not request.GET.get("cursor"),
+            "limits": claim_limits(request.user),
+            "can_claim": request.user.has_permission(LEADS_CLAIM),
+        },
+    )
+
+
+@require_POST
+@permission_required(LEADS_CLAIM)
+def lead_claim_view(request, lead_id: int):
+    lead = pool_lead(request.user, lead_id)
+    if lead is None:
+        raise Http404
+    try:
+        lead_claim(lead=lead, by=request.user)
+    except DomainError as error:
+        _refused(request, error)
+        return redirect("lead_pool")
+    messages.success(
+        request,
+        gettext("%(number)s is yours now: first contact by %(due)s.")
+        % {
+            "number": lead.number,
+            "due": timezone.localtime(lead.next_due_at).strftime("%Y-%m-%d %H:%M"),
+        },
+    )
+    return redirect("lead", lead_id=lead.pk)

@@ -12,7 +12,7 @@ from leadflow.core.permissions import (
     NOTIFY_MANAGE,
     SETTINGS_MANAGE,
 )
-from leadflow.leads.permissions import LEADS_ASSIGN, LEADS_CONFIGURE
+from leadflow.leads.permissions import LEADS_ASSIGN, LEADS_CLAIM, LEADS_CONFIGURE
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ WORK = [
     NavItem(_("My new leads"), "lead_inbox", "check"),
     NavItem(_("Follow-ups"), "followups", "clock"),
     NavItem(_("Stage board"), "stage_board", "trending"),
+    NavItem(_("Public pool"), "lead_pool", "inbox", LEADS_CLAIM),
     NavItem(_("Assignment"), "assignment_board", "users", LEADS_ASSIGN),
     NavItem(_("Supervision"), "supervision", "eye", LEADS_ASSIGN),
     NavItem(_("Customers"), "coming_soon", "users", area="customers"),

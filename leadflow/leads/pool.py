@@ -1,0 +1,247 @@
+"""Public pool (公海, LEAD-FUP-4): leads nobody works go back, and reps claim them.
+
+An accepted lead carries `pool_due_at` (set by `followup.Deadlines.pool_due`): N days after
+its last follow-up, at the latest M days after acceptance unless it is won, lost, invalid
+or paused. K days before, the minute sweep warns the owner once (shown as 待进入公海);
+when the day comes it takes the lead back: no owner, status `pool`, a `returned` row in
+the ownership log. Reps claim from the pool within their open-lead limit and a daily
+limit; the rep who let a lead go waits some days before claiming it again.
+"""
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from leadflow.accounts.models import User
+from leadflow.core.company_settings import get_settings
+from leadflow.core.errors import Conflict, Forbidden
+from leadflow.core.sweeps import sweep
+from leadflow.notify.delivery import Message, notify
+
+from .assignment import open_leads_of
+from .followup import start_deadlines
+from .models import Lead, LeadAssignment, LeadEvent, LeadStatus, RepProfile, Stage
+from .permissions import LEADS_ASSIGN, LEADS_CLAIM
+
+_TABLE = Lead._meta.db_table
+IDLE, UNWON = "idle", "unwon"
+
+
+def _returning(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _warn(until: datetime) -> list[tuple]:
+    """Mark the owned leads due back before `until` as warned, once; (id, owner, number)."""
+    return _returning(
+        f"UPDATE {_TABLE} SET pool_warned = %s "  # noqa: S608 - our table
+        "WHERE status = %s AND pool_warned = %s AND pool_due_at < %s "
+        "RETURNING id, owner_id, number",
+        [True, LeadStatus.ACCEPTED.value, False, connection.ops.adapt_datetimefield_value(until)],
+    )
+
+
+def _take_back(now: datetime, unwon_before: datetime, *, unwon: bool) -> list[tuple]:
+    """Take back the leads past their pool deadline (with `unwon`, only those accepted
+    before `unwon_before`); (id, previous owner, number) of the leads this call took.
+    Rows another worker holds are skipped (PostgreSQL); SQLite runs one writer at a time."""
+    due = Lead.objects.filter(
+        # Both values of pool_warned, so the lead_pool_due index serves the question.
+        status=LeadStatus.ACCEPTED,
+        pool_warned__in=(False, True),
+        pool_due_at__lt=now,
+    )
+    if unwon:
+        due = due.filter(accepted_at__lt=unwon_before)
+    rows = list(due.select_for_update(skip_locked=True).values_list("id", "owner_id", "number"))
+    for start in range(0, len(rows), 500):
+        Lead.objects.filter(pk__in=[row[0] for row in rows[start : start + 500]]).update(
+            status=LeadStatus.POOL,
+            owner=None,
+            next_due_at=None,
+            overdue_stage=0,
+            pool_due_at=None,
+            pool_warned=False,
+            updated_at=now,
+        )
+    return rows
+
+
+@sweep("leads.pool")
+def return_idle_leads(now: datetime) -> dict[str, Any]:
+    """Warn owners K days before, then take back the leads nobody worked (LEAD-FUP-4).
+    Set-based and idempotent: a lead is warned once and taken back once, whichever worker
+    gets there first."""
+    values = get_settings("pool.")
+    with transaction.atomic():
+        warned = _warn(now + timedelta(days=values["pool.warn_days"]))
+        _tell(warned, returned=False)
+    unwon_before = now - timedelta(days=values["pool.unwon_days"])
+    returned = {}
+    with transaction.atomic():
+        for reason, unwon in ((UNWON, True), (IDLE, False)):
+            rows = _take_back(now, unwon_before, unwon=unwon)
+            returned[reason] = rows
+            _log_returns(rows, reason, now, values)
+        _tell(returned[UNWON] + returned[IDLE], returned=True)
+    return {"warned": len(warned), "returned": len(returned[UNWON]) + len(returned[IDLE])}
+
+
+def _reason_text(reason: str, values: dict[str, Any]) -> str:
+    if reason == UNWON:
+        return gettext("not won within %(days)d days") % {"days": values["pool.unwon_days"]}
+    return gettext("no follow-up for %(days)d days") % {"days": values["pool.idle_days"]}
+
+
+def _log_returns(rows: list[tuple], reason: str, now: datetime, values: dict) -> None:
+    """The ownership log and the timeline, one row each per lead taken back."""
+    text = _reason_text(reason, values)
+    LeadAssignment.objects.bulk_create(
+        LeadAssignment(
+            lead_id=lead_id,
+            rep=None,
+            previous_id=owner_id,
+            kind=LeadAssignment.Kind.RETURNED,
+            reason=text,
+            at=now,
+        )
+        for lead_id, owner_id, _ in rows
+    )
+    LeadEvent.objects.bulk_create(
+        LeadEvent(lead_id=lead_id, at=now, kind="returned_to_pool", data={"reason": text})
+        for lead_id, _, _ in rows
+    )
+
+
+def _tell(rows: list[tuple], *, returned: bool) -> None:
+    """One notice per owner, however many leads."""
+    by_owner: dict[int, list[str]] = defaultdict(list)
+    for _lead_id, owner_id, number in rows:
+        if owner_id is not None:
+            by_owner[owner_id].append(number)
+    owners = User.objects.in_bulk(by_owner)
+    for owner_id, numbers in by_owner.items():
+        if owner_id not in owners:
+            continue
+        count = len(numbers)
+        if returned:
+            title = gettext("%(count)d of your leads went back to the public pool")
+        else:
+            title = gettext("%(count)d leads go back to the public pool soon: follow them up")
+        notify(
+            owners[owner_id],
+            Message(
+                title=title % {"count": count},
+                body=", ".join(numbers[:10]) + (" …" if count > 10 else ""),
+                url="/leads/?status=pool_soon" if not returned else "/leads/pool/",
+                level="warning",
+            ),
+        )
+
+
+# ------------------------------------------------------------------ claiming
+
+
+def may_see_pool(user: User) -> bool:
+    return user.has_permission(LEADS_CLAIM) or user.has_permission(LEADS_ASSIGN)
+
+
+def pool_leads(user: User, *, q: str = "", region: str = "", grade: str = "") -> QuerySet[Lead]:
+    """The leads in the public pool, to anyone who may claim or assign them: the pool is
+    open to every rep, whatever their data scope (that is what makes it public)."""
+    if not may_see_pool(user):
+        return Lead.objects.none()
+    leads = Lead.objects.filter(status=LeadStatus.POOL).select_related("channel")
+    if q.strip():
+        leads = leads.filter(Q(name__icontains=q.strip()) | Q(number__startswith=q.strip().upper()))
+    if region.strip():
+        leads = leads.filter(region__startswith=region.strip())
+    if grade:
+        leads = leads.filter(grade=grade)
+    return leads
+
+
+def pool_lead(user: User, lead_id: int) -> Lead | None:
+    return pool_leads(user).filter(pk=lead_id).first()
+
+
+def claim_limits(user: User, now: datetime | None = None) -> dict[str, Any]:
+    """What the rep may still claim: open leads against their limit, claims made today
+    against the daily limit."""
+    now = now or timezone.now()
+    values = get_settings("pool.")
+    profile = RepProfile.objects.filter(user=user).first()
+    start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "open_leads": open_leads_of(user),
+        "open_limit": profile.capacity if profile else values["pool.open_limit"],
+        "claimed_today": LeadAssignment.objects.filter(
+            rep=user, kind=LeadAssignment.Kind.CLAIMED, at__gte=start_of_day
+        ).count(),
+        "daily_limit": values["pool.daily_claims"],
+    }
+
+
+@transaction.atomic
+def lead_claim(*, lead: Lead, by: User) -> Lead:
+    """A rep takes a lead from the public pool as their own, accepted at once: within their
+    open-lead limit and the daily limit, and not a lead they let go too recently."""
+    if not by.has_permission(LEADS_CLAIM):
+        raise Forbidden(gettext("Only sales reps and managers claim leads from the pool."))
+    User.objects.select_for_update().filter(pk=by.pk).first()  # one claim per rep at a time
+    now = timezone.now()
+    limits = claim_limits(by, now)
+    if limits["open_leads"] >= limits["open_limit"]:
+        raise Conflict(
+            gettext("You hold as many open leads as you may: close or hand some on first."),
+            fields={"open_leads": f"{limits['open_leads']} of {limits['open_limit']}"},
+        )
+    if limits["claimed_today"] >= limits["daily_limit"]:
+        raise Conflict(
+            gettext("You have claimed as many leads today as you may."),
+            fields={"claimed_today": f"{limits['claimed_today']} of {limits['daily_limit']}"},
+        )
+    wait = timedelta(days=get_settings("pool.")["pool.reclaim_wait_days"])
+    let_go = (
+        LeadAssignment.objects.filter(
+            lead=lead, kind=LeadAssignment.Kind.RETURNED, previous=by, at__gt=now - wait
+        )
+        .order_by("-at")
+        .first()
+    )
+    if let_go is not None:
+        allowed = timezone.localtime(let_go.at + wait).strftime("%Y-%m-%d %H:%M")
+        raise Conflict(
+            gettext("This lead went back to the pool from you: you may claim it again from %(at)s.")
+            % {"at": allowed},
+            fields={"lead": f"{lead.number} returned from you at {let_go.at.isoformat()}"},
+        )
+    taken = Lead.objects.filter(pk=lead.pk, status=LeadStatus.POOL).update(
+        status=LeadStatus.ACCEPTED,
+        owner=by,
+        assigned_at=now,
+        accept_by=None,
+        accepted_at=now,
+        waiting_reason="",
+        stage=lead.stage or Stage.INITIAL,
+        updated_at=now,
+    )
+    if taken != 1:
+        raise Conflict(
+            gettext("This lead is no longer in the pool."),
+            fields={"status": f"{lead.number} was claimed or assigned meanwhile"},
+        )
+    lead.refresh_from_db()
+    start_deadlines(lead, now)
+    LeadAssignment.objects.create(
+        lead=lead, rep=by, kind=LeadAssignment.Kind.CLAIMED, at=now, accepted_at=now
+    )
+    LeadEvent.objects.create(lead=lead, at=now, kind="claimed", actor=by)
+    return lead
