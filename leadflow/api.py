@@ -18,8 +18,10 @@ from leadflow.accounts.login import agreement_needed
 from leadflow.accounts.tokens import token_user
 from leadflow.core.api import router as core_router
 from leadflow.core.errors import DomainError, Forbidden
+from leadflow.customers.api import router as customers_router
 from leadflow.leads.api import router as leads_router
 from leadflow.notify.api import router as notify_router
+from leadflow.sales.api import router as sales_router
 
 logger = logging.getLogger(__name__)
 
@@ -135,3 +137,5 @@ api.add_router("", accounts_router)
 api.add_router("", core_router)
 api.add_router("", notify_router)
 api.add_router("", leads_router)
+api.add_router("", customers_router)
+api.add_router("", sales_router)

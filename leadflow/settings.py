@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "leadflow.core",
     "leadflow.accounts",
     "leadflow.notify",
+    "leadflow.customers",
+    "leadflow.sales",
     "leadflow.marketing",
     "leadflow.leads",
     "leadflow.web",

@@ -4,8 +4,10 @@ from ninja.openapi.views import openapi_view
 from leadflow.accounts import views as accounts
 from leadflow.api import api
 from leadflow.core import views as core
+from leadflow.customers import views as customers
 from leadflow.leads import views as leads
 from leadflow.notify import views as notify
+from leadflow.sales import views as sales
 from leadflow.web import views as web
 
 handler403 = "leadflow.web.views.forbidden"
@@ -81,6 +83,14 @@ urlpatterns = [
     path("leads/settings/", leads.lead_settings_page, name="lead_settings"),
     path("leads/scoring/", leads.score_rules_page, name="score_rules"),
     path("f/<slug:key>", leads.public_form, name="public_form"),
+    path("customers/", customers.customers_page, name="customers"),
+    path("customers/<int:customer_id>/", customers.customer_page, name="customer"),
+    path("customers/<int:customer_id>/deals/", sales.customer_deals, name="customer_deals"),
+    path(
+        "customers/<int:customer_id>/lead-history/",
+        leads.customer_lead_history,
+        name="customer_lead_history",
+    ),
     path("healthz", core.healthz, name="healthz"),
     path("api/docs", lambda request: openapi_view(request, api), name="api_docs"),
     path("i18n/", include("django.conf.urls.i18n")),

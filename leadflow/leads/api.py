@@ -23,7 +23,14 @@ from .followup import followup_record, lead_stage_set
 from .models import Channel, FollowUp, Lead, LeadMerge, ReassignRequest
 from .permissions import LEADS_ASSIGN, LEADS_CREATE, LEADS_MERGE, LEADS_PRIORITY, LEADS_VERIFY
 from .pool import claim_limits, lead_claim, pool_lead, pool_leads
-from .queries import LeadFilters, due_leads, filtered_leads, lead_for, lead_timeline
+from .queries import (
+    LeadFilters,
+    converted_leads,
+    due_leads,
+    filtered_leads,
+    lead_for,
+    lead_timeline,
+)
 from .scoring import (
     Scoring,
     contribution_dicts,
@@ -121,6 +128,8 @@ class LeadOut(Schema):
         description="goes back to the public pool then unless followed up (LEAD-FUP-4)"
     )
     pool_warned: bool = Field(description="true while it is 待进入公海: going back soon")
+    customer_id: int | None = Field(description="the customer a won lead became or joined")
+    deal_id: int | None
     merged_into: str | None = Field(None, description="the surviving lead's number, if merged")
     created_at: datetime
 
@@ -420,6 +429,9 @@ class StageIn(Schema):
     reason: str = Field("", description="无效: gave_up | need_mismatch | unreachable; 流失: why")
     deal_amount: Decimal | None = Field(None, description="成交: the amount")
     deal_date: date | None = Field(None, description="成交: the date")
+    credit_code: str = Field(
+        "", description="成交, optional: the customer's 统一社会信用代码, to find or record it"
+    )
 
 
 @router.post("/leads/{lead_id}/stage", response=LeadDetail, summary="Move the lead's stage")
@@ -493,6 +505,25 @@ def leads_claim(request, lead_id: int):
     if lead is None:
         raise Http404
     return _detail(lead_claim(lead=lead, by=request.user))
+
+
+class LeadHistory(Schema):
+    lead: LeadOut
+    timeline: list[TimelineEntry]
+
+
+@router.get(
+    "/customers/{customer_id}/lead-history",
+    response=list[LeadHistory],
+    summary="The leads a customer came from, with their timelines",
+)
+def customer_lead_history(request, customer_id: int):
+    """Every lead converted into the customer, each with its whole timeline (LEAD-CNV-1),
+    to anyone who may see the customer."""
+    leads = converted_leads(request.user, customer_id)
+    if leads is None:
+        raise Http404
+    return [{"lead": lead_body(lead), "timeline": lead_timeline(lead)} for lead in leads]
 
 
 @router.post("/leads/{lead_id}/verify", response=LeadDetail, summary="Verify a new lead (核对)")

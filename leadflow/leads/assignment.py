@@ -453,8 +453,9 @@ def lead_accept(*, lead: Lead, by: User) -> Lead:
         status=LeadStatus.ACCEPTED,
         accepted_at=now,
         updated_at=now,
-        stage=Stage.INITIAL,
-        stage_changed_at=now,
+        # A lead handed on keeps the stage it reached; a new one starts at 初步接触.
+        stage=lead.stage or Stage.INITIAL,
+        stage_changed_at=lead.stage_changed_at if lead.stage else now,
     )
     start_deadlines(lead, now)  # the first-contact deadline starts now (LEAD-FUP-1)
     LeadAssignment.objects.filter(lead=lead, rep=by, accepted_at__isnull=True).update(
@@ -503,7 +504,10 @@ def lead_assign_manual(*, lead: Lead, rep: User, reason: str, by: User) -> Lead:
         raise ValidationFailed(
             gettext("Give the reason for this assignment."), fields={"reason": "required"}
         )
-    if lead.status in (LeadStatus.MERGED, LeadStatus.NON_TARGET, LeadStatus.TO_VERIFY):
+    if (
+        lead.status in (LeadStatus.MERGED, LeadStatus.NON_TARGET, LeadStatus.TO_VERIFY)
+        or lead.stage == Stage.WON
+    ):
         raise Conflict(
             gettext("This lead cannot be assigned."),
             fields={"status": f"{lead.number} is {lead.get_status_display()}"},

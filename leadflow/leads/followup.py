@@ -27,8 +27,10 @@ from leadflow.core.company_settings import define, get_settings
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.core.sweeps import sweep
 from leadflow.core.worktime import WorkCalendar
+from leadflow.customers.credit_code import InvalidCreditCode, normalize_credit_code
 from leadflow.notify.delivery import Message, notify
 
+from .conversion import convert_won_lead
 from .models import FollowUp, FollowUpLapse, Lead, LeadEvent, LeadStatus, Priority, Stage
 from .permissions import LEADS_ASSIGN
 
@@ -364,6 +366,7 @@ def lead_stage_set(
     reason: str = "",
     deal_amount: Decimal | None = None,
     deal_date: date | None = None,
+    credit_code: str = "",
 ) -> Lead:
     """Move an accepted lead to a stage, with the fact that justifies it (LEAD-STS-1, -2).
 
@@ -391,9 +394,16 @@ def lead_stage_set(
             errors["deal_amount"] = "required for 成交: the amount, above zero"
         if deal_date is None:
             errors["deal_date"] = "required for 成交: the date of the deal"
+        elif deal_date > timezone.localdate():
+            errors["deal_date"] = f"{deal_date} is in the future"
+        if credit_code.strip():
+            try:
+                credit_code = normalize_credit_code(credit_code)
+            except InvalidCreditCode as error:
+                errors["credit_code"] = f"{credit_code.strip()!r} {error}"
     if errors:
         raise ValidationFailed(gettext("The stage was not changed."), fields=errors)
-    if lead.stage == Stage.WON and stage != Stage.WON:
+    if lead.stage == Stage.WON:
         raise Conflict(gettext("A won lead stays won."), fields={"stage": f"{lead.number} is won"})
     if lead.stage == Stage.INVALID and stage != Stage.INVALID:
         if not by.has_permission(LEADS_ASSIGN):
@@ -426,6 +436,15 @@ def lead_stage_set(
     if stage == Stage.WON:
         data.update(deal_amount=str(deal_amount), deal_date=str(deal_date))
     LeadEvent.objects.create(lead=lead, at=now, kind="stage", actor=by, data=data)
+    if stage == Stage.WON and deal_amount is not None and deal_date is not None:
+        convert_won_lead(
+            lead=lead,
+            by=by,
+            now=now,
+            amount=deal_amount,
+            signed_on=deal_date,
+            credit_code=credit_code.strip(),
+        )
     return lead
 
 

@@ -178,6 +178,8 @@ INSERT_COLUMNS = (
     "deal_date",
     "pool_due_at",
     "pool_warned",
+    "customer_id",
+    "deal_id",
     "captured_via",
 )
 if set(INSERT_COLUMNS) != {f.attname for f in Lead._meta.concrete_fields}:
@@ -602,6 +604,8 @@ class LeadImporter:
             None,  # deal_date
             None,  # pool_due_at
             False,  # pool_warned
+            None,  # customer_id
+            None,  # deal_id
             "import",  # captured_via
         )
 

@@ -142,6 +142,18 @@ class Lead(models.Model):
         _("deal amount"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     deal_date = models.DateField(_("deal date"), null=True, blank=True)
+    # Conversion (LEAD-CNV): the customer a won lead became or joined, and its deal.
+    customer = models.ForeignKey(
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    deal = models.OneToOneField(
+        "sales.Deal", null=True, blank=True, on_delete=models.PROTECT, related_name="lead"
+    )
     # Public pool (LEAD-FUP-4): when the lead goes back to the pool unless its owner works
     # it (no follow-up for N days, or not won M days after acceptance); warned K days before.
     pool_due_at = models.DateTimeField(null=True, blank=True)
@@ -217,6 +229,9 @@ class Lead(models.Model):
                 condition=Q(status="accepted"),
             ),
             # The pool sweep's questions: which owned leads are due back, or due a warning?
+            models.Index(
+                fields=["customer"], name="lead_customer", condition=Q(customer__isnull=False)
+            ),
             models.Index(
                 fields=["pool_warned", "pool_due_at"],
                 name="lead_pool_due",

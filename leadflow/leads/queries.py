@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from leadflow.accounts.scope import visible_to
+from leadflow.customers.queries import customer_for
 
 from .cleaning import CleaningError, normalize_email, normalize_phone
 from .followup import due_window
@@ -126,3 +127,15 @@ def due_leads(user, when: str, *, now=None) -> QuerySet[Lead]:
     if start is not None:
         leads = leads.filter(next_due_at__gte=start)
     return leads.select_related("channel", "owner").order_by("next_due_at")
+
+
+def converted_leads(user, customer_id: int) -> QuerySet[Lead] | None:
+    """The leads won into a customer, oldest first, to whoever may see the customer (the
+    customer's history includes leads another rep worked); None when they may not."""
+    if customer_for(user, customer_id) is None:
+        return None
+    return (
+        Lead.objects.filter(customer_id=customer_id)
+        .select_related("channel", "owner")
+        .order_by("created_at", "id")
+    )

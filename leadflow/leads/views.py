@@ -70,6 +70,7 @@ from .pool import claim_limits, lead_claim, may_see_pool, pool_lead, pool_leads
 from .queries import (
     POOL_SOON,
     LeadFilters,
+    converted_leads,
     due_leads,
     filtered_leads,
     lead_for,
@@ -984,6 +985,12 @@ class StageForm(forms.Form):
     deal_date = forms.DateField(
         label=_("Deal date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    credit_code = forms.CharField(
+        label=_("Unified social credit code"),
+        required=False,
+        max_length=30,
+        help_text=_("成交: finds the customer if it exists, or is recorded on the new one."),
+    )
 
 
 @require_POST
@@ -1152,3 +1159,14 @@ def lead_claim_view(request, lead_id: int):
         },
     )
     return redirect("lead", lead_id=lead.pk)
+
+
+@login_required
+def customer_lead_history(request, customer_id: int):
+    """The leads a customer came from, each with its whole timeline (LEAD-CNV-1): loaded
+    into the customer page."""
+    leads = converted_leads(request.user, customer_id)
+    if leads is None:
+        raise Http404
+    history = [{"lead": lead, "timeline": lead_timeline(lead)} for lead in leads]
+    return render(request, "leads/customer_history.html", {"history": history})

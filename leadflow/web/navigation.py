@@ -33,7 +33,7 @@ WORK = [
     NavItem(_("Public pool"), "lead_pool", "inbox", LEADS_CLAIM),
     NavItem(_("Assignment"), "assignment_board", "users", LEADS_ASSIGN),
     NavItem(_("Supervision"), "supervision", "eye", LEADS_ASSIGN),
-    NavItem(_("Customers"), "coming_soon", "users", area="customers"),
+    NavItem(_("Customers"), "customers", "users"),
     NavItem(_("Sales"), "coming_soon", "trending", area="sales"),
     NavItem(_("Service"), "coming_soon", "lifebuoy", area="service"),
     NavItem(_("Marketing"), "coming_soon", "megaphone", area="marketing"),

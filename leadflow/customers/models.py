@@ -1,0 +1,103 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Customer(models.Model):
+    """A company or person the company sells to (CUS-1). Created by converting a won lead
+    or directly; a company is one customer however many leads it came through: the
+    normalised name and the credit code are unique."""
+
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("Company")
+        INDIVIDUAL = "individual", _("Individual")
+
+    class Category(models.TextChoices):
+        POTENTIAL = "potential", _("Potential")
+        INTENT = "intent", _("Intentional")
+        CLOSED = "closed", _("Closed deal")
+        KEY = "key", _("Key account")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    name_key = models.CharField(max_length=200, blank=True, editable=False)  # company only
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True)
+    industry = models.CharField(_("industry"), max_length=60, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    category = models.CharField(_("category"), max_length=10, choices=Category.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name_key"],
+                name="customer_company_name_unique",
+                condition=Q(kind="company") & ~Q(name_key=""),
+            ),
+            models.UniqueConstraint(
+                fields=["credit_code"],
+                name="customer_credit_code_unique",
+                condition=~Q(credit_code=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A person at the customer, with their role (CUS-1)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("name"), max_length=60)
+    title = models.CharField(_("title"), max_length=60, blank=True)
+    role = models.CharField(_("role"), max_length=60, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=16, blank=True, db_index=True)
+    landline = models.CharField(_("landline"), max_length=16, blank=True)
+    email = models.CharField(_("email"), max_length=254, blank=True)
+    primary = models.BooleanField(_("primary contact"), default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-primary", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerEvent(models.Model):
+    """The customer's own timeline: created, joined by a converted lead, changed."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["customer", "-at"], name="customer_event_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.kind}"

@@ -1,0 +1,76 @@
+"""Conversion (LEAD-CNV): a won lead becomes a customer, or joins the one it names, with a
+deal for its amount and date; the lead keeps pointing at both, so its whole history is
+reached from the customer."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from leadflow.accounts.models import User
+from leadflow.customers.intake import Person, Prospect, customer_take_on
+from leadflow.sales.deals import deal_record
+
+from .models import Lead, LeadEvent
+
+
+def convert_won_lead(
+    *,
+    lead: Lead,
+    by: User,
+    now: datetime,
+    amount: Decimal,
+    signed_on: date,
+    credit_code: str,
+) -> None:
+    """Called by `lead_stage_set` inside its transaction when a lead is won."""
+    owner = lead.owner or by
+    prospect = Prospect(
+        kind=lead.kind,
+        name=lead.name,
+        name_key=lead.company_key,
+        credit_code=credit_code,
+        industry=lead.industry,
+        region=lead.region,
+        address=lead.address,
+        employees=lead.employees,
+        contact=Person(
+            name=lead.contact_name,
+            title=lead.contact_title,
+            mobile=lead.mobile,
+            landline=lead.landline,
+            email=lead.email,
+        ),
+    )
+    customer, created = customer_take_on(
+        prospect=prospect,
+        owner=owner,
+        by=by,
+        now=now,
+        source={"lead_id": lead.pk, "lead": lead.number, "channel": lead.channel.code},
+    )
+    deal = deal_record(
+        customer=customer,
+        owner=owner,
+        title=lead.need[:200],
+        amount=amount,
+        signed_on=signed_on,
+        opened_at=lead.created_at,
+        won_at=now,
+        source=f"lead {lead.number}",
+        by=by,
+    )
+    lead.customer, lead.deal = customer, deal
+    Lead.objects.filter(pk=lead.pk).update(customer=customer, deal=deal)
+    LeadEvent.objects.create(
+        lead=lead,
+        at=now,
+        kind="converted",
+        actor=by,
+        data={
+            "customer_id": customer.pk,
+            "customer": customer.name,
+            "new_customer": created,
+            "deal_id": deal.pk,
+            "amount": str(deal.amount),
+            "cycle_days": str(deal.cycle_days),
+        },
+    )

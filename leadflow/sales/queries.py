@@ -1,0 +1,14 @@
+"""Reads of deals: a customer's deals to whoever may see the customer."""
+
+from django.db.models import QuerySet
+
+from leadflow.customers.queries import customer_for
+
+from .models import Deal
+
+
+def deals_of_customer(user, customer_id: int) -> QuerySet[Deal] | None:
+    """None when the user may not see the customer."""
+    if customer_for(user, customer_id) is None:
+        return None
+    return Deal.objects.filter(customer_id=customer_id).select_related("owner")
