@@ -7,6 +7,7 @@ Builds a fresh database (SQLite in a temporary folder, or a new PostgreSQL datab
 DATABASE_URL) with N accepted leads spread over 20 reps, `--overdue` of them past their
 deadline, then times `leads.followup.remind_overdue` twice: the first run finds the newly
 overdue leads (reminds each rep once, counts every lapse); the second finds nothing new.
+Then the public-pool sweep (`leads.pool.return_idle_leads`) when nothing is due back.
 Targets (issue #5): first ≤ 2 s on SQLite, ≤ 3 s on PostgreSQL; second ≤ 50 ms.
 """
 
@@ -57,10 +58,15 @@ def run(args) -> None:
     )
 
     from leadflow.leads.followup import remind_overdue
+    from leadflow.leads.pool import return_idle_leads
 
-    for label in ("first sweep", "second sweep"):
+    for label, sweep in (
+        ("first sweep", remind_overdue),
+        ("second sweep", remind_overdue),
+        ("pool, none due", return_idle_leads),
+    ):
         started = time.perf_counter()
-        result = remind_overdue(now)
+        result = sweep(now)
         seconds = time.perf_counter() - started
         print(f"{label:<17} {seconds * 1000:,.0f} ms   {result}")
     connection.close()  # so the scratch database can be dropped
@@ -128,9 +134,12 @@ def _fill(leads: int, overdue: int, now: datetime) -> None:
         "first_contact_at": None,
         "last_followup_at": None,
         "overdue_stage": 0,
+        "pool_warned": False,
+        "customer_id": None,
+        "deal_id": None,
         "captured_via": "import",
     }
-    batch = []
+    batch, dues = [], []
     with transaction.atomic():
         for n in range(1, leads + 1):
             due = (
@@ -147,20 +156,38 @@ def _fill(leads: int, overdue: int, now: datetime) -> None:
                 "mobile": f"+86170{n:08d}",
                 "owner_id": reps[n % len(reps)],
                 "next_due_at": db_moment(due, vendor),
+                "pool_due_at": db_moment(due + timedelta(days=7), vendor),
             }
             batch.append([row[name] for name in INSERT_COLUMNS])
+            dues.append((n, row["owner_id"], row["next_due_at"], True, 0))
             if len(batch) == 50_000:
                 insert_leads(batch)  # the importer's bulk insert (COPY on PostgreSQL)
+                _insert_dues(dues)
                 batch.clear()
+                dues.clear()
         if batch:
             insert_leads(batch)
+            _insert_dues(dues)
     if vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT setval(pg_get_serial_sequence('leads_lead', 'id'), %s)", [leads])
             cursor.execute("ANALYZE leads_lead")
+            cursor.execute("ANALYZE leads_followupdue")
     else:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+
+
+def _insert_dues(rows: list[tuple]) -> None:
+    """The sweep's copy of each deadline (what `followup.write_deadlines` keeps)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO leads_followupdue (lead_id, owner_id, due_at, first_contact, "
+            "overdue_stage) VALUES (%s, %s, %s, %s, %s)",
+            rows,
+        )
 
 
 if __name__ == "__main__":

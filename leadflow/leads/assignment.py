@@ -28,7 +28,7 @@ from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.core.sweeps import sweep
 from leadflow.notify.delivery import Message, notify
 
-from .followup import start_deadlines
+from .followup import clear_deadlines, start_deadlines
 from .models import (
     Lead,
     LeadAssignment,
@@ -274,6 +274,8 @@ class Assigner:
 
     def give(self, lead: Lead, rep: User, *, kind: str, reason: str, by, match: dict) -> None:
         previous = lead.owner_id
+        if lead.status == LeadStatus.ACCEPTED:
+            clear_deadlines([lead.pk])  # the new rep's start with their acceptance
         accept_by = self.now + timedelta(hours=self.accept_hours)
         _set(
             lead,

@@ -36,6 +36,7 @@ from .cleaning import (
     normalize_name,
     normalize_phone,
 )
+from .followup import clear_deadlines
 from .locks import lock_capture_keys
 from .models import Channel, Lead, LeadEvent, LeadMerge, LeadStatus
 from .numbering import number_prefix, reserve_numbers
@@ -422,6 +423,8 @@ def merge_leads(
         status=LeadStatus.MERGED, merged_into=survivor, updated_at=now
     )
     merged.status, merged.merged_into = LeadStatus.MERGED, survivor
+    if merged_status == LeadStatus.ACCEPTED:
+        clear_deadlines([merged.pk])  # the survivor's owner follows the customer up now
     # Later captures merged into the merged lead follow it to the survivor.
     Lead.objects.filter(merged_into=merged).update(merged_into=survivor)
     record = LeadMerge.objects.create(

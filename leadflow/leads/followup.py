@@ -5,8 +5,9 @@ contact (4 h for high priority, 24 h otherwise, after acceptance), then the cade
 each follow-up (daily / every 3 days / weekly by priority), in working time when the
 company says so. The minute sweep finds what is past due with one indexed, set-based
 UPDATE … RETURNING: it reminds the rep, after a grace period tells the manager, and
-counts each lapse for supervision (跟进监督). A lapse moves a lead's `overdue_stage`
-forward only once, so two workers sweeping together tell nobody twice.
+counts each lapse for supervision (跟进监督). The sweep works on FollowUpDue, the
+deadlines' narrow copy: a lapse moves its `overdue_stage` forward only once, so two
+workers sweeping together tell nobody twice.
 """
 
 from collections import defaultdict
@@ -31,7 +32,16 @@ from leadflow.customers.credit_code import InvalidCreditCode, normalize_credit_c
 from leadflow.notify.delivery import Message, notify
 
 from .conversion import convert_won_lead
-from .models import FollowUp, FollowUpLapse, Lead, LeadEvent, LeadStatus, Priority, Stage
+from .models import (
+    FollowUp,
+    FollowUpDue,
+    FollowUpLapse,
+    Lead,
+    LeadEvent,
+    LeadStatus,
+    Priority,
+    Stage,
+)
 from .permissions import LEADS_ASSIGN
 
 GROUP = _("Follow-up")
@@ -118,19 +128,45 @@ class Deadlines:
         return min(idle, accepted_at + timedelta(days=self.values["pool.unwon_days"]))
 
 
+def write_deadlines(lead: Lead, **changes: Any) -> None:
+    """Write these columns of the lead; a new `next_due_at` goes to the sweep's copy too,
+    which only an accepted lead with an owner has. The one place a deadline is written."""
+    for name, value in changes.items():
+        setattr(lead, name, value)
+    Lead.objects.filter(pk=lead.pk).update(**changes)
+    if "next_due_at" not in changes:
+        return
+    if lead.next_due_at is None or lead.owner_id is None or lead.status != LeadStatus.ACCEPTED:
+        FollowUpDue.objects.filter(lead_id=lead.pk).delete()
+        return
+    FollowUpDue.objects.update_or_create(
+        lead_id=lead.pk,
+        defaults={
+            "owner_id": lead.owner_id,
+            "due_at": lead.next_due_at,
+            "first_contact": lead.first_contact_at is None,
+            "overdue_stage": 0,
+        },
+    )
+
+
+def clear_deadlines(lead_ids: list[int]) -> None:
+    """These leads left their owner's hands (handed on, back to the pool, merged): no
+    deadline any more until someone accepts them."""
+    Lead.objects.filter(pk__in=lead_ids).update(next_due_at=None)
+    FollowUpDue.objects.filter(lead_id__in=lead_ids).delete()
+
+
 def start_deadlines(lead: Lead, accepted_at: datetime) -> None:
     """Set the first-contact deadline of a lead its rep has just accepted (or claimed), and
     when it goes back to the pool if nobody works it."""
     deadlines = Deadlines()
-    changes = {
-        "next_due_at": deadlines.first_contact(accepted_at, lead.priority),
-        "overdue_stage": 0,
-        "pool_due_at": deadlines.pool_due(accepted_at, None),
-        "pool_warned": False,
-    }
-    for name, value in changes.items():
-        setattr(lead, name, value)
-    Lead.objects.filter(pk=lead.pk).update(**changes)
+    write_deadlines(
+        lead,
+        next_due_at=deadlines.first_contact(accepted_at, lead.priority),
+        pool_due_at=deadlines.pool_due(accepted_at, None),
+        pool_warned=False,
+    )
 
 
 @transaction.atomic
@@ -187,18 +223,15 @@ def followup_record(
     due = None if closed else next_at or deadlines.next_after(contact_at, lead.priority)
     first = lead.first_contact_at or contact_at
     last = max(lead.last_followup_at or contact_at, contact_at)
-    changes = {
-        "next_due_at": due,
-        "overdue_stage": 0,
-        "first_contact_at": first,
-        "last_followup_at": last,
-        "pool_due_at": None if closed else deadlines.pool_due(lead.accepted_at or now, last),
-        "pool_warned": False,
-        "updated_at": now,
-    }
-    Lead.objects.filter(pk=lead.pk).update(**changes)
-    for name, value in changes.items():
-        setattr(lead, name, value)
+    write_deadlines(
+        lead,
+        first_contact_at=first,
+        last_followup_at=last,
+        next_due_at=due,
+        pool_due_at=None if closed else deadlines.pool_due(lead.accepted_at or now, last),
+        pool_warned=False,
+        updated_at=now,
+    )
     LeadEvent.objects.create(
         lead=lead,
         at=now,
@@ -218,26 +251,19 @@ def followup_record(
 
 # ------------------------------------------------------------------ the sweep
 
-_TABLE = Lead._meta.db_table
+_DUE = FollowUpDue._meta.db_table
 
 
 def _claim(stage_from: int, stage_to: int, due_before: datetime) -> list[tuple]:
-    """Move every accepted lead due before `due_before` from one overdue stage to the next,
-    in one statement; returns (id, owner, number, due, first contact) of the leads this
-    call moved, times as the database gave them. A row another worker moved first is not
-    returned here. (Only plain columns after RETURNING: SQLite 3.40 answered
-    `first_contact_at IS NULL` wrongly there.)"""
+    """Move every deadline due before `due_before` from one overdue stage to the next, in
+    one statement; returns (lead id, owner, due, first contact?) of those this call moved,
+    times as the database gave them. A row another worker moved first is not returned."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_TABLE} SET overdue_stage = %s "  # noqa: S608 - our table
-            "WHERE status = %s AND next_due_at < %s AND overdue_stage = %s "
-            "RETURNING id, owner_id, number, next_due_at, first_contact_at",
-            [
-                stage_to,
-                LeadStatus.ACCEPTED.value,
-                connection.ops.adapt_datetimefield_value(due_before),
-                stage_from,
-            ],
+            f"UPDATE {_DUE} SET overdue_stage = %s "  # noqa: S608 - our table
+            "WHERE overdue_stage = %s AND due_at < %s "
+            "RETURNING lead_id, owner_id, due_at, first_contact",
+            [stage_to, stage_from, connection.ops.adapt_datetimefield_value(due_before)],
         )
         return cursor.fetchall()
 
@@ -269,9 +295,8 @@ def _record_lapses(rows: list[tuple], now: datetime) -> None:
     noticed = connection.ops.adapt_datetimefield_value(now)
     first, cadence = FollowUpLapse.Kind.FIRST_CONTACT.value, FollowUpLapse.Kind.FOLLOW_UP.value
     lapses = [
-        (lead_id, owner_id, first if contacted is None else cadence, due, noticed)
-        for lead_id, owner_id, _, due, contacted in rows
-        if owner_id is not None
+        (lead_id, owner_id, first if first_contact else cadence, due, noticed)
+        for lead_id, owner_id, due, first_contact in rows
     ]
     columns = "lead_id, rep_id, kind, due_at, noticed_at"
     with connection.cursor() as cursor:
@@ -290,23 +315,25 @@ def _mark_escalated(now: datetime) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_LAPSES} SET escalated_at = %s WHERE escalated_at IS NULL "  # noqa: S608
-            f"AND lead_id IN (SELECT id FROM {_TABLE} WHERE overdue_stage = 2 AND status = %s)",
-            [connection.ops.adapt_datetimefield_value(now), LeadStatus.ACCEPTED.value],
+            f"AND lead_id IN (SELECT lead_id FROM {_DUE} WHERE overdue_stage = 2)",
+            [connection.ops.adapt_datetimefield_value(now)],
         )
 
 
 def _tell(rows: list[tuple], *, to_manager: bool) -> None:
     """One notice per person, however many leads: "3 leads overdue: G…, G…"."""
-    by_owner: dict[int, list[tuple]] = defaultdict(list)
-    for row in rows:
-        if row[1] is not None:
-            by_owner[row[1]].append(row)
+    by_owner: dict[int, list[int]] = defaultdict(list)
+    for lead_id, owner_id, *_rest in rows:
+        by_owner[owner_id].append(lead_id)
     owners = User.objects.select_related("team__leader", "department__manager").in_bulk(by_owner)
+    shown = [lead_id for leads in by_owner.values() for lead_id in leads[:10]]
+    numbers = dict(Lead.objects.filter(pk__in=shown).values_list("id", "number"))
     for owner_id, leads in by_owner.items():
         owner = owners.get(owner_id)
         if owner is None:
             continue
-        numbers = ", ".join(row[2] for row in leads[:10]) + (" …" if len(leads) > 10 else "")
+        listed = ", ".join(numbers.get(lead_id, "") for lead_id in leads[:10])
+        listed += " …" if len(leads) > 10 else ""
         if to_manager:
             target = manager_of(owner)
             if target is None:
@@ -318,8 +345,8 @@ def _tell(rows: list[tuple], *, to_manager: bool) -> None:
         else:
             target = owner
             title = gettext("%(count)d leads past their follow-up deadline") % {"count": len(leads)}
-        url = f"/leads/{leads[0][0]}/" if len(leads) == 1 else "/leads/followups/?when=overdue"
-        notify(target, Message(title=title, body=numbers, url=url, level="warning"))
+        url = f"/leads/{leads[0]}/" if len(leads) == 1 else "/leads/followups/?when=overdue"
+        notify(target, Message(title=title, body=listed, url=url, level="warning"))
 
 
 # ------------------------------------------------------------------ lists
@@ -419,19 +446,16 @@ def lead_stage_set(
     if stage == Stage.WON:
         changes.update(deal_amount=deal_amount, deal_date=deal_date)
     if stage in CLOSED:
-        changes.update(next_due_at=None, overdue_stage=0, pool_due_at=None, pool_warned=False)
+        changes.update(next_due_at=None, pool_due_at=None, pool_warned=False)
     elif before in CLOSED or lead.next_due_at is None:
         # Reopened: the cadence and the pool's idle clock start again from today.
         deadlines = Deadlines()
         changes.update(
             next_due_at=deadlines.next_after(now, lead.priority),
-            overdue_stage=0,
             pool_due_at=deadlines.pool_due(lead.accepted_at or now, now),
             pool_warned=False,
         )
-    Lead.objects.filter(pk=lead.pk).update(**changes)
-    for name, value in changes.items():
-        setattr(lead, name, value)
+    write_deadlines(lead, **changes)
     data = {"from": before, "to": stage, "fact": fact.strip(), "reason": changes["stage_reason"]}
     if stage == Stage.WON:
         data.update(deal_amount=str(deal_amount), deal_date=str(deal_date))

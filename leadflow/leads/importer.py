@@ -170,7 +170,6 @@ INSERT_COLUMNS = (
     "next_due_at",
     "first_contact_at",
     "last_followup_at",
-    "overdue_stage",
     "stage",
     "stage_reason",
     "stage_changed_at",
@@ -596,7 +595,6 @@ class LeadImporter:
             None,  # next_due_at: set when a rep accepts the lead
             None,  # first_contact_at
             None,  # last_followup_at
-            0,  # overdue_stage
             "",  # stage: set when a rep accepts the lead
             "",  # stage_reason
             None,  # stage_changed_at

@@ -127,13 +127,11 @@ class Lead(models.Model):
     accept_by = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     waiting_reason = models.CharField(max_length=200, blank=True)
-    # Follow-up (LEAD-FUP): the next deadline (first contact, then the cadence), stored so
-    # the minute sweep asks one indexed question; how far its lapse has gone (0 on time,
-    # 1 rep reminded, 2 manager told), so no sweep tells anyone twice.
+    # Follow-up (LEAD-FUP): the next deadline (first contact, then the cadence), for the
+    # lists; the sweep works on its copy in FollowUpDue (see there).
     next_due_at = models.DateTimeField(null=True, blank=True)
     first_contact_at = models.DateTimeField(null=True, blank=True)
     last_followup_at = models.DateTimeField(null=True, blank=True)
-    overdue_stage = models.PositiveSmallIntegerField(default=0)
     # Stage (LEAD-STS): set from acceptance on; a won lead carries its deal.
     stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices, blank=True)
     stage_reason = models.CharField(_("stage reason"), max_length=200, blank=True)
@@ -215,13 +213,6 @@ class Lead(models.Model):
             # The sweep's question: which assigned leads are past their accept deadline?
             models.Index(
                 fields=["accept_by"], name="lead_accept_due", condition=Q(status="assigned")
-            ),
-            # The follow-up sweep's question: which leads at this overdue stage are past due?
-            # With the stage first, a sweep that finds nothing new reads nothing.
-            models.Index(
-                fields=["overdue_stage", "next_due_at"],
-                name="lead_followup_due",
-                condition=Q(status="accepted"),
             ),
             models.Index(
                 fields=["owner", "next_due_at"],
@@ -533,6 +524,30 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id} {self.method} {self.contact_at:%Y-%m-%d}"
+
+
+class FollowUpDue(models.Model):
+    """The follow-up deadline of an accepted lead, as the minute sweep sees it: one narrow
+    row per lead that has one, written with `Lead.next_due_at` by `followup.set_deadline`
+    only. `overdue_stage` says how far its lapse has gone (0 on time, 1 rep reminded, 2
+    manager told), so no sweep tells anyone twice. Kept apart from the lead because the
+    sweep marks thousands of rows at once: on PostgreSQL each lead row it touched would
+    rewrite a dozen index entries, a row here two."""
+
+    lead = models.OneToOneField(Lead, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    due_at = models.DateTimeField()
+    first_contact = models.BooleanField()  # the first contact, not the cadence
+    overdue_stage = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        # With the stage first, a sweep that finds nothing new reads nothing.
+        indexes = [models.Index(fields=["overdue_stage", "due_at"], name="followup_due_sweep")]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} {self.due_at}"
 
 
 class FollowUpLapse(models.Model):

@@ -24,7 +24,7 @@ from leadflow.core.sweeps import sweep
 from leadflow.notify.delivery import Message, notify
 
 from .assignment import open_leads_of
-from .followup import start_deadlines
+from .followup import clear_deadlines, start_deadlines
 from .models import Lead, LeadAssignment, LeadEvent, LeadStatus, RepProfile, Stage
 from .permissions import LEADS_ASSIGN, LEADS_CLAIM
 
@@ -32,7 +32,7 @@ _TABLE = Lead._meta.db_table
 IDLE, UNWON = "idle", "unwon"
 
 
-def _returning(sql: str, params: list) -> list[tuple]:
+def _rows(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -40,7 +40,7 @@ def _returning(sql: str, params: list) -> list[tuple]:
 
 def _warn(until: datetime) -> list[tuple]:
     """Mark the owned leads due back before `until` as warned, once; (id, owner, number)."""
-    return _returning(
+    return _rows(
         f"UPDATE {_TABLE} SET pool_warned = %s "  # noqa: S608 - our table
         "WHERE status = %s AND pool_warned = %s AND pool_due_at < %s "
         "RETURNING id, owner_id, number",
@@ -52,21 +52,29 @@ def _take_back(now: datetime, unwon_before: datetime, *, unwon: bool) -> list[tu
     """Take back the leads past their pool deadline (with `unwon`, only those accepted
     before `unwon_before`); (id, previous owner, number) of the leads this call took.
     Rows another worker holds are skipped (PostgreSQL); SQLite runs one writer at a time."""
-    due = Lead.objects.filter(
-        # Both values of pool_warned, so the lead_pool_due index serves the question.
-        status=LeadStatus.ACCEPTED,
-        pool_warned__in=(False, True),
-        pool_due_at__lt=now,
-    )
-    if unwon:
-        due = due.filter(accepted_at__lt=unwon_before)
-    rows = list(due.select_for_update(skip_locked=True).values_list("id", "owner_id", "number"))
+    not_won_in_time = " AND accepted_at < %s" if unwon else ""
+    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    rows = []
+    # Plain SQL: the ORM writes a boolean test as `pool_warned` / `NOT pool_warned`, which
+    # SQLite cannot match to the lead_pool_due index; each value is one range of it.
+    for warned in (True, False):
+        rows += _rows(
+            f"SELECT id, owner_id, number FROM {_TABLE} "  # noqa: S608 - our table
+            f"WHERE status = %s AND pool_warned = %s AND pool_due_at < %s"
+            f"{not_won_in_time}{skip_locked}",
+            [
+                LeadStatus.ACCEPTED.value,
+                warned,
+                connection.ops.adapt_datetimefield_value(now),
+                *([connection.ops.adapt_datetimefield_value(unwon_before)] if unwon else []),
+            ],
+        )
     for start in range(0, len(rows), 500):
-        Lead.objects.filter(pk__in=[row[0] for row in rows[start : start + 500]]).update(
+        lead_ids = [row[0] for row in rows[start : start + 500]]
+        clear_deadlines(lead_ids)
+        Lead.objects.filter(pk__in=lead_ids).update(
             status=LeadStatus.POOL,
             owner=None,
-            next_due_at=None,
-            overdue_stage=0,
             pool_due_at=None,
             pool_warned=False,
             updated_at=now,

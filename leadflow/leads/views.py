@@ -245,6 +245,7 @@ def lead_page(request, lead_id: int):
             and lead.status == LeadStatus.TO_VERIFY,
             "can_merge": request.user.has_permission(LEADS_MERGE),
             "breakdown": lead_breakdown(lead),
+            "overdue": lead.next_due_at is not None and lead.next_due_at < timezone.now(),
             "events": ScoreRule.Event.choices,
             "priorities": Priority.choices,
             "can_record": request.user.has_permission(LEADS_CREATE)

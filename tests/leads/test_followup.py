@@ -13,7 +13,7 @@ from leadflow.core.company_settings import settings_update
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.leads.assignment import Assigner, lead_accept, lead_assign_manual
 from leadflow.leads.followup import followup_record, lead_stage_set, remind_overdue
-from leadflow.leads.models import FollowUpLapse, Lead, LeadStatus
+from leadflow.leads.models import FollowUpDue, FollowUpLapse, Lead, LeadStatus
 from leadflow.notify.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -128,7 +128,27 @@ def test_the_sweep_reminds_once_then_escalates_once(capture, rep, admin_user):
 
     followup_record(lead=lead, by=rep, contact_at=later, method="phone", feedback="已联系")
     lead.refresh_from_db()
-    assert (lead.overdue_stage, lead.status) == (0, LeadStatus.ACCEPTED)
+    assert lead.status == LeadStatus.ACCEPTED
+    due_row = FollowUpDue.objects.get(lead=lead)
+    assert (due_row.due_at, due_row.overdue_stage) == (lead.next_due_at, 0)
+
+
+def test_a_lead_handed_on_takes_its_deadline_to_the_new_rep_only(capture, rep, make_user):
+    # SPEC: LEAD-FUP-3 — the sweep reminds whoever holds the lead now, nobody else.
+    with time_machine.travel(FRIDAY_5PM, tick=False):
+        lead = accepted_lead(capture, rep)
+    due = lead.next_due_at
+    newcomer = make_user(team=rep.team, display_name="赵六")
+    with time_machine.travel(due - timedelta(hours=1), tick=False):
+        lead_assign_manual(lead=lead, rep=newcomer, reason="李明休假", by=rep.team.leader)
+    assert not FollowUpDue.objects.filter(lead=lead).exists()
+    assert remind_overdue(due + timedelta(hours=1)) == {"reminded": 0, "escalated": 0}
+    with time_machine.travel(due + timedelta(hours=2), tick=False):
+        lead_accept(lead=lead, by=newcomer)
+    assert FollowUpDue.objects.get(lead=lead).owner == newcomer
+    lead.refresh_from_db()
+    assert remind_overdue(lead.next_due_at + timedelta(minutes=1))["reminded"] == 1
+    assert FollowUpLapse.objects.get().rep == newcomer
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
