@@ -21,14 +21,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.audit import audit_record
-from leadflow.core.company_settings import define
-from leadflow.core.config_cache import cached_config
-from leadflow.core.errors import Conflict, ValidationFailed
-from leadflow.core.inserts import insert_new
-from leadflow.core.worktime import company_zone
-
-from .assignment import assign_new_lead
-from .cleaning import (
+from leadflow.core.cleaning import (
     CleaningError,
     company_key,
     guess_kind,
@@ -36,6 +29,13 @@ from .cleaning import (
     normalize_name,
     normalize_phone,
 )
+from leadflow.core.company_settings import define
+from leadflow.core.config_cache import cached_config
+from leadflow.core.errors import Conflict, ValidationFailed
+from leadflow.core.inserts import insert_new
+from leadflow.core.worktime import company_zone
+
+from .assignment import assign_new_lead
 from .followup import clear_deadlines
 from .locks import lock_capture_keys
 from .models import Channel, Lead, LeadEvent, LeadMerge, LeadStatus

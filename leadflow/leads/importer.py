@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from leadflow.core.audit import audit_record
+from leadflow.core.cleaning import company_key
 from leadflow.core.errors import ValidationFailed
 
 from . import indexes
@@ -44,7 +45,6 @@ from .capture import (
     merge_changes,
     merge_leads,
 )
-from .cleaning import company_key
 from .locks import lock_all_captures
 from .models import ImportBatch, Lead, LeadEvent, LeadMerge, LeadStatus
 from .numbering import number_prefix, reserve_number_blocks

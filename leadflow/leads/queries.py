@@ -7,9 +7,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from leadflow.accounts.scope import visible_to
+from leadflow.core.cleaning import CleaningError, normalize_email, normalize_phone
 from leadflow.customers.queries import customer_for
 
-from .cleaning import CleaningError, normalize_email, normalize_phone
 from .followup import due_window
 from .models import Lead, LeadStatus
 

@@ -1,5 +1,5 @@
-"""Cleaning (LEAD-CLN-1): validate and normalise what a capture brings, the same way on
-every path (UI, API, web form, import).
+"""Cleaning (LEAD-CLN-1): validate and normalise phones, emails and names, the same way on
+every path (UI, API, web form, import) and in every area (leads, customers).
 
 Pure functions, no database. Phones and emails have a fast path for the common forms
 that only ever says "valid", built from the libraries' own rules (phonenumbers' CN mobile

@@ -6,7 +6,7 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from leadflow.leads.cleaning import (
+from leadflow.core.cleaning import (
     CleaningError,
     company_key,
     guess_kind,
