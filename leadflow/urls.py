@@ -84,7 +84,13 @@ urlpatterns = [
     path("leads/scoring/", leads.score_rules_page, name="score_rules"),
     path("f/<slug:key>", leads.public_form, name="public_form"),
     path("customers/", customers.customers_page, name="customers"),
+    path("customers/new/", customers.customer_new, name="customer_new"),
     path("customers/<int:customer_id>/", customers.customer_page, name="customer"),
+    path(
+        "customers/<int:customer_id>/contacts/",
+        customers.contact_add_view,
+        name="customer_contact_add",
+    ),
     path("customers/<int:customer_id>/deals/", sales.customer_deals, name="customer_deals"),
     path(
         "customers/<int:customer_id>/lead-history/",

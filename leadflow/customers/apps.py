@@ -7,4 +7,5 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self) -> None:
-        from . import permissions  # noqa: F401
+        # Declare the customer settings and permissions.
+        from . import grading, permissions  # noqa: F401

@@ -4,6 +4,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+class Level(models.TextChoices):
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
 class Customer(models.Model):
     """A company or person the company sells to (CUS-1). Created by converting a won lead
     or directly; a company is one customer however many leads it came through: the
@@ -27,7 +33,27 @@ class Customer(models.Model):
     region = models.CharField(_("region"), max_length=100, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    legal_representative = models.CharField(_("legal representative"), max_length=60, blank=True)
+    business_scope = models.TextField(_("business scope"), blank=True)
+    needs = models.TextField(_("needs"), blank=True)
+    # What the grade is made of (CUS-3): expected sales in 万元 a year, and three judgements.
+    expected_annual_sales = models.DecimalField(
+        _("expected annual sales (10k yuan)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    purchase_frequency = models.PositiveSmallIntegerField(_("orders a year"), null=True, blank=True)
+    purchasing_power = models.CharField(
+        _("purchasing power"), max_length=6, choices=Level.choices, blank=True
+    )
+    potential = models.CharField(_("potential"), max_length=6, choices=Level.choices, blank=True)
+    intent = models.CharField(_("intent"), max_length=6, choices=Level.choices, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(_("satisfaction (1-5)"), null=True, blank=True)
+    suggestions = models.TextField(_("suggestions"), blank=True)
     category = models.CharField(_("category"), max_length=10, choices=Category.choices)
+    grade = models.CharField(_("grade"), max_length=1, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -15,7 +15,9 @@ def customer_for(user, customer_id: int) -> Customer | None:
     return customers_visible_to(user).filter(pk=customer_id).first()
 
 
-def filtered_customers(user, *, q: str = "", category: str = "") -> QuerySet[Customer]:
+def filtered_customers(
+    user, *, q: str = "", category: str = "", grade: str = "", region: str = ""
+) -> QuerySet[Customer]:
     customers = customers_visible_to(user)
     if q.strip():
         text = q.strip()
@@ -27,4 +29,8 @@ def filtered_customers(user, *, q: str = "", category: str = "") -> QuerySet[Cus
         ).distinct()
     if category:
         customers = customers.filter(category=category)
+    if grade:
+        customers = customers.filter(grade=grade)
+    if region.strip():
+        customers = customers.filter(region__startswith=region.strip())
     return customers

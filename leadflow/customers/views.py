@@ -1,12 +1,20 @@
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from leadflow.core.errors import DomainError
 from leadflow.core.exports import export_response
 from leadflow.core.paging import cursor_page
+from leadflow.core.ui import form_error, permission_required
 
 from .models import Customer
+from .permissions import CUSTOMERS_CREATE
+from .profiles import contact_add, customer_create, customer_update
 from .queries import customer_for, filtered_customers
 
 EXPORT_LIMIT = 100_000
@@ -15,6 +23,7 @@ EXPORT_HEADERS = [
     "kind",
     "credit code",
     "category",
+    "grade",
     "industry",
     "region",
     "owner",
@@ -25,7 +34,11 @@ EXPORT_HEADERS = [
 @login_required
 def customers_page(request):
     customers = filtered_customers(
-        request.user, q=request.GET.get("q", ""), category=request.GET.get("category", "")
+        request.user,
+        q=request.GET.get("q", ""),
+        category=request.GET.get("category", ""),
+        grade=request.GET.get("grade", ""),
+        region=request.GET.get("region", ""),
     )
     if request.GET.get("export"):
         rows = (
@@ -34,6 +47,7 @@ def customers_page(request):
                 c.get_kind_display(),
                 c.credit_code,
                 c.get_category_display(),
+                c.grade,
                 c.industry,
                 c.region,
                 c.owner,
@@ -66,13 +80,95 @@ def customers_page(request):
     )
 
 
+PROFILE_FIELDS = [
+    "name",
+    "kind",
+    "credit_code",
+    "legal_representative",
+    "industry",
+    "region",
+    "address",
+    "employees",
+    "business_scope",
+    "needs",
+    "expected_annual_sales",
+    "purchase_frequency",
+    "purchasing_power",
+    "potential",
+    "intent",
+    "satisfaction",
+    "suggestions",
+    "category",
+]
+
+
+class ProfileForm(forms.Form):
+    """The profile's fields as the model describes them; `profiles` cleans and decides."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(forms.fields_for_model(Customer, fields=PROFILE_FIELDS))
+        # Spaces and dashes in a credit code are folded by `profiles`, not refused here.
+        self.fields["credit_code"] = forms.CharField(
+            label=self.fields["credit_code"].label, max_length=30, required=False
+        )
+        for name in ("business_scope", "needs", "suggestions"):
+            self.fields[name].widget.attrs["rows"] = 2
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=60)
+    title = forms.CharField(label=_("Title"), max_length=60, required=False)
+    role = forms.CharField(
+        label=_("Role"), max_length=60, required=False, help_text=_("e.g. 采购经理, 决策人")
+    )
+    mobile = forms.CharField(label=_("Mobile"), max_length=30, required=False)
+    email = forms.CharField(label=_("Email"), max_length=254, required=False)
+
+
+@permission_required(CUSTOMERS_CREATE)
+def customer_new(request):
+    form = ProfileForm(request.POST or None, initial={"category": Customer.Category.POTENTIAL})
+    contact = ContactForm(request.POST or None, prefix="contact")
+    named = bool(request.POST.get("contact-name", "").strip())
+    if request.method == "POST" and form.is_valid() and (not named or contact.is_valid()):
+        values = {name: form.cleaned_data[name] for name in PROFILE_FIELDS}
+        try:
+            customer = customer_create(
+                values=values, contacts=[contact.cleaned_data] if named else [], by=request.user
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, gettext("Customer saved."))
+            return redirect("customer", customer_id=customer.pk)
+    return render(request, "customers/new.html", {"form": form, "contact": contact})
+
+
+def _visible(request, customer_id: int) -> Customer:
+    customer = customer_for(request.user, customer_id)
+    if customer is None:
+        raise Http404
+    return customer
+
+
 @login_required
 def customer_page(request, customer_id: int):
     """The profile with contacts and the customer's own timeline; the deals and the
     history of the leads it came from are loaded from the areas that keep them."""
-    customer = customer_for(request.user, customer_id)
-    if customer is None:
-        raise Http404
+    customer = _visible(request, customer_id)
+    form = ProfileForm(initial={name: getattr(customer, name) for name in PROFILE_FIELDS})
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            changes = {name: form.cleaned_data[name] for name in PROFILE_FIELDS}
+            try:
+                customer_update(customer=customer, changes=changes, by=request.user)
+            except DomainError as error:
+                form_error(form, error)
+            else:
+                messages.success(request, gettext("Profile saved."))
+                return redirect("customer", customer_id=customer.pk)
     return render(
         request,
         "customers/detail.html",
@@ -80,5 +176,29 @@ def customer_page(request, customer_id: int):
             "customer": customer,
             "contacts": customer.contacts.all(),
             "events": customer.events.select_related("actor")[:100],
+            "form": form,
+            "contact_form": ContactForm(),
+            "editing": request.method == "POST",
         },
     )
+
+
+@require_POST
+@login_required
+def contact_add_view(request, customer_id: int):
+    customer = _visible(request, customer_id)
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, gettext("The contact needs a name."))
+        return redirect("customer", customer_id=customer.pk)
+    try:
+        contact_add(customer=customer, values=form.cleaned_data, by=request.user)
+    except DomainError as error:
+        messages.error(
+            request,
+            f"{error.message} "
+            + "; ".join(f"{field}: {reason}" for field, reason in error.fields.items()),
+        )
+    else:
+        messages.success(request, gettext("Contact added."))
+    return redirect("customer", customer_id=customer.pk)
