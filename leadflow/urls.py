@@ -85,6 +85,12 @@ urlpatterns = [
     path("f/<slug:key>", leads.public_form, name="public_form"),
     path("customers/", customers.customers_page, name="customers"),
     path("customers/new/", customers.customer_new, name="customer_new"),
+    path("customers/cadence/", customers.cadence_page, name="customer_cadence"),
+    path(
+        "customers/<int:customer_id>/interactions/",
+        customers.interaction_view,
+        name="customer_interaction",
+    ),
     path("customers/<int:customer_id>/", customers.customer_page, name="customer"),
     path(
         "customers/<int:customer_id>/contacts/",

@@ -3,10 +3,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import Http404
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from leadflow.core.paging import cursor_page
 
+from .cadence import contacts_due, interaction_record
 from .models import Customer
 from .profiles import contact_add, customer_create, customer_update
 from .queries import customer_for, filtered_customers
@@ -46,6 +48,8 @@ class CustomerOut(Schema):
     suggestions: str
     category: str = Field(description="potential | intent | closed | key")
     grade: str = Field(description="A | B | C | D from expected sales and three signs; empty")
+    last_contact_at: datetime | None
+    next_contact_due: datetime | None = Field(description="by the cadence of the grade")
     owner: str | None
     created_at: datetime
 
@@ -199,3 +203,36 @@ def customers_contact_add(request, customer_id: int, payload: ContactIn):
         customer=_visible(request, customer_id), values=payload.dict(), by=request.user
     )
     return Status(201, contact)
+
+
+class InteractionIn(Schema):
+    at: datetime = Field(..., description="when the contact happened")
+    method: str = Field(..., description="phone | email | visit | wechat | meeting")
+    summary: str = Field(..., description="what the customer said")
+
+
+class InteractionOut(Schema):
+    id: int
+    at: datetime
+    method: str
+    summary: str
+    written_at: datetime
+
+
+@router.post(
+    "/customers/{customer_id}/interactions",
+    response={201: InteractionOut},
+    summary="Record a contact with the customer",
+)
+def customers_interaction(request, customer_id: int, payload: InteractionIn):
+    """Sets the next contact date by the cadence of the customer's grade (CUS-5)."""
+    record = interaction_record(
+        customer=_visible(request, customer_id), by=request.user, **payload.dict()
+    )
+    return Status(201, record)
+
+
+@router.get("/cadence", response=list[CustomerOut], summary="Customers due a contact")
+def cadence_list(request, when: str = Query("overdue", description="overdue | week")):
+    """The customers I may see that are overdue for a contact, or due this week."""
+    return [customer_body(c) for c in contacts_due(request.user, when, timezone.now())[:500]]

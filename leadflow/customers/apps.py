@@ -7,5 +7,5 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self) -> None:
-        # Declare the customer settings and permissions.
-        from . import grading, permissions  # noqa: F401
+        # Declare the customer settings and permissions, register the sweeps.
+        from . import cadence, grading, permissions  # noqa: F401

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from leadflow.accounts.models import User
 
+from .cadence import schedule_contact
 from .models import Contact, Customer, CustomerEvent
 
 
@@ -96,6 +97,10 @@ def customer_take_on(
         for name, value in changes.items():
             setattr(customer, name, value)
     _add_contact(customer, prospect.contact, now)
+    # Winning the deal was a contact: the cadence starts from it.
+    customer.last_contact_at = now
+    Customer.objects.filter(pk=customer.pk).update(last_contact_at=now)
+    schedule_contact(customer)
     CustomerEvent.objects.create(
         customer=customer,
         at=now,

@@ -54,6 +54,11 @@ class Customer(models.Model):
     suggestions = models.TextField(_("suggestions"), blank=True)
     category = models.CharField(_("category"), max_length=10, choices=Category.choices)
     grade = models.CharField(_("grade"), max_length=1, blank=True)
+    # Contact cadence (CUS-5): when the owner last spoke to the customer, when they must
+    # next, and whether the sweep has reminded them of it.
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    next_contact_due = models.DateTimeField(_("next contact due"), null=True, blank=True)
+    contact_reminded = models.BooleanField(default=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -73,6 +78,11 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["owner", "next_contact_due"], name="customer_owner_due"),
+            # The cadence sweep's question; with the flag first, nothing new reads nothing.
+            models.Index(fields=["contact_reminded", "next_contact_due"], name="customer_due"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["name_key"],
@@ -127,3 +137,29 @@ class CustomerEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.kind}"
+
+
+class Interaction(models.Model):
+    """One contact with the customer (CUS-5): when, how, what was said. The record keeps
+    when it was written."""
+
+    class Method(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("Email")
+        VISIT = "visit", _("Visit")
+        WECHAT = "wechat", _("WeChat")
+        MEETING = "meeting", _("Meeting")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("contact time"))
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    summary = models.TextField(_("what the customer said"))
+    written_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["customer", "-at"], name="interaction_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.at:%Y-%m-%d}"

@@ -27,6 +27,7 @@ from leadflow.core.cleaning import (
 )
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 
+from .cadence import schedule_contact
 from .credit_code import normalize_credit_code
 from .grading import Thresholds, grade_of
 from .intake import Person, Prospect, existing_customer
@@ -191,6 +192,7 @@ def _regrade(customer: Customer, by: User | None, why: str) -> None:
     if grade != customer.grade:
         before, customer.grade = customer.grade, grade
         Customer.objects.filter(pk=customer.pk).update(grade=grade)
+        schedule_contact(customer)  # the new grade's cadence
         _record(customer, "graded", by, {"from": before, "to": grade, "why": why})
 
 
@@ -220,6 +222,7 @@ def customer_create(
     customer.name_key = company_key(customer.name) if customer.kind == Customer.Kind.COMPANY else ""
     customer.grade = _grade(customer)
     customer.save()
+    schedule_contact(customer)
     _record(customer, "created", by, {"entered": "by hand", "grade": customer.grade})
     for person in people:
         Contact.objects.create(

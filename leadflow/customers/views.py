@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -12,7 +13,8 @@ from leadflow.core.exports import export_response
 from leadflow.core.paging import cursor_page
 from leadflow.core.ui import form_error, permission_required
 
-from .models import Customer
+from .cadence import contacts_due, interaction_record, overdue_per_owner
+from .models import Customer, Interaction
 from .permissions import CUSTOMERS_CREATE
 from .profiles import contact_add, customer_create, customer_update
 from .queries import customer_for, filtered_customers
@@ -178,7 +180,90 @@ def customer_page(request, customer_id: int):
             "events": customer.events.select_related("actor")[:100],
             "form": form,
             "contact_form": ContactForm(),
+            "interaction_form": InteractionForm(initial={"at": timezone.localtime()}),
+            "interactions": customer.interactions.select_related("by")[:50],
             "editing": request.method == "POST",
+        },
+    )
+
+
+class InteractionForm(forms.Form):
+    at = forms.DateTimeField(
+        label=_("Contact time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    method = forms.ChoiceField(label=_("Method"), choices=Interaction.Method.choices)
+    summary = forms.CharField(
+        label=_("What the customer said"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+def _refused_message(request, error: DomainError) -> None:
+    reasons = "; ".join(f"{field}: {reason}" for field, reason in error.fields.items())
+    messages.error(request, f"{error.message} {reasons}".strip())
+
+
+@require_POST
+@login_required
+def interaction_view(request, customer_id: int):
+    """Record a contact from the customer page (CUS-5)."""
+    customer = _visible(request, customer_id)
+    form = InteractionForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            "; ".join(
+                f"{name}: {' '.join(str(error) for error in errors)}"
+                for name, errors in form.errors.items()
+            ),
+        )
+        return redirect("customer", customer_id=customer.pk)
+    try:
+        interaction_record(customer=customer, by=request.user, **form.cleaned_data)
+    except DomainError as error:
+        _refused_message(request, error)
+    else:
+        messages.success(
+            request,
+            gettext("Contact recorded. Next by %(due)s.")
+            % {"due": timezone.localtime(customer.next_contact_due).strftime("%Y-%m-%d")},
+        )
+    return redirect("customer", customer_id=customer.pk)
+
+
+CADENCE_HEADERS = ["name", "grade", "owner", "last contact", "next contact due"]
+
+
+@login_required
+def cadence_page(request):
+    """The cadence board (CUS-5): customers overdue for a contact or due this week, and
+    how many each owner has overdue."""
+    when = request.GET.get("when", "overdue")
+    if when not in ("overdue", "week"):
+        when = "overdue"
+    now = timezone.now()
+    customers = contacts_due(request.user, when, now).select_related("owner")
+    if request.GET.get("export"):
+        rows = (
+            [c.name, c.grade, c.owner, c.last_contact_at, c.next_contact_due]
+            for c in customers[:EXPORT_LIMIT]
+        )
+        return export_response(
+            user=request.user,
+            name="cadence",
+            fmt=request.GET["export"],
+            headers=CADENCE_HEADERS,
+            rows=rows,
+            filters=dict(request.GET.items()),
+        )
+    return render(
+        request,
+        "customers/cadence.html",
+        {
+            "customers": customers[:200],
+            "count": customers.count(),
+            "when": when,
+            "per_owner": overdue_per_owner(request.user, now),
+            "filters": request.GET,
         },
     )
 
@@ -194,11 +279,7 @@ def contact_add_view(request, customer_id: int):
     try:
         contact_add(customer=customer, values=form.cleaned_data, by=request.user)
     except DomainError as error:
-        messages.error(
-            request,
-            f"{error.message} "
-            + "; ".join(f"{field}: {reason}" for field, reason in error.fields.items()),
-        )
+        _refused_message(request, error)
     else:
         messages.success(request, gettext("Contact added."))
     return redirect("customer", customer_id=customer.pk)

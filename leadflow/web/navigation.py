@@ -34,6 +34,7 @@ WORK = [
     NavItem(_("Assignment"), "assignment_board", "users", LEADS_ASSIGN),
     NavItem(_("Supervision"), "supervision", "eye", LEADS_ASSIGN),
     NavItem(_("Customers"), "customers", "users"),
+    NavItem(_("Contact cadence"), "customer_cadence", "clock"),
     NavItem(_("Sales"), "coming_soon", "trending", area="sales"),
     NavItem(_("Service"), "coming_soon", "lifebuoy", area="service"),
     NavItem(_("Marketing"), "coming_soon", "megaphone", area="marketing"),
