@@ -86,6 +86,7 @@ urlpatterns = [
     path("customers/", customers.customers_page, name="customers"),
     path("customers/new/", customers.customer_new, name="customer_new"),
     path("customers/cadence/", customers.cadence_page, name="customer_cadence"),
+    path("customers/grades/", customers.grade_review_page, name="customer_grades"),
     path(
         "customers/<int:customer_id>/interactions/",
         customers.interaction_view,

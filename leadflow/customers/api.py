@@ -9,9 +9,10 @@ from ninja import Field, Query, Router, Schema, Status
 from leadflow.core.paging import cursor_page
 
 from .cadence import contacts_due, interaction_record
-from .models import Customer
+from .models import Customer, GradeProposal
 from .profiles import contact_add, customer_create, customer_update
 from .queries import customer_for, filtered_customers
+from .reviews import grade_proposal_decide, proposals_for
 
 router = Router(tags=["customers"])
 
@@ -236,3 +237,38 @@ def customers_interaction(request, customer_id: int, payload: InteractionIn):
 def cadence_list(request, when: str = Query("overdue", description="overdue | week")):
     """The customers I may see that are overdue for a contact, or due this week."""
     return [customer_body(c) for c in contacts_due(request.user, when, timezone.now())[:500]]
+
+
+class ProposalOut(Schema):
+    id: int
+    customer_id: int
+    customer: str
+    current_grade: str
+    proposed_grade: str
+    changes: dict[str, Any] = Field(description="the profile values a confirmation sets")
+    evidence: dict[str, Any] = Field(description="what the review saw: 12 months of deals")
+    created_at: datetime
+
+    @staticmethod
+    def resolve_customer(proposal: GradeProposal) -> str:
+        return proposal.customer.name
+
+
+class DecisionIn(Schema):
+    accept: bool
+    note: str = ""
+
+
+@router.get("/grade-proposals", response=list[ProposalOut], summary="Grade changes to confirm")
+def grade_proposals_list(request):
+    return list(proposals_for(request.user)[:500])
+
+
+@router.post(
+    "/grade-proposals/{proposal_id}/decide", response=ProposalOut, summary="Confirm or reject"
+)
+def grade_proposals_decide(request, proposal_id: int, payload: DecisionIn):
+    proposal = proposals_for(request.user).filter(pk=proposal_id).first()
+    if proposal is None:
+        raise Http404
+    return grade_proposal_decide(proposal=proposal, by=request.user, **payload.dict())

@@ -59,6 +59,7 @@ class Customer(models.Model):
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
     next_contact_due = models.DateTimeField(_("next contact due"), null=True, blank=True)
     contact_reminded = models.BooleanField(default=False)
+    grade_reviewed_at = models.DateTimeField(null=True, blank=True)  # last periodic review
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -82,6 +83,7 @@ class Customer(models.Model):
             models.Index(fields=["owner", "next_contact_due"], name="customer_owner_due"),
             # The cadence sweep's question; with the flag first, nothing new reads nothing.
             models.Index(fields=["contact_reminded", "next_contact_due"], name="customer_due"),
+            models.Index(fields=["grade_reviewed_at"], name="customer_review_due"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -163,3 +165,39 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.at:%Y-%m-%d}"
+
+
+class GradeProposal(models.Model):
+    """A periodic review's proposal to change a customer's grade (CUS-3), from what the
+    customer actually bought; the owner confirms or rejects it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REJECTED = "rejected", _("Rejected")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="grade_proposals")
+    current_grade = models.CharField(max_length=1, blank=True)
+    proposed_grade = models.CharField(max_length=1, blank=True)
+    changes = models.JSONField(default=dict)  # the profile values it would set
+    evidence = models.JSONField(default=dict)  # what the review saw
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(state="pending"),
+                name="grade_proposal_one_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.current_grade}→{self.proposed_grade}"

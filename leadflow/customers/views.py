@@ -18,6 +18,7 @@ from .models import Customer, Interaction
 from .permissions import CUSTOMERS_CREATE
 from .profiles import contact_add, customer_create, customer_update
 from .queries import customer_for, filtered_customers
+from .reviews import grade_proposal_decide, proposals_for
 
 EXPORT_LIMIT = 100_000
 EXPORT_HEADERS = [
@@ -283,3 +284,27 @@ def contact_add_view(request, customer_id: int):
     else:
         messages.success(request, gettext("Contact added."))
     return redirect("customer", customer_id=customer.pk)
+
+
+@login_required
+def grade_review_page(request):
+    """The grade review screen (CUS-3): proposals from the periodic review to confirm."""
+    if request.method == "POST":
+        proposal = proposals_for(request.user).filter(pk=request.POST.get("proposal")).first()
+        if proposal is None:
+            raise Http404
+        try:
+            grade_proposal_decide(
+                proposal=proposal,
+                accept=request.POST.get("decision") == "confirm",
+                by=request.user,
+                note=request.POST.get("note", ""),
+            )
+        except DomainError as error:
+            _refused_message(request, error)
+        else:
+            messages.success(request, gettext("Decision saved."))
+        return redirect("customer_grades")
+    return render(
+        request, "customers/grades.html", {"proposals": proposals_for(request.user)[:200]}
+    )

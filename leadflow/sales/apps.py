@@ -5,3 +5,7 @@ class SalesConfig(AppConfig):
     name = "leadflow.sales"
     label = "sales"
     verbose_name = "Sales"
+
+    def ready(self) -> None:
+        # Register the grade review sweep and its setting.
+        from . import reviews  # noqa: F401

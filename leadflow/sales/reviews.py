@@ -1,0 +1,70 @@
+"""The periodic grade review's evidence (CUS-3): the last twelve months of deals.
+
+Each minute the sweep takes customers not reviewed for `customers.review_days` (30 by
+default), a batch at a time, and proposes to set their expected annual sales and orders a
+year to what they actually bought, when that would change their grade.
+"""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_lazy as _
+
+from leadflow.core.company_settings import define, get_settings
+from leadflow.core.sweeps import sweep
+from leadflow.customers.models import Customer
+from leadflow.customers.reviews import grade_propose
+
+from .models import Deal
+
+define(
+    "customers.review_days",
+    30,
+    "int",
+    _("Review each customer's grade every (days)"),
+    _("Customer grades"),
+    minimum=1,
+)
+BATCH = 500
+TEN_THOUSAND = Decimal(10_000)
+
+
+@sweep("sales.grade_review")
+def review_grades(now: datetime) -> dict[str, Any]:
+    due_before = now - timedelta(
+        days=get_settings("customers.review_days")["customers.review_days"]
+    )
+    with transaction.atomic():
+        customers = list(
+            Customer.objects.filter(
+                Q(grade_reviewed_at__isnull=True) | Q(grade_reviewed_at__lt=due_before)
+            )
+            .select_related("owner")
+            .order_by("id")[:BATCH]
+        )
+        if not customers:
+            return {"reviewed": 0, "proposed": 0}
+        year_ago = (now - timedelta(days=365)).date()
+        bought = {
+            row["customer_id"]: row
+            for row in Deal.objects.filter(customer__in=customers, signed_on__gt=year_ago)
+            .values("customer_id")
+            .annotate(total=Sum("amount"), orders=Count("id"))
+        }
+        proposed = 0
+        for customer in customers:
+            row = bought.get(customer.pk)
+            if row is None:
+                continue  # nothing bought: no evidence either way
+            actual = (row["total"] / TEN_THOUSAND).quantize(Decimal("0.01"))
+            changes = {"expected_annual_sales": actual, "purchase_frequency": row["orders"]}
+            evidence = {"months": 12, "sales_wan": str(actual), "orders": row["orders"]}
+            proposed += (
+                grade_propose(customer=customer, changes=changes, evidence=evidence, now=now)
+                is not None
+            )
+        Customer.objects.filter(pk__in=[c.pk for c in customers]).update(grade_reviewed_at=now)
+    return {"reviewed": len(customers), "proposed": proposed}
