@@ -87,6 +87,18 @@ urlpatterns = [
     path("customers/new/", customers.customer_new, name="customer_new"),
     path("customers/cadence/", customers.cadence_page, name="customer_cadence"),
     path("customers/grades/", customers.grade_review_page, name="customer_grades"),
+    path("customers/<int:customer_id>/team/", customers.team_add_view, name="customer_team_add"),
+    path(
+        "customers/<int:customer_id>/team/<int:member_id>/remove/",
+        customers.team_remove_view,
+        name="customer_team_remove",
+    ),
+    path("customers/<int:customer_id>/shares/", customers.share_view, name="customer_share"),
+    path(
+        "customers/<int:customer_id>/shares/<int:share_id>/revoke/",
+        customers.share_revoke_view,
+        name="customer_share_revoke",
+    ),
     path(
         "customers/<int:customer_id>/interactions/",
         customers.interaction_view,

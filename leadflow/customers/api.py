@@ -6,13 +6,16 @@ from django.http import Http404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
+from leadflow.accounts.models import User
+from leadflow.core.errors import ValidationFailed
 from leadflow.core.paging import cursor_page
 
 from .cadence import contacts_due, interaction_record
-from .models import Customer, GradeProposal
+from .models import Customer, GradeProposal, TeamMember
 from .profiles import contact_add, customer_create, customer_update
 from .queries import customer_for, filtered_customers
 from .reviews import grade_proposal_decide, proposals_for
+from .teams import customer_share, share_revoke, team_member_add, team_member_remove
 
 router = Router(tags=["customers"])
 
@@ -93,8 +96,8 @@ def customers_list(
     return {"items": [customer_body(c) for c in items], "next_cursor": next_cursor}
 
 
-def _visible(request, customer_id: int) -> Customer:
-    customer = customer_for(request.user, customer_id)
+def _visible(request, customer_id: int, *, to_edit: bool = False) -> Customer:
+    customer = customer_for(request.user, customer_id, to_edit=to_edit)
     if customer is None:
         raise Http404
     return customer
@@ -191,7 +194,7 @@ class CustomerChange(Schema):
 def customers_update(request, customer_id: int, payload: CustomerChange):
     changes = payload.dict(exclude_unset=True)
     customer = customer_update(
-        customer=_visible(request, customer_id), changes=changes, by=request.user
+        customer=_visible(request, customer_id, to_edit=True), changes=changes, by=request.user
     )
     return _detail(customer)
 
@@ -201,7 +204,9 @@ def customers_update(request, customer_id: int, payload: CustomerChange):
 )
 def customers_contact_add(request, customer_id: int, payload: ContactIn):
     contact = contact_add(
-        customer=_visible(request, customer_id), values=payload.dict(), by=request.user
+        customer=_visible(request, customer_id, to_edit=True),
+        values=payload.dict(),
+        by=request.user,
     )
     return Status(201, contact)
 
@@ -228,7 +233,7 @@ class InteractionOut(Schema):
 def customers_interaction(request, customer_id: int, payload: InteractionIn):
     """Sets the next contact date by the cadence of the customer's grade (CUS-5)."""
     record = interaction_record(
-        customer=_visible(request, customer_id), by=request.user, **payload.dict()
+        customer=_visible(request, customer_id, to_edit=True), by=request.user, **payload.dict()
     )
     return Status(201, record)
 
@@ -272,3 +277,104 @@ def grade_proposals_decide(request, proposal_id: int, payload: DecisionIn):
     if proposal is None:
         raise Http404
     return grade_proposal_decide(proposal=proposal, by=request.user, **payload.dict())
+
+
+class TeamMemberIn(Schema):
+    user_id: int
+    role: str = Field(..., description="e.g. 技术支持, 商务")
+
+
+class TeamMemberOut(Schema):
+    id: int
+    user_id: int
+    user: str
+    role: str
+    added_at: datetime
+
+    @staticmethod
+    def resolve_user(member: TeamMember) -> str:
+        return str(member.user)
+
+
+class ShareIn(Schema):
+    user_id: int
+    rights: str = Field(..., description="view | edit")
+    reason: str
+    until: datetime | None = Field(None, description="empty: until revoked")
+
+
+class ShareOut(Schema):
+    id: int
+    shared_with_id: int
+    rights: str
+    reason: str
+    until: datetime | None
+    at: datetime
+    revoked_at: datetime | None
+
+
+def _user(user_id: int) -> User:
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise ValidationFailed("No such user.", fields={"user_id": f"{user_id} is not a user"})
+    return user
+
+
+@router.get("/customers/{customer_id}/team", response=list[TeamMemberOut], summary="The team")
+def customers_team(request, customer_id: int):
+    return list(_visible(request, customer_id).team.select_related("user"))
+
+
+@router.post(
+    "/customers/{customer_id}/team", response={201: TeamMemberOut}, summary="Add a team member"
+)
+def customers_team_add(request, customer_id: int, payload: TeamMemberIn):
+    member = team_member_add(
+        customer=_visible(request, customer_id),
+        user=_user(payload.user_id),
+        role=payload.role,
+        by=request.user,
+    )
+    return Status(201, member)
+
+
+@router.delete(
+    "/customers/{customer_id}/team/{member_id}", response={204: None}, summary="Remove a member"
+)
+def customers_team_remove(request, customer_id: int, member_id: int):
+    customer = _visible(request, customer_id)
+    member = customer.team.filter(pk=member_id).first()
+    if member is None:
+        raise Http404
+    team_member_remove(member=member, by=request.user)
+    return Status(204, None)
+
+
+@router.get("/customers/{customer_id}/shares", response=list[ShareOut], summary="Shares, all")
+def customers_shares(request, customer_id: int):
+    return list(_visible(request, customer_id).shares.all())
+
+
+@router.post(
+    "/customers/{customer_id}/shares", response={201: ShareOut}, summary="Share with a rep"
+)
+def customers_share(request, customer_id: int, payload: ShareIn):
+    share = customer_share(
+        customer=_visible(request, customer_id),
+        user=_user(payload.user_id),
+        rights=payload.rights,
+        reason=payload.reason,
+        until=payload.until,
+        by=request.user,
+    )
+    return Status(201, share)
+
+
+@router.post(
+    "/customers/{customer_id}/shares/{share_id}/revoke", response=ShareOut, summary="End a share"
+)
+def customers_share_revoke(request, customer_id: int, share_id: int):
+    share = _visible(request, customer_id).shares.filter(pk=share_id).first()
+    if share is None:
+        raise Http404
+    return share_revoke(share=share, by=request.user)

@@ -201,3 +201,58 @@ class GradeProposal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.current_grade}→{self.proposed_grade}"
+
+
+class TeamMember(models.Model):
+    """A member of a key account's team besides its owner, with their role (CUS-6)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="team")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_teams"
+    )
+    role = models.CharField(_("role"), max_length=60)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "user"], name="team_member_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role}"
+
+
+class Share(models.Model):
+    """A customer shared with another rep (CUS-6): who shared it, with whom, what they may
+    do, until when; kept after it ends."""
+
+    class Rights(models.TextChoices):
+        VIEW = "view", _("View")
+        EDIT = "edit", _("View and edit")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="shares")
+    shared_with = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_shares"
+    )
+    rights = models.CharField(_("rights"), max_length=4, choices=Rights.choices)
+    until = models.DateTimeField(_("until"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["shared_with", "customer"], name="share_with")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} → {self.shared_with_id} ({self.rights})"

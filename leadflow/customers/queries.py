@@ -1,18 +1,44 @@
 """Reads of customers, always through the viewer's data scope (SEC-1)."""
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from leadflow.accounts.scope import visible_to
+from leadflow.accounts.scope import NOTHING, scope_filter
 
-from .models import Customer
-
-
-def customers_visible_to(user) -> QuerySet[Customer]:
-    return visible_to(user, Customer.objects.select_related("owner"))
+from .models import Customer, Share, TeamMember
 
 
-def customer_for(user, customer_id: int) -> Customer | None:
-    return customers_visible_to(user).filter(pk=customer_id).first()
+def _shared_with(user, *, to_edit: bool) -> Q:
+    """Customers on the user's key-account teams or shared with them and not ended."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOTHING
+    now = timezone.now()
+    shares = Share.objects.filter(shared_with=user, revoked_at__isnull=True).filter(
+        Q(until__isnull=True) | Q(until__gt=now)
+    )
+    if to_edit:
+        shares = shares.filter(rights=Share.Rights.EDIT)
+    return Q(pk__in=TeamMember.objects.filter(user=user).values("customer_id")) | Q(
+        pk__in=shares.values("customer_id")
+    )
+
+
+def customers_visible_to(user, *, to_edit: bool = False) -> QuerySet[Customer]:
+    """The customers within the user's data scope (SEC-1), on their teams, or shared with
+    them (CUS-6); `to_edit` leaves out those shared for viewing only."""
+    return Customer.objects.select_related("owner").filter(
+        scope_filter(user) | _shared_with(user, to_edit=to_edit)
+    )
+
+
+def customer_for(user, customer_id: int, *, to_edit: bool = False) -> Customer | None:
+    return customers_visible_to(user, to_edit=to_edit).filter(pk=customer_id).first()
+
+
+def manages(user, customer: Customer) -> bool:
+    """The owner, or someone whose data scope covers the owner (a manager): who may change
+    the team and the sharing."""
+    return Customer.objects.filter(pk=customer.pk).filter(scope_filter(user)).exists()
 
 
 def filtered_customers(

@@ -13,13 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from leadflow.accounts.models import User
+from leadflow.accounts.scope import scope_filter
 from leadflow.core.errors import Conflict
 from leadflow.notify.delivery import Message, notify
 
 from .grading import Thresholds, grade_of
 from .models import Customer, GradeProposal
 from .profiles import customer_update
-from .queries import customers_visible_to
 
 
 def grade_propose(
@@ -62,9 +62,10 @@ def grade_propose(
 
 
 def proposals_for(user: User) -> QuerySet[GradeProposal]:
-    """Pending proposals on the customers the user may see."""
+    """Pending proposals on the customers the user owns or manages (not those merely
+    shared with them)."""
     return GradeProposal.objects.filter(
-        state=GradeProposal.State.PENDING, customer__in=customers_visible_to(user)
+        state=GradeProposal.State.PENDING, customer__in=Customer.objects.filter(scope_filter(user))
     ).select_related("customer", "customer__owner")
 
 

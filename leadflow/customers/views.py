@@ -8,17 +8,19 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from leadflow.accounts.models import User
 from leadflow.core.errors import DomainError
 from leadflow.core.exports import export_response
 from leadflow.core.paging import cursor_page
 from leadflow.core.ui import form_error, permission_required
 
 from .cadence import contacts_due, interaction_record, overdue_per_owner
-from .models import Customer, Interaction
+from .models import Customer, Interaction, Share
 from .permissions import CUSTOMERS_CREATE
 from .profiles import contact_add, customer_create, customer_update
-from .queries import customer_for, filtered_customers
+from .queries import customer_for, filtered_customers, manages
 from .reviews import grade_proposal_decide, proposals_for
+from .teams import customer_share, share_revoke, team_member_add, team_member_remove
 
 EXPORT_LIMIT = 100_000
 EXPORT_HEADERS = [
@@ -148,8 +150,8 @@ def customer_new(request):
     return render(request, "customers/new.html", {"form": form, "contact": contact})
 
 
-def _visible(request, customer_id: int) -> Customer:
-    customer = customer_for(request.user, customer_id)
+def _visible(request, customer_id: int, *, to_edit: bool = False) -> Customer:
+    customer = customer_for(request.user, customer_id, to_edit=to_edit)
     if customer is None:
         raise Http404
     return customer
@@ -159,7 +161,7 @@ def _visible(request, customer_id: int) -> Customer:
 def customer_page(request, customer_id: int):
     """The profile with contacts and the customer's own timeline; the deals and the
     history of the leads it came from are loaded from the areas that keep them."""
-    customer = _visible(request, customer_id)
+    customer = _visible(request, customer_id, to_edit=request.method == "POST")
     form = ProfileForm(initial={name: getattr(customer, name) for name in PROFILE_FIELDS})
     if request.method == "POST":
         form = ProfileForm(request.POST)
@@ -183,6 +185,12 @@ def customer_page(request, customer_id: int):
             "contact_form": ContactForm(),
             "interaction_form": InteractionForm(initial={"at": timezone.localtime()}),
             "interactions": customer.interactions.select_related("by")[:50],
+            "team": customer.team.select_related("user"),
+            "shares": customer.shares.select_related("shared_with", "shared_by"),
+            "can_manage": manages(request.user, customer),
+            "colleagues": User.objects.filter(is_active=True).exclude(customers=customer),
+            "rights": Share.Rights.choices,
+            "now": timezone.now(),
             "editing": request.method == "POST",
         },
     )
@@ -207,7 +215,7 @@ def _refused_message(request, error: DomainError) -> None:
 @login_required
 def interaction_view(request, customer_id: int):
     """Record a contact from the customer page (CUS-5)."""
-    customer = _visible(request, customer_id)
+    customer = _visible(request, customer_id, to_edit=True)
     form = InteractionForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -272,7 +280,7 @@ def cadence_page(request):
 @require_POST
 @login_required
 def contact_add_view(request, customer_id: int):
-    customer = _visible(request, customer_id)
+    customer = _visible(request, customer_id, to_edit=True)
     form = ContactForm(request.POST)
     if not form.is_valid():
         messages.error(request, gettext("The contact needs a name."))
@@ -308,3 +316,84 @@ def grade_review_page(request):
     return render(
         request, "customers/grades.html", {"proposals": proposals_for(request.user)[:200]}
     )
+
+
+def _team_action(request, customer_id: int, action, done: str):
+    """A team or sharing button on the customer page: the service decides who may."""
+    customer = _visible(request, customer_id)
+    try:
+        action(customer)
+    except DomainError as error:
+        _refused_message(request, error)
+    else:
+        messages.success(request, done)
+    return redirect(f"/customers/{customer.pk}/#team")
+
+
+def _posted_user(request) -> User:
+    user = User.objects.filter(pk=request.POST.get("user") or 0).first()
+    if user is None:
+        raise Http404
+    return user
+
+
+@require_POST
+@login_required
+def team_add_view(request, customer_id: int):
+    user = _posted_user(request)
+    return _team_action(
+        request,
+        customer_id,
+        lambda customer: team_member_add(
+            customer=customer, user=user, role=request.POST.get("role", ""), by=request.user
+        ),
+        gettext("Team member added."),
+    )
+
+
+@require_POST
+@login_required
+def team_remove_view(request, customer_id: int, member_id: int):
+    def remove(customer: Customer) -> None:
+        member = customer.team.filter(pk=member_id).first()
+        if member is None:
+            raise Http404
+        team_member_remove(member=member, by=request.user)
+
+    return _team_action(request, customer_id, remove, gettext("Team member removed."))
+
+
+class ShareForm(forms.Form):
+    rights = forms.ChoiceField(choices=Share.Rights.choices)
+    reason = forms.CharField(max_length=200)
+    until = forms.DateTimeField(required=False)
+
+
+@require_POST
+@login_required
+def share_view(request, customer_id: int):
+    user = _posted_user(request)
+    form = ShareForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, gettext("Say why it is shared and with which rights."))
+        return redirect(f"/customers/{customer_id}/#team")
+    return _team_action(
+        request,
+        customer_id,
+        lambda customer: customer_share(
+            customer=customer, user=user, by=request.user, **form.cleaned_data
+        ),
+        gettext("Customer shared."),
+    )
+
+
+@require_POST
+@login_required
+def share_revoke_view(request, customer_id: int, share_id: int):
+    def revoke(customer: Customer) -> None:
+        share = customer.shares.filter(pk=share_id).first()
+        if share is None:
+            raise Http404
+        share_revoke(share=share, by=request.user)
+
+    return _team_action(request, customer_id, revoke, gettext("Share ended."))
