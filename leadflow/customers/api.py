@@ -54,6 +54,8 @@ class CustomerOut(Schema):
     grade: str = Field(description="A | B | C | D from expected sales and three signs; empty")
     last_contact_at: datetime | None
     next_contact_due: datetime | None = Field(description="by the cadence of the grade")
+    risk_reasons: list[str] = Field(description="cadence_missed | orders_falling (CUS-7)")
+    risk_since: datetime | None
     owner: str | None
     created_at: datetime
 
@@ -88,10 +90,13 @@ def customers_list(
     category: str = "",
     grade: str = Query("", description="A | B | C | D"),
     region: str = Query("", description="province or province/city prefix"),
+    at_risk: bool = Query(False, description="only customers with a churn warning"),
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
 ):
-    customers = filtered_customers(request.user, q=q, category=category, grade=grade, region=region)
+    customers = filtered_customers(
+        request.user, q=q, category=category, grade=grade, region=region, at_risk=at_risk
+    )
     items, next_cursor = cursor_page(customers, cursor=cursor, limit=limit, key="id")
     return {"items": [customer_body(c) for c in items], "next_cursor": next_cursor}
 

@@ -60,6 +60,10 @@ class Customer(models.Model):
     next_contact_due = models.DateTimeField(_("next contact due"), null=True, blank=True)
     contact_reminded = models.BooleanField(default=False)
     grade_reviewed_at = models.DateTimeField(null=True, blank=True)  # last periodic review
+    # Early warning (CUS-7): why the customer may be lost, since when; when last checked.
+    risk_reasons = models.JSONField(default=list, blank=True)
+    risk_since = models.DateTimeField(null=True, blank=True)
+    risk_checked_at = models.DateTimeField(null=True, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -84,6 +88,12 @@ class Customer(models.Model):
             # The cadence sweep's question; with the flag first, nothing new reads nothing.
             models.Index(fields=["contact_reminded", "next_contact_due"], name="customer_due"),
             models.Index(fields=["grade_reviewed_at"], name="customer_review_due"),
+            models.Index(fields=["risk_checked_at"], name="customer_risk_due"),
+            models.Index(
+                fields=["-risk_since"],
+                name="customer_at_risk",
+                condition=Q(risk_since__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

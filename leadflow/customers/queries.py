@@ -42,7 +42,13 @@ def manages(user, customer: Customer) -> bool:
 
 
 def filtered_customers(
-    user, *, q: str = "", category: str = "", grade: str = "", region: str = ""
+    user,
+    *,
+    q: str = "",
+    category: str = "",
+    grade: str = "",
+    region: str = "",
+    at_risk: bool = False,
 ) -> QuerySet[Customer]:
     customers = customers_visible_to(user)
     if q.strip():
@@ -59,4 +65,6 @@ def filtered_customers(
         customers = customers.filter(grade=grade)
     if region.strip():
         customers = customers.filter(region__startswith=region.strip())
+    if at_risk:
+        customers = customers.filter(risk_since__isnull=False)
     return customers

@@ -20,6 +20,7 @@ from .permissions import CUSTOMERS_CREATE
 from .profiles import contact_add, customer_create, customer_update
 from .queries import customer_for, filtered_customers, manages
 from .reviews import grade_proposal_decide, proposals_for
+from .risk import REASONS
 from .teams import customer_share, share_revoke, team_member_add, team_member_remove
 
 EXPORT_LIMIT = 100_000
@@ -44,6 +45,7 @@ def customers_page(request):
         category=request.GET.get("category", ""),
         grade=request.GET.get("grade", ""),
         region=request.GET.get("region", ""),
+        at_risk=bool(request.GET.get("risk")),
     )
     if request.GET.get("export"):
         rows = (
@@ -191,6 +193,7 @@ def customer_page(request, customer_id: int):
             "colleagues": User.objects.filter(is_active=True).exclude(customers=customer),
             "rights": Share.Rights.choices,
             "now": timezone.now(),
+            "risk_reasons": [str(REASONS.get(r, r)) for r in customer.risk_reasons],
             "editing": request.method == "POST",
         },
     )

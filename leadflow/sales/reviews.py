@@ -1,4 +1,7 @@
-"""The periodic grade review's evidence (CUS-3): the last twelve months of deals.
+"""What the deals say about customers: the periodic grade review (CUS-3) and the early
+warning of falling orders (CUS-7).
+
+The grade review's evidence is the last twelve months of deals.
 
 Each minute the sweep takes customers not reviewed for `customers.review_days` (30 by
 default), a batch at a time, and proposes to set their expected annual sales and orders a
@@ -11,12 +14,14 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.company_settings import define, get_settings
 from leadflow.core.sweeps import sweep
 from leadflow.customers.models import Customer
 from leadflow.customers.reviews import grade_propose
+from leadflow.customers.risk import cadence_missed, risk_update
 
 from .models import Deal
 
@@ -68,3 +73,40 @@ def review_grades(now: datetime) -> dict[str, Any]:
             )
         Customer.objects.filter(pk__in=[c.pk for c in customers]).update(grade_reviewed_at=now)
     return {"reviewed": len(customers), "proposed": proposed}
+
+
+@sweep("sales.churn_watch")
+def watch_churn(now: datetime) -> dict[str, Any]:
+    """Early warning (CUS-7), once a day per customer, a batch a minute: contact missed by
+    more than a cadence period, or the last twelve months' orders down year on year by at
+    least `customers.churn_drop_percent`."""
+    with transaction.atomic():
+        customers = list(
+            Customer.objects.filter(
+                Q(risk_checked_at__isnull=True) | Q(risk_checked_at__lt=now - timedelta(days=1))
+            )
+            .select_related("owner")
+            .order_by("id")[:BATCH]
+        )
+        if not customers:
+            return {"checked": 0, "warned": 0}
+        today = timezone.localdate(now)
+        year_ago, two_years_ago = today - timedelta(days=365), today - timedelta(days=730)
+        totals = {
+            row["customer_id"]: row
+            for row in Deal.objects.filter(customer__in=customers, signed_on__gt=two_years_ago)
+            .values("customer_id")
+            .annotate(
+                recent=Sum("amount", filter=Q(signed_on__gt=year_ago)),
+                earlier=Sum("amount", filter=Q(signed_on__lte=year_ago)),
+            )
+        }
+        drop = Decimal(get_settings("customers.churn_")["customers.churn_drop_percent"]) / 100
+        warned = 0
+        for customer in customers:
+            reasons = ["cadence_missed"] if cadence_missed(customer, now) else []
+            row = totals.get(customer.pk)
+            if row and row["earlier"] and (row["recent"] or 0) <= row["earlier"] * (1 - drop):
+                reasons.append("orders_falling")
+            warned += risk_update(customer=customer, reasons=reasons, now=now)
+    return {"checked": len(customers), "warned": warned}

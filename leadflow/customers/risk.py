@@ -1,0 +1,74 @@
+"""Early warning (CUS-7): a customer at risk of being lost, and why.
+
+Reasons: contact missed by more than one cadence period (`cadence_missed`, decided here),
+orders falling year on year (decided by the sales area, which knows the deals), an open
+complaint (with the service area, later). `risk_update` keeps the reasons on the customer,
+tells the owner when a new one appears and records each change on the timeline.
+"""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from leadflow.core.company_settings import define
+from leadflow.notify.delivery import Message, notify
+
+from .cadence import cadence_days
+from .models import Customer, CustomerEvent
+
+define(
+    "customers.churn_drop_percent",
+    20,
+    "int",
+    _("Warn when orders fall year on year by at least (%)"),
+    _("Customer grades"),
+    minimum=1,
+    maximum=100,
+)
+REASONS = {
+    "cadence_missed": _("Not contacted for more than a cadence period past due"),
+    "orders_falling": _("Orders fell year on year"),
+}
+
+
+def cadence_missed(customer: Customer, now: datetime) -> bool:
+    """Past its contact date by more than one more period of its cadence."""
+    if customer.next_contact_due is None:
+        return False
+    return now > customer.next_contact_due + timedelta(days=cadence_days(customer.grade))
+
+
+@transaction.atomic
+def risk_update(*, customer: Customer, reasons: list[str], now: datetime) -> bool:
+    """Keep the customer's risk reasons; True when a new reason appeared."""
+    before = set(customer.risk_reasons)
+    after = set(reasons)
+    changes: dict = {"risk_checked_at": now}
+    if after != before:
+        changes["risk_reasons"] = sorted(after)
+        changes["risk_since"] = (customer.risk_since or now) if after else None
+    Customer.objects.filter(pk=customer.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(customer, name, value)
+    if after == before:
+        return False
+    CustomerEvent.objects.create(
+        customer=customer,
+        at=now,
+        kind="risk" if after else "risk_cleared",
+        data={"reasons": sorted(after), "before": sorted(before)},
+    )
+    new = after - before
+    if new and customer.owner_id:
+        notify(
+            customer.owner,
+            Message(
+                title=gettext("Churn warning: %(name)s") % {"name": customer.name},
+                body="；".join(str(REASONS.get(reason, reason)) for reason in sorted(new)),
+                url=f"/customers/{customer.pk}/",
+                level="warning",
+            ),
+        )
+    return bool(new)
