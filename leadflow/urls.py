@@ -87,6 +87,12 @@ urlpatterns = [
     path("customers/new/", customers.customer_new, name="customer_new"),
     path("customers/cadence/", customers.cadence_page, name="customer_cadence"),
     path("customers/grades/", customers.grade_review_page, name="customer_grades"),
+    path("customers/access/", customers.access_page, name="customer_access"),
+    path(
+        "customers/<int:customer_id>/contacts/<int:contact_id>/reveal/",
+        customers.contact_reveal_view,
+        name="customer_contact_reveal",
+    ),
     path("customers/<int:customer_id>/team/", customers.team_add_view, name="customer_team_add"),
     path(
         "customers/<int:customer_id>/team/<int:member_id>/remove/",

@@ -11,7 +11,15 @@ from leadflow.core.errors import ValidationFailed
 from leadflow.core.paging import cursor_page
 
 from .cadence import contacts_due, interaction_record
-from .models import Customer, GradeProposal, TeamMember
+from .confidentiality import (
+    access_request_create,
+    access_request_decide,
+    contact_reveal,
+    requests_to_decide,
+    sees_whole,
+    shown_contact,
+)
+from .models import AccessRequest, Customer, GradeProposal, TeamMember
 from .profiles import contact_add, customer_create, customer_update
 from .queries import customer_for, filtered_customers
 from .reviews import grade_proposal_decide, proposals_for
@@ -29,6 +37,7 @@ class ContactOut(Schema):
     landline: str
     email: str
     primary: bool
+    masked: bool = Field(description="true when shown masked: POST …/reveal for the whole value")
 
 
 class CustomerOut(Schema):
@@ -108,10 +117,11 @@ def _visible(request, customer_id: int, *, to_edit: bool = False) -> Customer:
     return customer
 
 
-def _detail(customer: Customer) -> dict[str, Any]:
+def _detail(customer: Customer, user: User) -> dict[str, Any]:
+    whole = sees_whole(user, customer)
     return {
         **customer_body(customer),
-        "contacts": list(customer.contacts.all()),
+        "contacts": [shown_contact(c, whole=whole) for c in customer.contacts.all()],
         "events": [
             {
                 "at": event.at,
@@ -128,7 +138,7 @@ def _detail(customer: Customer) -> dict[str, Any]:
 def customers_get(request, customer_id: int):
     """The profile, contacts and the customer's own timeline; its leads' history is at
     /customers/{id}/lead-history and its deals at /deals?customer_id=."""
-    return _detail(_visible(request, customer_id))
+    return _detail(_visible(request, customer_id), request.user)
 
 
 class ContactIn(Schema):
@@ -168,7 +178,8 @@ def customers_create(request, payload: CustomerIn):
     company name is known already."""
     values = payload.dict()
     contacts = values.pop("contacts")
-    return Status(201, _detail(customer_create(values=values, contacts=contacts, by=request.user)))
+    customer = customer_create(values=values, contacts=contacts, by=request.user)
+    return Status(201, _detail(customer, request.user))
 
 
 class CustomerChange(Schema):
@@ -201,7 +212,7 @@ def customers_update(request, customer_id: int, payload: CustomerChange):
     customer = customer_update(
         customer=_visible(request, customer_id, to_edit=True), changes=changes, by=request.user
     )
-    return _detail(customer)
+    return _detail(customer, request.user)
 
 
 @router.post(
@@ -213,7 +224,7 @@ def customers_contact_add(request, customer_id: int, payload: ContactIn):
         values=payload.dict(),
         by=request.user,
     )
-    return Status(201, contact)
+    return Status(201, shown_contact(contact, whole=True))  # what they just typed
 
 
 class InteractionIn(Schema):
@@ -383,3 +394,65 @@ def customers_share_revoke(request, customer_id: int, share_id: int):
     if share is None:
         raise Http404
     return share_revoke(share=share, by=request.user)
+
+
+@router.post(
+    "/customers/{customer_id}/contacts/{contact_id}/reveal",
+    response=ContactOut,
+    summary="See a masked contact whole (logged)",
+)
+def customers_contact_reveal(request, customer_id: int, contact_id: int):
+    contact = _visible(request, customer_id).contacts.filter(pk=contact_id).first()
+    if contact is None:
+        raise Http404
+    return contact_reveal(contact=contact, by=request.user)
+
+
+class AccessRequestIn(Schema):
+    name_or_code: str = Field(..., description="the customer's exact company name or credit code")
+    reason: str
+
+
+class AccessRequestOut(Schema):
+    id: int
+    customer_id: int
+    requester: str
+    reason: str
+    state: str
+    at: datetime
+
+    @staticmethod
+    def resolve_requester(request: AccessRequest) -> str:
+        return str(request.requester)
+
+
+class AccessDecisionIn(Schema):
+    approve: bool
+
+
+@router.post(
+    "/customer-access-requests",
+    response={201: AccessRequestOut},
+    summary="Ask for access to another rep's customer",
+)
+def access_requests_create(request, payload: AccessRequestIn):
+    return Status(201, access_request_create(by=request.user, **payload.dict()))
+
+
+@router.get(
+    "/customer-access-requests", response=list[AccessRequestOut], summary="Requests to decide"
+)
+def access_requests_list(request):
+    return list(requests_to_decide(request.user)[:500])
+
+
+@router.post(
+    "/customer-access-requests/{request_id}/decide",
+    response=AccessRequestOut,
+    summary="Approve or refuse",
+)
+def access_requests_decide(request, request_id: int, payload: AccessDecisionIn):
+    access = requests_to_decide(request.user).filter(pk=request_id).first()
+    if access is None:
+        raise Http404
+    return access_request_decide(request=access, approve=payload.approve, by=request.user)

@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -15,7 +16,15 @@ from leadflow.core.paging import cursor_page
 from leadflow.core.ui import form_error, permission_required
 
 from .cadence import contacts_due, interaction_record, overdue_per_owner
-from .models import Customer, Interaction, Share
+from .confidentiality import (
+    access_request_create,
+    access_request_decide,
+    contact_reveal,
+    requests_to_decide,
+    sees_whole,
+    shown_contact,
+)
+from .models import AccessRequest, Customer, Interaction, Share
 from .permissions import CUSTOMERS_CREATE
 from .profiles import contact_add, customer_create, customer_update
 from .queries import customer_for, filtered_customers, manages
@@ -181,7 +190,10 @@ def customer_page(request, customer_id: int):
         "customers/detail.html",
         {
             "customer": customer,
-            "contacts": customer.contacts.all(),
+            "contacts": [
+                shown_contact(contact, whole=sees_whole(request.user, customer))
+                for contact in customer.contacts.all()
+            ],
             "events": customer.events.select_related("actor")[:100],
             "form": form,
             "contact_form": ContactForm(),
@@ -400,3 +412,57 @@ def share_revoke_view(request, customer_id: int, share_id: int):
         share_revoke(share=share, by=request.user)
 
     return _team_action(request, customer_id, revoke, gettext("Share ended."))
+
+
+@require_POST
+@login_required
+def contact_reveal_view(request, customer_id: int, contact_id: int):
+    """The whole contact, in place of its masked row (logged, SEC-3)."""
+    contact = _visible(request, customer_id).contacts.filter(pk=contact_id).first()
+    if contact is None:
+        raise Http404
+    try:
+        shown = contact_reveal(contact=contact, by=request.user)
+    except DomainError as error:
+        return HttpResponse(f"<tr><td colspan='4'>{escape(error.message)}</td></tr>")
+    return render(request, "customers/contact_row.html", {"p": shown, "customer_id": customer_id})
+
+
+@login_required
+def access_page(request):
+    """Ask for another rep's customer; managers decide the requests (SEC-4)."""
+    if request.method == "POST" and "decide" in request.POST:
+        access = requests_to_decide(request.user).filter(pk=request.POST.get("decide")).first()
+        if access is None:
+            raise Http404
+        try:
+            access_request_decide(
+                request=access, approve=request.POST.get("approve") == "1", by=request.user
+            )
+        except DomainError as error:
+            _refused_message(request, error)
+        else:
+            messages.success(request, gettext("Decision saved."))
+        return redirect("customer_access")
+    if request.method == "POST":
+        try:
+            access_request_create(
+                name_or_code=request.POST.get("name_or_code", ""),
+                reason=request.POST.get("reason", ""),
+                by=request.user,
+            )
+        except DomainError as error:
+            _refused_message(request, error)
+        else:
+            messages.success(request, gettext("Request sent to the customer's managers."))
+        return redirect("customer_access")
+    return render(
+        request,
+        "customers/access.html",
+        {
+            "to_decide": requests_to_decide(request.user)[:200],
+            "mine": AccessRequest.objects.filter(requester=request.user).select_related("customer")[
+                :50
+            ],
+        },
+    )
