@@ -88,6 +88,7 @@ urlpatterns = [
     path("customers/cadence/", customers.cadence_page, name="customer_cadence"),
     path("customers/grades/", customers.grade_review_page, name="customer_grades"),
     path("customers/access/", customers.access_page, name="customer_access"),
+    path("customers/review/", customers.data_review_page, name="customer_review"),
     path(
         "customers/<int:customer_id>/contacts/<int:contact_id>/reveal/",
         customers.contact_reveal_view,

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -100,11 +100,18 @@ def customers_list(
     grade: str = Query("", description="A | B | C | D"),
     region: str = Query("", description="province or province/city prefix"),
     at_risk: bool = Query(False, description="only customers with a churn warning"),
+    owner_id: int | None = None,
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
 ):
     customers = filtered_customers(
-        request.user, q=q, category=category, grade=grade, region=region, at_risk=at_risk
+        request.user,
+        q=q,
+        category=category,
+        grade=grade,
+        region=region,
+        at_risk=at_risk,
+        owner_id=owner_id,
     )
     items, next_cursor = cursor_page(customers, cursor=cursor, limit=limit, key="id")
     return {"items": [customer_body(c) for c in items], "next_cursor": next_cursor}
@@ -204,13 +211,20 @@ class CustomerChange(Schema):
     satisfaction: int | None = None
     suggestions: str | None = None
     category: str | None = None
+    changed_on: date | None = Field(
+        None, description="when an important change happened; recorded late is marked"
+    )
 
 
 @router.patch("/customers/{customer_id}", response=CustomerDetail, summary="Change a profile")
 def customers_update(request, customer_id: int, payload: CustomerChange):
     changes = payload.dict(exclude_unset=True)
+    changed_on = changes.pop("changed_on", None)
     customer = customer_update(
-        customer=_visible(request, customer_id, to_edit=True), changes=changes, by=request.user
+        customer=_visible(request, customer_id, to_edit=True),
+        changes=changes,
+        by=request.user,
+        changed_on=changed_on,
     )
     return _detail(customer, request.user)
 

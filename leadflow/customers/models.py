@@ -60,6 +60,7 @@ class Customer(models.Model):
     next_contact_due = models.DateTimeField(_("next contact due"), null=True, blank=True)
     contact_reminded = models.BooleanField(default=False)
     grade_reviewed_at = models.DateTimeField(null=True, blank=True)  # last periodic review
+    data_reviewed_at = models.DateTimeField(null=True, blank=True)  # last monthly data review
     # Early warning (CUS-7): why the customer may be lost, since when; when last checked.
     risk_reasons = models.JSONField(default=list, blank=True)
     risk_since = models.DateTimeField(null=True, blank=True)

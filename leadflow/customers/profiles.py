@@ -9,14 +9,18 @@ each new grade is a `graded` event.
 """
 
 from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import User
+from leadflow.accounts.scope import scope_filter
 from leadflow.core.cleaning import (
     CleaningError,
     company_key,
@@ -25,7 +29,9 @@ from leadflow.core.cleaning import (
     normalize_name,
     normalize_phone,
 )
+from leadflow.core.company_settings import define, get_settings
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
+from leadflow.core.worktime import WorkCalendar
 
 from .cadence import schedule_contact
 from .credit_code import normalize_credit_code
@@ -35,6 +41,23 @@ from .models import Contact, Customer, CustomerEvent, Level
 from .permissions import CUSTOMERS_CREATE
 
 IMPORTANT_FIELDS = frozenset({"name", "legal_representative", "business_scope", "address"})
+define(
+    "customers.important_change_days",
+    3,
+    "int",
+    _("Record an important change within (working days)"),
+    _("Customer grades"),
+    minimum=0,
+    help=_("Contacts, business scope, management: later entries are marked late."),
+)
+define(
+    "customers.data_review_days",
+    30,
+    "int",
+    _("Review each customer's data every (days)"),
+    _("Customer grades"),
+    minimum=1,
+)
 GRADE_FIELDS = ("expected_annual_sales", "purchasing_power", "potential", "purchase_frequency")
 
 
@@ -231,10 +254,33 @@ def customer_create(
     return customer
 
 
+def recorded_late(changed_on: date | None, today: date) -> bool:
+    """An important change recorded more working days after it happened than allowed."""
+    if changed_on is None:
+        return False
+    if changed_on > today:
+        raise ValidationFailed(
+            gettext("The customer was not saved."),
+            fields={"changed_on": f"{changed_on} is in the future"},
+        )
+    calendar = WorkCalendar.for_company()
+    allowed = get_settings("customers.important_")["customers.important_change_days"]
+    days = sum(
+        calendar.is_working_day(changed_on + timedelta(days=n))
+        for n in range(1, (today - changed_on).days + 1)
+    )
+    return days > allowed
+
+
 @transaction.atomic
-def customer_update(*, customer: Customer, changes: dict[str, Any], by: User) -> Customer:
+def customer_update(
+    *, customer: Customer, changes: dict[str, Any], by: User, changed_on: date | None = None
+) -> Customer:
     """Change the profile; every changed field is kept with before and after (CUS-4), the
-    grade follows (CUS-3). The caller passes a customer `by` may see."""
+    grade follows (CUS-3). `changed_on`: when an important change happened in reality; one
+    recorded too many working days later is marked late. The caller passes a customer `by`
+    may see."""
+    late = recorded_late(changed_on, timezone.localdate())
     cleaned = _clean(changes)
     diff = {
         name: [_plain(getattr(customer, name)), _plain(value)]
@@ -259,7 +305,12 @@ def customer_update(*, customer: Customer, changes: dict[str, Any], by: User) ->
         customer,
         "changed",
         by,
-        {"fields": diff, "important": bool(IMPORTANT_FIELDS & diff.keys())},
+        {
+            "fields": diff,
+            "important": bool(IMPORTANT_FIELDS & diff.keys()),
+            "changed_on": changed_on.isoformat() if changed_on else None,
+            "late": late and bool(IMPORTANT_FIELDS & diff.keys()),
+        },
     )
     if any(name in diff for name in GRADE_FIELDS):
         _regrade(customer, by, "profile")
@@ -318,3 +369,28 @@ def contact_add(*, customer: Customer, values: dict[str, Any], by: User) -> Cont
         {"name": contact.name, "role": contact.role, "important": True},
     )
     return contact
+
+
+def due_for_review(user: User, now: datetime):
+    """The customers the user holds (data scope) whose data was not reviewed within
+    `customers.data_review_days`: the monthly review list (CUS-4), oldest first."""
+    days = get_settings("customers.data_")["customers.data_review_days"]
+    return (
+        Customer.objects.filter(scope_filter(user))
+        .filter(
+            Q(data_reviewed_at__isnull=True, created_at__lt=now - timedelta(days=days))
+            | Q(data_reviewed_at__lt=now - timedelta(days=days))
+        )
+        .select_related("owner")
+        .order_by(F("data_reviewed_at").asc(nulls_first=True), "id")
+    )
+
+
+@transaction.atomic
+def customer_data_confirm(*, customer: Customer, by: User, note: str = "") -> Customer:
+    """The owner checked the whole profile and it is up to date (CUS-4)."""
+    now = timezone.now()
+    Customer.objects.filter(pk=customer.pk).update(data_reviewed_at=now)
+    customer.data_reviewed_at = now
+    _record(customer, "data_reviewed", by, {"note": note.strip()[:200]})
+    return customer

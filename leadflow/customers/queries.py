@@ -26,9 +26,11 @@ def _shared_with(user, *, to_edit: bool) -> Q:
 def customers_visible_to(user, *, to_edit: bool = False) -> QuerySet[Customer]:
     """The customers within the user's data scope (SEC-1), on their teams, or shared with
     them (CUS-6); `to_edit` leaves out those shared for viewing only."""
-    return Customer.objects.select_related("owner").filter(
-        scope_filter(user) | _shared_with(user, to_edit=to_edit)
-    )
+    customers = Customer.objects.select_related("owner")
+    scope = scope_filter(user)
+    if not scope:  # an empty Q: every customer (OR-ing it would drop it, not widen)
+        return customers
+    return customers.filter(scope | _shared_with(user, to_edit=to_edit))
 
 
 def customer_for(user, customer_id: int, *, to_edit: bool = False) -> Customer | None:
@@ -49,6 +51,7 @@ def filtered_customers(
     grade: str = "",
     region: str = "",
     at_risk: bool = False,
+    owner_id: int | None = None,
 ) -> QuerySet[Customer]:
     customers = customers_visible_to(user)
     if q.strip():
@@ -67,4 +70,6 @@ def filtered_customers(
         customers = customers.filter(region__startswith=region.strip())
     if at_risk:
         customers = customers.filter(risk_since__isnull=False)
+    if owner_id:
+        customers = customers.filter(owner_id=owner_id)
     return customers

@@ -26,8 +26,14 @@ from .confidentiality import (
 )
 from .models import AccessRequest, Customer, Interaction, Share
 from .permissions import CUSTOMERS_CREATE
-from .profiles import contact_add, customer_create, customer_update
-from .queries import customer_for, filtered_customers, manages
+from .profiles import (
+    contact_add,
+    customer_create,
+    customer_data_confirm,
+    customer_update,
+    due_for_review,
+)
+from .queries import customer_for, customers_visible_to, filtered_customers, manages
 from .reviews import grade_proposal_decide, proposals_for
 from .risk import REASONS
 from .teams import customer_share, share_revoke, team_member_add, team_member_remove
@@ -55,6 +61,7 @@ def customers_page(request):
         grade=request.GET.get("grade", ""),
         region=request.GET.get("region", ""),
         at_risk=bool(request.GET.get("risk")),
+        owner_id=int(request.GET["owner"]) if request.GET.get("owner", "").isdigit() else None,
     )
     if request.GET.get("export"):
         rows = (
@@ -91,6 +98,9 @@ def customers_page(request):
             "next_cursor": next_cursor,
             "filters": request.GET,
             "categories": Customer.Category.choices,
+            "owners": User.objects.filter(customers__in=customers_visible_to(request.user))
+            .distinct()
+            .order_by("display_name"),
             "first_page": not request.GET.get("cursor"),
         },
     )
@@ -130,6 +140,15 @@ class ProfileForm(forms.Form):
         )
         for name in ("business_scope", "needs", "suggestions"):
             self.fields[name].widget.attrs["rows"] = 2
+
+
+class ProfileChangeForm(ProfileForm):
+    changed_on = forms.DateField(
+        label=_("When it changed in reality"),
+        required=False,
+        help_text=_("For a change of contacts, scope or management: recorded late is marked."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
 
 class ContactForm(forms.Form):
@@ -173,13 +192,18 @@ def customer_page(request, customer_id: int):
     """The profile with contacts and the customer's own timeline; the deals and the
     history of the leads it came from are loaded from the areas that keep them."""
     customer = _visible(request, customer_id, to_edit=request.method == "POST")
-    form = ProfileForm(initial={name: getattr(customer, name) for name in PROFILE_FIELDS})
+    form = ProfileChangeForm(initial={name: getattr(customer, name) for name in PROFILE_FIELDS})
     if request.method == "POST":
-        form = ProfileForm(request.POST)
+        form = ProfileChangeForm(request.POST)
         if form.is_valid():
             changes = {name: form.cleaned_data[name] for name in PROFILE_FIELDS}
             try:
-                customer_update(customer=customer, changes=changes, by=request.user)
+                customer_update(
+                    customer=customer,
+                    changes=changes,
+                    by=request.user,
+                    changed_on=form.cleaned_data["changed_on"],
+                )
             except DomainError as error:
                 form_error(form, error)
             else:
@@ -466,3 +490,17 @@ def access_page(request):
             ],
         },
     )
+
+
+@login_required
+def data_review_page(request):
+    """The monthly data review (CUS-4): the customers whose profile is due a check."""
+    if request.method == "POST":
+        customer = customer_for(request.user, int(request.POST.get("customer") or 0), to_edit=True)
+        if customer is None:
+            raise Http404
+        customer_data_confirm(customer=customer, by=request.user, note=request.POST.get("note", ""))
+        messages.success(request, gettext("Marked as reviewed."))
+        return redirect("customer_review")
+    due = due_for_review(request.user, timezone.now())
+    return render(request, "customers/review.html", {"customers": due[:200], "count": due.count()})

@@ -31,6 +31,7 @@ def test_a_team_member_sees_and_edits_the_key_account(people):
     manager, owner, colleague, engineer = people
     customer = customer_create(values={"name": "某某集团有限公司"}, by=owner)
     assert customer_for(colleague, customer.pk) is None
+    assert customer_for(engineer, customer.pk) == customer  # sales support sees all (SEC-1)
     team_member_add(customer=customer, user=colleague, role="商务", by=owner)
     assert customer_for(colleague, customer.pk, to_edit=True) == customer
     with pytest.raises(Forbidden):  # a member does not manage the team
