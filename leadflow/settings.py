@@ -57,6 +57,42 @@ if not SECRET_KEY:
         key_file.chmod(0o600)
     SECRET_KEY = key_file.read_text().strip()
 
+
+def _installation_key(name: str, file_name: str, make) -> str:
+    """A key from the environment, or in embedded mode one made on first start and kept
+    beside the database (back it up with it: without it the encrypted columns are lost)."""
+    value = os.environ.get(name, "")
+    if value:
+        return value
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = VAR_DIR / file_name
+    if not key_file.exists():
+        key_file.write_text(make())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def _lookup_key() -> str:
+    from secrets import token_urlsafe
+
+    return token_urlsafe(32)
+
+
+# Customer contact data encrypted at rest (SEC-2): the current key first; older keys after
+# it (comma-separated in LEADFLOW_DATA_KEYS_OLD) still decrypt while rows are re-encrypted.
+DATA_KEYS = [
+    _installation_key("LEADFLOW_DATA_KEY", "data.key", _fernet_key),
+    *envlist("LEADFLOW_DATA_KEYS_OLD", ""),
+]
+# Keyed hashes that let the encrypted phones and emails be looked up and deduplicated.
+LOOKUP_KEY = _installation_key("LEADFLOW_LOOKUP_KEY", "lookup.key", _lookup_key)
+
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

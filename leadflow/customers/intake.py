@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from leadflow.accounts.models import User
+from leadflow.core.crypto import lookup_hash
 
 from .cadence import schedule_contact
 from .models import Contact, Customer, CustomerEvent
@@ -50,7 +51,10 @@ def existing_customer(prospect: Prospect) -> Customer | None:
     if prospect.kind == Customer.Kind.COMPANY and prospect.name_key:
         match |= Q(kind=Customer.Kind.COMPANY, name_key=prospect.name_key)
     if prospect.kind == Customer.Kind.INDIVIDUAL and prospect.contact.mobile:
-        match |= Q(kind=Customer.Kind.INDIVIDUAL, contacts__mobile=prospect.contact.mobile)
+        match |= Q(
+            kind=Customer.Kind.INDIVIDUAL,
+            contacts__mobile_hash=lookup_hash(prospect.contact.mobile),
+        )
     return Customer.objects.filter(match).order_by("id").first()
 
 
@@ -118,9 +122,9 @@ def _add_contact(customer: Customer, person: Person, now: datetime) -> None:
         return
     same = Q(pk__in=[])
     if person.mobile:
-        same |= Q(mobile=person.mobile)
+        same |= Q(mobile_hash=lookup_hash(person.mobile))
     if person.email:
-        same |= Q(email=person.email)
+        same |= Q(email_hash=lookup_hash(person.email))
     if not (person.mobile or person.email):
         same |= Q(name=person.name)
     if customer.contacts.filter(same).exists():

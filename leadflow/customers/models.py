@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from leadflow.core.crypto import EncryptedTextField, LookupHashField
+
 
 class Level(models.TextChoices):
     HIGH = "high", _("High")
@@ -31,7 +33,7 @@ class Customer(models.Model):
     credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True)
     industry = models.CharField(_("industry"), max_length=60, blank=True)
     region = models.CharField(_("region"), max_length=100, blank=True)
-    address = models.CharField(_("address"), max_length=200, blank=True)
+    address = EncryptedTextField(_("address"), blank=True)  # SEC-2
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     legal_representative = models.CharField(_("legal representative"), max_length=60, blank=True)
     business_scope = models.TextField(_("business scope"), blank=True)
@@ -120,9 +122,12 @@ class Contact(models.Model):
     name = models.CharField(_("name"), max_length=60)
     title = models.CharField(_("title"), max_length=60, blank=True)
     role = models.CharField(_("role"), max_length=60, blank=True)
-    mobile = models.CharField(_("mobile"), max_length=16, blank=True, db_index=True)
-    landline = models.CharField(_("landline"), max_length=16, blank=True)
-    email = models.CharField(_("email"), max_length=254, blank=True)
+    # Encrypted at rest (SEC-2); found and deduplicated by their keyed hashes.
+    mobile = EncryptedTextField(_("mobile"), blank=True)
+    mobile_hash = LookupHashField(of="mobile")
+    landline = EncryptedTextField(_("landline"), blank=True)
+    email = EncryptedTextField(_("email"), blank=True)
+    email_hash = LookupHashField(of="email")
     primary = models.BooleanField(_("primary contact"), default=False)
     created_at = models.DateTimeField()
 

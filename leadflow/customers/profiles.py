@@ -61,9 +61,9 @@ define(
 GRADE_FIELDS = ("expected_annual_sales", "purchasing_power", "potential", "purchase_frequency")
 
 
-def _text(name: str) -> Callable[[Any], str]:
+def _text(name: str, limit: int | None = None) -> Callable[[Any], str]:
     field = Customer._meta.get_field(name)
-    limit = getattr(field, "max_length", None)  # None for a TextField
+    limit = limit or getattr(field, "max_length", None)  # None for a TextField
 
     def clean(raw: Any) -> str:
         text = str(raw or "").strip()
@@ -138,7 +138,7 @@ CLEANERS: dict[str, Callable[[Any], Any]] = {
     "legal_representative": _text("legal_representative"),
     "industry": _text("industry"),
     "region": _text("region"),
-    "address": _text("address"),
+    "address": _text("address", limit=200),
     "employees": _count,
     "business_scope": _text("business_scope"),
     "needs": _text("needs"),

@@ -4,6 +4,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from leadflow.accounts.scope import NOTHING, scope_filter
+from leadflow.core.cleaning import CleaningError, normalize_phone
+from leadflow.core.crypto import lookup_hash
 
 from .models import Customer, Share, TeamMember
 
@@ -56,12 +58,14 @@ def filtered_customers(
     customers = customers_visible_to(user)
     if q.strip():
         text = q.strip()
-        customers = customers.filter(
-            Q(name__icontains=text)
-            | Q(credit_code=text.upper())
-            | Q(contacts__mobile__endswith=text)
-            | Q(contacts__name=text)
-        ).distinct()
+        match = Q(name__icontains=text) | Q(credit_code=text.upper()) | Q(contacts__name=text)
+        try:  # phones and emails are encrypted: found whole, by their keyed hash
+            match |= Q(contacts__mobile_hash=lookup_hash(normalize_phone(text).e164))
+        except CleaningError:
+            pass
+        if "@" in text:
+            match |= Q(contacts__email_hash=lookup_hash(text.lower()))
+        customers = customers.filter(match).distinct()
     if category:
         customers = customers.filter(category=category)
     if grade:
