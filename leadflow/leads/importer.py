@@ -29,6 +29,7 @@ from django.utils import timezone
 from leadflow.core.audit import audit_record
 from leadflow.core.cleaning import company_key
 from leadflow.core.errors import ValidationFailed
+from leadflow.core.spreadsheets import count_rows, read_table
 
 from . import indexes
 from .capture import (
@@ -209,84 +210,18 @@ class ImportSummary:
         return asdict(self)
 
 
-def header_map(headers: list[str]) -> dict[int, str]:
-    """{column index: field} for the headers leadflow knows; unknown columns are ignored."""
-    mapping: dict[int, str] = {}
-    for index, header in enumerate(headers):
-        name = HEADERS.get(str(header or "").strip().lstrip("\ufeff").lower()) or HEADERS.get(
-            str(header or "").strip()
-        )
-        if name and name not in mapping.values():
-            mapping[index] = name
-    return mapping
-
-
 def read_rows(
     path: Path, share: Callable[[int], bool] | None = None
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(spreadsheet row number, {field: value}) for each data row of a CSV or XLSX file,
-    or only for the data rows whose index (0, 1, 2 … blank lines not counted) `share`
-    accepts: several cleaning processes each take their share of one file.
-
-    Row numbers are as a spreadsheet shows them: the header is row 1."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        raw = path.read_bytes()[:4096]
-        encoding = "utf-8-sig"
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            encoding = "gb18030"  # files saved by Excel on Chinese Windows
-        with path.open(newline="", encoding=encoding) as handle:
-            yield from _rows(csv.reader(handle), share)
-    elif suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        book = load_workbook(path, read_only=True, data_only=True)
-        try:
-            yield from _rows(book.active.iter_rows(values_only=True), share)
-        finally:
-            book.close()
-    else:
-        raise ValidationFailed(
-            f"Cannot import {path.name}: use a .csv or .xlsx file.",
-            fields={"file": f"{suffix or 'no extension'} is not csv or xlsx"},
-        )
-
-
-def _rows(source, share: Callable[[int], bool] | None) -> Iterator[tuple[int, dict[str, Any]]]:
-    rows = iter(source)
-    headers = next(rows, None)
-    if headers is None:
-        return
-    mapping = header_map(list(headers))
-    if "name" not in mapping.values():
-        raise ValidationFailed(
-            "The first row must name the columns, e.g. 客户名称, 手机, 邮箱, 行业, 需求.",
-            fields={"file": "no 客户名称/name column in the header row"},
-        )
-    index = -1
-    for number, row in enumerate(rows, start=2):
-        if not any(cell not in (None, "") for cell in row):
-            continue  # blank lines are not rows
-        index += 1
-        if share is not None and not share(index):
-            continue
-        yield number, {name: row[index] for index, name in mapping.items() if index < len(row)}
-
-
-def count_rows(path: Path) -> int:
-    """The number of data rows, read fast: a CSV's lines, an XLSX sheet's dimension."""
-    if path.suffix.lower() == ".csv":
-        with path.open("rb") as handle:
-            return max(0, sum(1 for _ in handle) - 1)
-    from openpyxl import load_workbook
-
-    book = load_workbook(path, read_only=True)
-    try:
-        return max(0, (book.active.max_row or 1) - 1)
-    finally:
-        book.close()
+    """(spreadsheet row number, {field: value}) for each data row of a lead file (see
+    `core.spreadsheets.read_table`; `share` splits a file between cleaning processes)."""
+    return read_table(
+        path,
+        known=HEADERS,
+        required="name",
+        required_hint="The first row must name the columns, e.g. 客户名称, 手机, 邮箱, 行业, 需求.",
+        share=share,
+    )
 
 
 class _KeyIndex:
