@@ -27,12 +27,15 @@ def read_table(
     known: dict[str, str],
     required: str,
     required_hint: str,
+    required_label: str = "",
     share: Callable[[int], bool] | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """(spreadsheet row number, {field: value}) for each data row, or only for the data
     rows whose index (0, 1, 2 … blank lines not counted) `share` accepts: several
     processes may each take their share of one file. The header is row 1 and must name
-    the `required` column (`required_hint` says how, in the error)."""
+    the `required` column (`required_hint` says how, in the error; `required_label` is
+    how people call it, e.g. 客户名称/name)."""
+    missing = f"no {required_label or required} column in the header row"
     suffix = path.suffix.lower()
     if suffix == ".csv":
         raw = path.read_bytes()[:4096]
@@ -42,14 +45,14 @@ def read_table(
         except UnicodeDecodeError:
             encoding = "gb18030"  # files saved by Excel on Chinese Windows
         with path.open(newline="", encoding=encoding) as handle:
-            yield from _rows(csv.reader(handle), known, required, required_hint, share)
+            yield from _rows(csv.reader(handle), known, required, (required_hint, missing), share)
     elif suffix in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
         book = load_workbook(path, read_only=True, data_only=True)
         try:
             rows = book.active.iter_rows(values_only=True)
-            yield from _rows(rows, known, required, required_hint, share)
+            yield from _rows(rows, known, required, (required_hint, missing), share)
         finally:
             book.close()
     else:
@@ -59,14 +62,15 @@ def read_table(
         )
 
 
-def _rows(source, known, required, required_hint, share) -> Iterator[tuple[int, dict[str, Any]]]:
+def _rows(source, known, required, refusal, share) -> Iterator[tuple[int, dict[str, Any]]]:
     rows = iter(source)
     headers = next(rows, None)
     if headers is None:
         return
     mapping = header_map(list(headers), known)
     if required not in mapping.values():
-        raise ValidationFailed(required_hint, fields={"file": f"no {required} column"})
+        message, reason = refusal
+        raise ValidationFailed(message, fields={"file": reason})
     index = -1
     for number, row in enumerate(rows, start=2):
         if not any(cell not in (None, "") for cell in row):

@@ -220,6 +220,7 @@ def read_rows(
         known=HEADERS,
         required="name",
         required_hint="The first row must name the columns, e.g. 客户名称, 手机, 邮箱, 行业, 需求.",
+        required_label="客户名称/name",
         share=share,
     )
 
