@@ -89,6 +89,17 @@ urlpatterns = [
     path("customers/grades/", customers.grade_review_page, name="customer_grades"),
     path("customers/access/", customers.access_page, name="customer_access"),
     path("customers/review/", customers.data_review_page, name="customer_review"),
+    path("customers/import/", customers.import_page, name="customer_import"),
+    path(
+        "customers/import/template.csv",
+        customers.import_template,
+        name="customer_import_template",
+    ),
+    path(
+        "customers/import/<int:batch_id>/",
+        customers.import_batch_page,
+        name="customer_import_batch",
+    ),
     path(
         "customers/<int:customer_id>/contacts/<int:contact_id>/reveal/",
         customers.contact_reveal_view,

@@ -1,8 +1,12 @@
+from pathlib import Path
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import FileSystemStorage
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext
@@ -11,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from leadflow.accounts.models import User
 from leadflow.core.errors import DomainError
-from leadflow.core.exports import export_response
+from leadflow.core.exports import export_response, write_table
 from leadflow.core.paging import cursor_page
 from leadflow.core.ui import form_error, permission_required
 
@@ -24,7 +28,8 @@ from .confidentiality import (
     sees_whole,
     shown_contact,
 )
-from .models import AccessRequest, Customer, Interaction, Share
+from .imports import customer_import_start, template_csv
+from .models import AccessRequest, Customer, CustomerImport, Interaction, Share
 from .permissions import CUSTOMERS_CREATE
 from .profiles import (
     contact_add,
@@ -39,6 +44,7 @@ from .risk import REASONS
 from .teams import customer_share, share_revoke, team_member_add, team_member_remove
 
 EXPORT_LIMIT = 100_000
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_HEADERS = [
     "name",
     "kind",
@@ -504,3 +510,62 @@ def data_review_page(request):
         return redirect("customer_review")
     due = due_for_review(request.user, timezone.now())
     return render(request, "customers/review.html", {"customers": due[:200], "count": due.count()})
+
+
+class CustomerImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV or XLSX file"))
+
+
+@permission_required(CUSTOMERS_CREATE)
+def import_page(request):
+    """Customers from a file (CUS-1), in the background with a progress bar."""
+    form = CustomerImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        suffix = Path(upload.name).suffix.lower()
+        if suffix not in (".csv", ".xlsx"):
+            form.add_error("file", gettext("Use a .csv or .xlsx file."))
+        else:
+            storage = FileSystemStorage(location=settings.MEDIA_ROOT / "imports")
+            stored = storage.save(f"customers-{timezone.now():%Y%m%d-%H%M%S}{suffix}", upload)
+            try:
+                batch = customer_import_start(
+                    path=Path(storage.path(stored)), file_name=upload.name, by=request.user
+                )
+            except DomainError as error:
+                form_error(form, error)
+            else:
+                return redirect("customer_import_batch", batch_id=batch.pk)
+    batches = CustomerImport.objects.filter(created_by=request.user)[:20]
+    return render(request, "customers/import.html", {"form": form, "batches": batches})
+
+
+@permission_required(CUSTOMERS_CREATE)
+def import_batch_page(request, batch_id: int):
+    batch = get_object_or_404(CustomerImport, pk=batch_id, created_by=request.user)
+    fmt = request.GET.get("errors")
+    if fmt in ("csv", "xlsx"):
+        # The uploader's own rows and why they were refused: not an export of customer data.
+        content = write_table(
+            fmt,
+            ["row", "field", "reason"],
+            ([e["row"], e["field"], e["reason"]] for e in batch.errors),
+        )
+        response = HttpResponse(content, content_type="text/csv" if fmt == "csv" else XLSX_TYPE)
+        response["Content-Disposition"] = (
+            f'attachment; filename="customer-import-{batch.pk}-errors.{fmt}"'
+        )
+        return response
+    template = (
+        "customers/import_progress.html"
+        if request.headers.get("HX-Request")
+        else "customers/import_batch.html"
+    )
+    return render(request, template, {"batch": batch})
+
+
+@login_required
+def import_template(request):
+    response = HttpResponse(template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="leadflow-customers-template.csv"'
+    return response

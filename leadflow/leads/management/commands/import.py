@@ -1,4 +1,5 @@
-"""`leadflow import leads FILE.csv|FILE.xlsx [--channel CODE] [--basis TEXT] [--json]`"""
+"""`leadflow import leads FILE.csv|FILE.xlsx [--channel CODE] [--basis TEXT] [--json]`
+`leadflow import customers FILE.csv|FILE.xlsx --owner USERNAME [--json]`"""
 
 import json
 import sys
@@ -14,10 +15,10 @@ DEFAULT_BASIS = "consent collected at source (stated by the importer)"
 
 
 class Command(BaseCommand):
-    help = "Import leads from a CSV or XLSX file (headers in Chinese or English)."
+    help = "Import leads or customers from a CSV or XLSX file (headers in Chinese or English)."
 
     def add_arguments(self, parser):
-        parser.add_argument("what", choices=["leads"])
+        parser.add_argument("what", choices=["leads", "customers"])
         parser.add_argument("file", type=Path)
         parser.add_argument("--channel", default="", help="channel code for rows without one")
         parser.add_argument(
@@ -28,10 +29,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json", dest="as_json", action="store_true", help="end with one JSON summary line"
         )
+        parser.add_argument("--owner", default="", help="customers: the user who will own them")
 
     def handle(self, *, what: str, file: Path, channel: str, basis: str, as_json: bool, **options):
         if not file.exists():
             raise CommandError(f"no such file: {file}")
+        if what == "customers":
+            self._customers(file, options["owner"], as_json)
+            return
         total = count_rows(file) if sys.stderr.isatty() else 0
         started = time.monotonic()
 
@@ -65,3 +70,26 @@ class Command(BaseCommand):
             self.stdout.write(f"  row {item['row']}: {item['field']}: {item['reason']}")
         if len(summary.errors) > 20:
             self.stdout.write(f"  … and {len(summary.errors) - 20:,} more (use --json for all)")
+
+    def _customers(self, file: Path, owner: str, as_json: bool) -> None:
+        from leadflow.accounts.models import User
+        from leadflow.customers.imports import import_customers
+
+        user = User.objects.filter(username=owner, is_active=True).first()
+        if user is None:
+            raise CommandError("--owner must name an active user: the customers will be theirs")
+        try:
+            summary = import_customers(path=file, by=user)
+        except DomainError as error:
+            raise CommandError(f"{error.message} {error.fields}") from error
+        if as_json:
+            self.stdout.write(
+                json.dumps(summary.as_dict(), ensure_ascii=False, separators=(",", ":"))
+            )
+            return
+        self.stdout.write(
+            f"{summary.rows:,} rows: {summary.created:,} created, {summary.existing:,} "
+            f"already customers, {summary.rejected:,} rejected"
+        )
+        for problem in summary.errors[:20]:
+            self.stdout.write(f"  row {problem['row']}: {problem['field']}: {problem['reason']}")
