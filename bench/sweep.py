@@ -129,6 +129,7 @@ def _fill(leads: int, overdue: int, now: datetime) -> None:
         "stage": "initial",
         "stage_reason": "",
         "stage_changed_at": stamp,
+        "furthest_stage": "initial",
         "deal_amount": None,
         "deal_date": None,
         "first_contact_at": None,

@@ -458,6 +458,7 @@ def lead_accept(*, lead: Lead, by: User) -> Lead:
         # A lead handed on keeps the stage it reached; a new one starts at 初步接触.
         stage=lead.stage or Stage.INITIAL,
         stage_changed_at=lead.stage_changed_at if lead.stage else now,
+        furthest_stage=lead.furthest_stage or Stage.INITIAL,
     )
     start_deadlines(lead, now)  # the first-contact deadline starts now (LEAD-FUP-1)
     LeadAssignment.objects.filter(lead=lead, rep=by, accepted_at__isnull=True).update(

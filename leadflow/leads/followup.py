@@ -383,6 +383,10 @@ INVALID_REASONS = {
 CLOSED = (Stage.WON, Stage.INVALID, Stage.LOST, Stage.PAUSED)  # no follow-up deadlines
 
 
+def _path_index(stage: str) -> int:
+    return MAIN_PATH.index(stage) if stage in MAIN_PATH else -1
+
+
 @transaction.atomic
 def lead_stage_set(
     *,
@@ -443,6 +447,8 @@ def lead_stage_set(
         "stage_changed_at": now,
         "updated_at": now,
     }
+    if stage in MAIN_PATH and MAIN_PATH.index(stage) > _path_index(lead.furthest_stage):
+        changes["furthest_stage"] = stage
     if stage == Stage.WON:
         changes.update(deal_amount=deal_amount, deal_date=deal_date)
     if stage in CLOSED:

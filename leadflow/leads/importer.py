@@ -174,6 +174,7 @@ INSERT_COLUMNS = (
     "stage",
     "stage_reason",
     "stage_changed_at",
+    "furthest_stage",
     "deal_amount",
     "deal_date",
     "pool_due_at",
@@ -534,6 +535,7 @@ class LeadImporter:
             "",  # stage: set when a rep accepts the lead
             "",  # stage_reason
             None,  # stage_changed_at
+            "",  # furthest_stage
             None,  # deal_amount
             None,  # deal_date
             None,  # pool_due_at

@@ -136,6 +136,9 @@ class Lead(models.Model):
     stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices, blank=True)
     stage_reason = models.CharField(_("stage reason"), max_length=200, blank=True)
     stage_changed_at = models.DateTimeField(null=True, blank=True)
+    # The furthest stage along 初步接触 → 成交 the lead ever reached, for the funnel (ANA-2):
+    # a lead lost in 商务谈判 still counts as having got that far.
+    furthest_stage = models.CharField(max_length=12, choices=Stage.choices, blank=True)
     deal_amount = models.DecimalField(
         _("deal amount"), max_digits=14, decimal_places=2, null=True, blank=True
     )

@@ -239,6 +239,7 @@ def lead_claim(*, lead: Lead, by: User) -> Lead:
         accepted_at=now,
         waiting_reason="",
         stage=lead.stage or Stage.INITIAL,
+        furthest_stage=lead.furthest_stage or Stage.INITIAL,
         updated_at=now,
     )
     if taken != 1:

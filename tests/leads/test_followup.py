@@ -250,6 +250,7 @@ def test_stages_move_with_a_fact_and_refuse_what_breaks_a_rule(capture, rep, mak
     lead_stage_set(lead=lead, stage="invalid", fact="三次未接通", by=rep, reason="unreachable")
     lead.refresh_from_db()
     assert (lead.stage, lead.next_due_at) == ("invalid", None)  # no more deadlines
+    assert lead.furthest_stage == "needs"  # how far it got, kept for the funnel (ANA-2)
     with pytest.raises(Forbidden):
         lead_stage_set(lead=lead, stage="needs", fact="客户回电", by=rep)
     manager = rep.team.leader
