@@ -16,6 +16,7 @@ from ninja.security import HttpBearer, SessionAuth
 from leadflow.accounts.api import router as accounts_router
 from leadflow.accounts.login import agreement_needed
 from leadflow.accounts.tokens import token_user
+from leadflow.analytics.api import router as analytics_router
 from leadflow.core.api import router as core_router
 from leadflow.core.errors import DomainError, Forbidden
 from leadflow.customers.api import router as customers_router
@@ -139,3 +140,4 @@ api.add_router("", notify_router)
 api.add_router("", leads_router)
 api.add_router("", customers_router)
 api.add_router("", sales_router)
+api.add_router("", analytics_router)

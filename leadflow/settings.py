@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "leadflow.sales",
     "leadflow.marketing",
     "leadflow.leads",
+    "leadflow.analytics",
     "leadflow.web",
 ]
 

@@ -2,6 +2,7 @@ from django.urls import include, path
 from ninja.openapi.views import openapi_view
 
 from leadflow.accounts import views as accounts
+from leadflow.analytics import views as analytics
 from leadflow.api import api
 from leadflow.core import views as core
 from leadflow.customers import views as customers
@@ -83,6 +84,7 @@ urlpatterns = [
     path("leads/settings/", leads.lead_settings_page, name="lead_settings"),
     path("leads/scoring/", leads.score_rules_page, name="score_rules"),
     path("f/<slug:key>", leads.public_form, name="public_form"),
+    path("analytics/", analytics.dashboard, name="analytics"),
     path("customers/", customers.customers_page, name="customers"),
     path("customers/new/", customers.customer_new, name="customer_new"),
     path("customers/cadence/", customers.cadence_page, name="customer_cadence"),

@@ -39,7 +39,7 @@ WORK = [
     NavItem(_("Service"), "coming_soon", "lifebuoy", area="service"),
     NavItem(_("Marketing"), "coming_soon", "megaphone", area="marketing"),
     NavItem(_("Automation"), "coming_soon", "zap", area="automation"),
-    NavItem(_("Analytics"), "coming_soon", "chart", area="analytics"),
+    NavItem(_("Analytics"), "analytics", "chart"),
 ]
 
 ADMIN = [

@@ -1,0 +1,105 @@
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+from ninja import Query, Router, Schema
+
+from .queries import (
+    Period,
+    conversion,
+    followup_by_rep,
+    funnel,
+    funnel_by_channel,
+    leads_by_channel,
+)
+
+router = Router(tags=["analytics"])
+
+
+class PeriodQuery(Schema):
+    start: date | None = None
+    end: date | None = None
+
+
+def _period(query: PeriodQuery) -> Period:
+    today = timezone.localdate()
+    return Period.parse(
+        query.start.isoformat() if query.start else None,
+        query.end.isoformat() if query.end else None,
+        today,
+    )
+
+
+class ChannelRow(Schema):
+    channel: str
+    channel_name: str
+    total: int
+    a: int
+    b: int
+    c: int
+
+
+class StageRow(Schema):
+    stage: str
+    label: str
+    count: int
+
+
+class ChannelFunnel(Schema):
+    channel: str
+    channel_name: str
+    initial: int
+    needs: int
+    comparing: int
+    negotiating: int
+    won: int
+
+
+class ConversionRow(Schema):
+    key: str
+    leads: int
+    won: int
+    rate: float
+    amount: Decimal
+    average_order: Decimal
+    median_cycle_days: Decimal | None
+
+
+class RepRow(Schema):
+    rep: str
+    accepted: int
+    on_time: int
+    timeliness: float
+    followed: int
+    success: float
+    followups_per_lead: float
+
+
+@router.get("/analytics/leads-by-channel", response=list[ChannelRow], summary="Leads and quality")
+def analytics_leads_by_channel(request, period: Query[PeriodQuery]):
+    """Leads acquired in the period (default: this month) per channel, with A/B/C counts."""
+    return leads_by_channel(request.user, _period(period))
+
+
+@router.get("/analytics/funnel", response=list[StageRow], summary="The stage funnel")
+def analytics_funnel(request, period: Query[PeriodQuery], channel: str = ""):
+    return funnel(request.user, _period(period), channel)
+
+
+@router.get(
+    "/analytics/funnel-by-channel", response=list[ChannelFunnel], summary="Funnel per channel"
+)
+def analytics_funnel_by_channel(request, period: Query[PeriodQuery]):
+    return funnel_by_channel(request.user, _period(period))
+
+
+@router.get("/analytics/conversion", response=list[ConversionRow], summary="Conversion")
+def analytics_conversion(request, period: Query[PeriodQuery], by: str = "channel"):
+    """Per channel, campaign or owner: leads, won, rate, average order, median cycle."""
+    return conversion(request.user, _period(period), by)
+
+
+@router.get("/analytics/follow-up", response=list[RepRow], summary="Follow-up per rep")
+def analytics_followup(request, period: Query[PeriodQuery]):
+    """Timeliness (first contact in time ÷ accepted), success and follow-ups per lead."""
+    return followup_by_rep(request.user, _period(period))

@@ -1,0 +1,229 @@
+"""Lead analytics (ANA-1…3): read-only figures over the leads the viewer may see.
+
+Every figure starts from `leads_visible_to(user)` (SEC-1) and a period of acquisition
+dates in the company's time zone, so a chart, its table, its export and the API say the
+same thing to the same person. Counts are plain SQL aggregates; tests compare them with
+direct SQL.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from statistics import median
+from typing import Any
+
+from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.utils.translation import gettext
+
+from leadflow.accounts.models import User
+from leadflow.core.errors import ValidationFailed
+from leadflow.core.worktime import company_zone
+from leadflow.leads.followup import MAIN_PATH
+from leadflow.leads.models import FollowUp, FollowUpLapse, Lead, Stage
+from leadflow.leads.queries import leads_visible_to
+
+MAX_DAYS = 3 * 366
+
+
+@dataclass(frozen=True)
+class Period:
+    """Acquisition dates from `start` to `end`, both included, in the company's days."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def parse(cls, start: str | None, end: str | None, today: date) -> "Period":
+        try:
+            first = date.fromisoformat(start) if start else today.replace(day=1)
+            last = date.fromisoformat(end) if end else today
+        except ValueError as error:
+            raise ValidationFailed(
+                gettext("Dates are written YYYY-MM-DD."), fields={"period": str(error)}
+            ) from error
+        if last < first or (last - first).days > MAX_DAYS:
+            raise ValidationFailed(
+                gettext("The period runs forward and spans at most three years."),
+                fields={"period": f"{first} … {last}"},
+            )
+        return cls(first, last)
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        zone = company_zone()
+        return (
+            datetime.combine(self.start, time.min, tzinfo=zone),
+            datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=zone),
+        )
+
+
+def leads_in(user: User, period: Period) -> QuerySet[Lead]:
+    since, until = period.bounds()
+    return leads_visible_to(user).filter(acquired_at__gte=since, acquired_at__lt=until)
+
+
+def leads_by_channel(user: User, period: Period) -> list[dict[str, Any]]:
+    """Leads per channel with their quality: how many A, B and C (ANA-1)."""
+    rows = (
+        leads_in(user, period)
+        .order_by()
+        .values("channel__code", "channel__name")
+        .annotate(
+            total=Count("id"),
+            a=Count("id", filter=Q(grade="A")),
+            b=Count("id", filter=Q(grade="B")),
+            c=Count("id", filter=Q(grade="C")),
+        )
+        .order_by("-total", "channel__code")
+    )
+    return [
+        {
+            "channel": row["channel__code"],
+            "channel_name": row["channel__name"],
+            "total": row["total"],
+            "a": row["a"],
+            "b": row["b"],
+            "c": row["c"],
+        }
+        for row in rows
+    ]
+
+
+FUNNEL = list(MAIN_PATH)
+
+
+def funnel(user: User, period: Period, channel: str = "") -> list[dict[str, Any]]:
+    """How many leads reached each stage of 初步接触 → 成交 (ANA-2): a lead counts for
+    every stage up to the furthest it reached."""
+    leads = leads_in(user, period).exclude(furthest_stage="")
+    if channel:
+        leads = leads.filter(channel__code=channel)
+    reached = dict(
+        leads.order_by()
+        .values_list("furthest_stage")
+        .annotate(n=Count("id"))
+        .values_list("furthest_stage", "n")
+    )
+    rows, running = [], 0
+    for stage in reversed(FUNNEL):
+        running += reached.get(stage, 0)
+        rows.append({"stage": stage, "label": str(Stage(stage).label), "count": running})
+    return list(reversed(rows))
+
+
+def funnel_by_channel(user: User, period: Period) -> list[dict[str, Any]]:
+    """The funnel of each channel, in one query (ANA-2, bench/funnel.py)."""
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    rows = (
+        leads_in(user, period)
+        .exclude(furthest_stage="")
+        .order_by()
+        .values_list("channel__code", "channel__name", "furthest_stage")
+        .annotate(n=Count("id"))
+    )
+    for code, name, stage, n in rows:
+        counts[(code, name)][stage] = n
+    result = []
+    for (code, name), reached in sorted(counts.items()):
+        running, stages = 0, dict[str, int]()
+        for stage in reversed(FUNNEL):
+            running += reached.get(stage, 0)
+            stages[stage] = running
+        result.append({"channel": code, "channel_name": name, **stages})
+    return result
+
+
+def conversion(user: User, period: Period, by: str = "channel") -> list[dict[str, Any]]:
+    """Leads, won leads, the conversion rate, the average order value and the median
+    cycle (capture → won, days) per channel, campaign or rep (ANA-2, ANA-3)."""
+    group = {"channel": "channel__name", "campaign": "campaign__name", "owner": "owner_id"}.get(by)
+    if group is None:
+        raise ValidationFailed(
+            gettext("Unknown grouping."), fields={"by": f"{by!r} is not channel, campaign or owner"}
+        )
+    leads = leads_in(user, period)
+    rows = (
+        leads.order_by()
+        .values(group)
+        .annotate(
+            leads=Count("id"),
+            won=Count("id", filter=Q(stage=Stage.WON)),
+            amount=Sum("deal_amount", filter=Q(stage=Stage.WON)),
+            average=Avg("deal_amount", filter=Q(stage=Stage.WON)),
+        )
+        .order_by("-leads")
+    )
+    cycles: dict[Any, list[Decimal]] = defaultdict(list)
+    for key, days in leads.filter(stage=Stage.WON, deal__isnull=False).values_list(
+        group, "deal__cycle_days"
+    ):
+        cycles[key].append(days)
+    names = (
+        {user.pk: str(user) for user in User.objects.filter(pk__in=[r[group] for r in rows])}
+        if by == "owner"
+        else {}
+    )
+    result = []
+    for row in rows:
+        key = row[group]
+        result.append(
+            {
+                "key": names.get(key, key) if by == "owner" else (key or "—"),
+                "leads": row["leads"],
+                "won": row["won"],
+                "rate": round(row["won"] / row["leads"], 4) if row["leads"] else 0.0,
+                "amount": row["amount"] or Decimal(0),
+                "average_order": (row["average"] or Decimal(0)).quantize(Decimal("0.01")),
+                "median_cycle_days": median(cycles[key]) if cycles[key] else None,
+            }
+        )
+    return result
+
+
+def followup_by_rep(user: User, period: Period) -> list[dict[str, Any]]:
+    """Per rep (ANA-1): first contact on time ÷ accepted, success (moved beyond 初步接触)
+    ÷ followed up, follow-ups per followed lead."""
+    leads = leads_in(user, period).filter(owner__isnull=False, accepted_at__isnull=False)
+    late_first = FollowUpLapse.objects.filter(
+        lead__in=leads, kind=FollowUpLapse.Kind.FIRST_CONTACT
+    ).values("lead_id")
+    rows = (
+        leads.order_by()
+        .values("owner_id")
+        .annotate(
+            accepted=Count("id"),
+            on_time=Count("id", filter=Q(first_contact_at__isnull=False) & ~Q(id__in=late_first)),
+            followed=Count("id", filter=Q(first_contact_at__isnull=False)),
+            beyond_first=Count(
+                "id",
+                filter=Q(first_contact_at__isnull=False) & Q(furthest_stage__in=FUNNEL[1:]),
+            ),
+        )
+    )
+    followups = dict(
+        FollowUp.objects.filter(lead__in=leads)
+        .order_by()
+        .values_list("lead__owner_id")
+        .annotate(n=Count("id"))
+        .values_list("lead__owner_id", "n")
+    )
+    reps = User.objects.in_bulk([row["owner_id"] for row in rows])
+    result = []
+    for row in rows:
+        followed = row["followed"]
+        result.append(
+            {
+                "rep": str(reps[row["owner_id"]]),
+                "accepted": row["accepted"],
+                "on_time": row["on_time"],
+                "timeliness": round(row["on_time"] / row["accepted"], 4)
+                if row["accepted"]
+                else 0.0,
+                "followed": followed,
+                "success": round(row["beyond_first"] / followed, 4) if followed else 0.0,
+                "followups_per_lead": round(followups.get(row["owner_id"], 0) / followed, 2)
+                if followed
+                else 0.0,
+            }
+        )
+    return sorted(result, key=lambda r: (-r["accepted"], r["rep"]))

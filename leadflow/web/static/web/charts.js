@@ -1,0 +1,56 @@
+// Charts for the analytics pages: each <div data-chart="kind" data-source="id"> draws the
+// JSON in <script id="id">, the same rows its table shows.
+(function () {
+  "use strict";
+  const palette = ["#2563eb", "#16a34a", "#f59e0b", "#94a3b8", "#dc2626", "#7c3aed"];
+  const kinds = {
+    grades(rows, labels) {
+      return {
+        color: palette,
+        tooltip: { trigger: "axis" },
+        legend: { data: [labels.a, labels.b, labels.c, labels.other] },
+        grid: { left: 40, right: 16, bottom: 30, top: 36 },
+        xAxis: { type: "category", data: rows.map((r) => r.channel_name) },
+        yAxis: { type: "value" },
+        series: [
+          { name: labels.a, type: "bar", stack: "g", data: rows.map((r) => r.a) },
+          { name: labels.b, type: "bar", stack: "g", data: rows.map((r) => r.b) },
+          { name: labels.c, type: "bar", stack: "g", data: rows.map((r) => r.c) },
+          { name: labels.other, type: "bar", stack: "g", data: rows.map((r) => r.total - r.a - r.b - r.c) },
+        ],
+      };
+    },
+    funnel(rows) {
+      return {
+        color: palette,
+        tooltip: { trigger: "item" },
+        series: [{
+          type: "funnel", sort: "none", left: "10%", width: "80%", minSize: "8%",
+          label: { formatter: "{b}: {c}" },
+          data: rows.map((r) => ({ name: r.label, value: r.count })),
+        }],
+      };
+    },
+    rates(rows, labels) {
+      return {
+        color: palette,
+        tooltip: { trigger: "axis" },
+        grid: { left: 48, right: 16, bottom: 30, top: 24 },
+        xAxis: { type: "category", data: rows.map((r) => r.key) },
+        yAxis: { type: "value", axisLabel: { formatter: (v) => Math.round(v * 100) + "%" } },
+        series: [{ name: labels.rate, type: "bar", data: rows.map((r) => r.rate) }],
+      };
+    },
+  };
+  function draw() {
+    if (!window.echarts) return;
+    document.querySelectorAll("[data-chart]").forEach((el) => {
+      const rows = JSON.parse(document.getElementById(el.dataset.source).textContent);
+      const labels = el.dataset.labels ? JSON.parse(el.dataset.labels) : {};
+      const chart = window.echarts.init(el);
+      chart.setOption(kinds[el.dataset.chart](rows, labels));
+      window.addEventListener("resize", () => chart.resize());
+    });
+  }
+  document.addEventListener("DOMContentLoaded", draw);
+})();
