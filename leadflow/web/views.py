@@ -10,12 +10,10 @@ from leadflow.notify.inbox import notifications_for
 from .navigation import WORK
 
 AREAS = {
-    "customers": _("Customer profiles, grades, contact cadence and key-account teams."),
     "sales": _("Deals, targets, contracts and receivables."),
     "service": _("Inquiries, complaints and satisfaction surveys."),
     "marketing": _("Campaigns, research, budgets and expenses."),
     "automation": _("Journeys, email templates, tracking and A/B tests."),
-    "analytics": _("Dashboards and exportable reports."),
 }
 
 

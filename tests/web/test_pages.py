@@ -21,7 +21,22 @@ ADMIN_PAGES = [
     "/admin/robots/",
     "/admin/deliveries/",
 ]
-EVERYONE_PAGES = ["/", "/profile/", "/notifications/", "/leads/", "/soon/analytics/"]
+EVERYONE_PAGES = [
+    "/",
+    "/profile/",
+    "/notifications/",
+    "/leads/",
+    "/leads/pool/",
+    "/customers/",
+    "/customers/new/",
+    "/customers/cadence/",
+    "/customers/grades/",
+    "/customers/access/",
+    "/customers/review/",
+    "/customers/import/",
+    "/analytics/",
+    "/soon/service/",
+]
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
