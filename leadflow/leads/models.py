@@ -226,6 +226,14 @@ class Lead(models.Model):
             models.Index(
                 fields=["customer"], name="lead_customer", condition=Q(customer__isnull=False)
             ),
+            # The funnel and conversion figures (ANA-2) read only this: the leads someone
+            # worked, by acquisition date. Imported leads join it when accepted, so the bulk
+            # import never writes to it.
+            models.Index(
+                fields=["acquired_at", "channel", "furthest_stage", "owner", "status"],
+                name="lead_worked",
+                condition=~Q(furthest_stage=""),
+            ),
             models.Index(
                 fields=["pool_warned", "pool_due_at"],
                 name="lead_pool_due",
