@@ -1,5 +1,6 @@
-"""How customers come in: a won lead becomes a customer or joins the one it names
-(LEAD-CNV-1). Direct entry and import arrive with the customer module (CUS)."""
+"""How a won lead becomes a customer or joins the one it names (LEAD-CNV-1), and how any
+way in (conversion, entry by hand in `profiles`, `imports`) finds a customer that exists:
+by credit code, normalised company name, or for a person the keyed hash of the mobile."""
 
 from dataclasses import dataclass
 from datetime import datetime
