@@ -72,6 +72,10 @@ def _visible(user, items: list[NavItem], path: str) -> list[dict]:
                 "soon": bool(item.area),
             }
         )
+    # /leads/inbox/ is under /leads/ too: only the most specific entry is lit.
+    longest = max((len(str(entry["url"])) for entry in entries if entry["active"]), default=0)
+    for entry in entries:
+        entry["active"] = bool(entry["active"]) and len(str(entry["url"])) == longest
     return entries
 
 

@@ -3,7 +3,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from leadflow.core.audit import action_label
-from leadflow.leads.models import ScoreRule
+from leadflow.leads.models import ScoreRule, Stage
 
 EVENT_LABELS = dict(ScoreRule.Event.choices)
 
@@ -77,6 +77,15 @@ def query_with(context, **changes) -> str:
         else:
             params[key] = value
     return "?" + params.urlencode()
+
+
+STAGE_LABELS = dict(Stage.choices)
+
+
+@register.filter
+def stage_label(code: str) -> str:
+    """A stage code (initial, needs …) as people say it; empty stays empty."""
+    return str(STAGE_LABELS.get(code, code)) if code else ""
 
 
 @register.filter

@@ -8,8 +8,8 @@
       return {
         color: palette,
         tooltip: { trigger: "axis" },
-        legend: { data: [labels.a, labels.b, labels.c, labels.other] },
-        grid: { left: 40, right: 16, bottom: 30, top: 36 },
+        legend: { top: 0, data: [labels.a, labels.b, labels.c, labels.other] },
+        grid: { left: 40, right: 16, bottom: 30, top: 40 },
         xAxis: { type: "category", data: rows.map((r) => r.channel_name) },
         yAxis: { type: "value" },
         series: [
@@ -26,7 +26,7 @@
         tooltip: { trigger: "item" },
         series: [{
           type: "funnel", sort: "none", left: "10%", width: "80%", minSize: "8%",
-          label: { formatter: "{b}: {c}" },
+          label: { position: "inside", formatter: "{b}: {c}", color: "#fff" },
           data: rows.map((r) => ({ name: r.label, value: r.count })),
         }],
       };
