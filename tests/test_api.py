@@ -131,6 +131,12 @@ def test_holidays_and_worktime_through_the_api(admin_user, api_for):
     assert due["due"] == "2026-03-10T10:00:00+08:00"
     naive = api.get("/api/v1/worktime/add", {"start": "2026-03-06T17:00:00", "hours": 2})
     assert error_of(naive)["fields"] == {"start": "no time zone"}
+    # Found by schemathesis: year 117 came back with Shanghai's local mean time (+08:05:43).
+    ancient = api.get("/api/v1/worktime/add", {"start": "0117-01-11T02:19:27Z", "hours": 1})
+    assert (ancient.status_code, error_of(ancient)["fields"]) == (
+        422,
+        {"start": "year 117 is out of range"},
+    )
 
 
 def test_session_api_needs_csrf_for_writes(make_user):

@@ -132,6 +132,9 @@ class WorktimeOut(Schema):
     working_hours: float
 
 
+FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR = 1970, 2100
+
+
 @router.get("/worktime/add", response=WorktimeOut, summary="Add working hours to a moment")
 def worktime_add(request, start: datetime, hours: float = Query(..., ge=0, le=10000)):
     """The moment `hours` of company working time after `start` (holidays and make-up
@@ -140,6 +143,13 @@ def worktime_add(request, start: datetime, hours: float = Query(..., ge=0, le=10
         raise ValidationFailed(
             "start needs a time zone offset, e.g. 2026-02-13T17:00:00+08:00",
             fields={"start": "no time zone"},
+        )
+    if not FIRST_CALENDAR_YEAR <= start.year <= LAST_CALENDAR_YEAR:
+        # Before 1901 the zone database gives Shanghai its local mean time (+08:05:43), an
+        # offset no API client can read; no working calendar is kept that far either way.
+        raise ValidationFailed(
+            f"start must fall between {FIRST_CALENDAR_YEAR} and {LAST_CALENDAR_YEAR}.",
+            fields={"start": f"year {start.year} is out of range"},
         )
     due = WorkCalendar.for_company().add_hours(start, hours)
     return {"start": start, "due": due, "working_hours": hours}
