@@ -7,6 +7,7 @@ a stack trace never leaves the server.
 import logging
 
 from django.core.exceptions import PermissionDenied
+from django.db import DataError
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -121,6 +122,22 @@ def not_found(request, error):
 def permission_denied(request, error):
     return api.create_response(
         request, error_body("forbidden", str(error) or "Not allowed."), status=403
+    )
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def out_of_range(request, error):
+    """A number larger than the database holds (SQLite raises OverflowError, PostgreSQL a
+    DataError), found by schemathesis: the request's fault, not ours."""
+    return api.create_response(
+        request,
+        error_body(
+            "validation_error",
+            "A value in the request is out of range.",
+            {"request": "a number is larger than 64 bits, or a value too long to store"},
+        ),
+        status=422,
     )
 
 

@@ -5,6 +5,7 @@ from ninja import Field, Query, Router, Schema
 
 from leadflow.core.paging import cursor_page
 from leadflow.core.permissions import NOTIFY_MANAGE, require
+from leadflow.core.schema import RowId
 
 from .inbox import notifications_for, notifications_mark_read, unread_count
 from .models import Delivery
@@ -43,7 +44,7 @@ def notifications_list(
 
 
 class ReadIn(Schema):
-    ids: list[int] | None = Field(None, description="omit to mark all read")
+    ids: list[RowId] | None = Field(None, description="omit to mark all read")
 
 
 class ReadOut(Schema):
