@@ -2,15 +2,17 @@ from datetime import date
 from decimal import Decimal
 
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from .queries import (
     Period,
     conversion,
-    followup_by_rep,
+    cycle_distribution,
+    followup_quality,
     funnel,
     funnel_by_channel,
     leads_by_channel,
+    leads_by_month,
 )
 
 router = Router(tags=["analytics"])
@@ -65,8 +67,8 @@ class ConversionRow(Schema):
     median_cycle_days: Decimal | None
 
 
-class RepRow(Schema):
-    rep: str
+class QualityRow(Schema):
+    name: str = Field(description="the rep, or the team")
     accepted: int
     on_time: int
     timeliness: float
@@ -99,7 +101,33 @@ def analytics_conversion(request, period: Query[PeriodQuery], by: str = "channel
     return conversion(request.user, _period(period), by)
 
 
-@router.get("/analytics/follow-up", response=list[RepRow], summary="Follow-up per rep")
-def analytics_followup(request, period: Query[PeriodQuery]):
-    """Timeliness (first contact in time ÷ accepted), success and follow-ups per lead."""
-    return followup_by_rep(request.user, _period(period))
+@router.get("/analytics/follow-up", response=list[QualityRow], summary="Follow-up quality")
+def analytics_followup(request, period: Query[PeriodQuery], by: str = "rep"):
+    """Per rep or team: timeliness (first contact in time ÷ accepted), success and
+    follow-ups per lead."""
+    return followup_quality(request.user, _period(period), by)
+
+
+class MonthRow(Schema):
+    month: str = Field(description="YYYY-MM, in the company's time zone")
+    total: int
+    a: int
+    b: int
+    c: int
+
+
+@router.get("/analytics/leads-by-month", response=list[MonthRow], summary="Leads per month")
+def analytics_leads_by_month(request, period: Query[PeriodQuery]):
+    return leads_by_month(request.user, _period(period))
+
+
+class CycleRow(Schema):
+    days: str = Field(description="a range of days from capture to win, e.g. 7–30")
+    won: int
+
+
+@router.get(
+    "/analytics/cycle-distribution", response=list[CycleRow], summary="Cycle time distribution"
+)
+def analytics_cycle_distribution(request, period: Query[PeriodQuery]):
+    return cycle_distribution(request.user, _period(period))

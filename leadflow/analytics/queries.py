@@ -14,9 +14,10 @@ from statistics import median
 from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext
 
-from leadflow.accounts.models import User
+from leadflow.accounts.models import Team, User
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.worktime import company_zone
 from leadflow.leads.followup import MAIN_PATH
@@ -183,16 +184,21 @@ def conversion(user: User, period: Period, by: str = "channel") -> list[dict[str
     return result
 
 
-def followup_by_rep(user: User, period: Period) -> list[dict[str, Any]]:
-    """Per rep (ANA-1): first contact on time ÷ accepted, success (moved beyond 初步接触)
-    ÷ followed up, follow-ups per followed lead."""
+def followup_quality(user: User, period: Period, by: str = "rep") -> list[dict[str, Any]]:
+    """Per rep or per team (ANA-1): first contact on time ÷ accepted, success (moved
+    beyond 初步接触) ÷ followed up, follow-ups per followed lead."""
+    group = {"rep": "owner_id", "team": "owner__team_id"}.get(by)
+    if group is None:
+        raise ValidationFailed(
+            gettext("Unknown grouping."), fields={"by": f"{by!r} is not rep or team"}
+        )
     leads = leads_in(user, period).filter(owner__isnull=False, accepted_at__isnull=False)
     late_first = FollowUpLapse.objects.filter(
         lead__in=leads, kind=FollowUpLapse.Kind.FIRST_CONTACT
     ).values("lead_id")
     rows = (
         leads.order_by()
-        .values("owner_id")
+        .values(group)
         .annotate(
             accepted=Count("id"),
             on_time=Count("id", filter=Q(first_contact_at__isnull=False) & ~Q(id__in=late_first)),
@@ -206,17 +212,18 @@ def followup_by_rep(user: User, period: Period) -> list[dict[str, Any]]:
     followups = dict(
         FollowUp.objects.filter(lead__in=leads)
         .order_by()
-        .values_list("lead__owner_id")
+        .values_list(f"lead__{group}")
         .annotate(n=Count("id"))
-        .values_list("lead__owner_id", "n")
+        .values_list(f"lead__{group}", "n")
     )
-    reps = User.objects.in_bulk([row["owner_id"] for row in rows])
+    model = User if by == "rep" else Team
+    names = {pk: str(obj) for pk, obj in model.objects.in_bulk([r[group] for r in rows]).items()}
     result = []
     for row in rows:
-        followed = row["followed"]
+        key, followed = row[group], row["followed"]
         result.append(
             {
-                "rep": str(reps[row["owner_id"]]),
+                "name": names.get(key, "—"),
                 "accepted": row["accepted"],
                 "on_time": row["on_time"],
                 "timeliness": round(row["on_time"] / row["accepted"], 4)
@@ -224,9 +231,52 @@ def followup_by_rep(user: User, period: Period) -> list[dict[str, Any]]:
                 else 0.0,
                 "followed": followed,
                 "success": round(row["beyond_first"] / followed, 4) if followed else 0.0,
-                "followups_per_lead": round(followups.get(row["owner_id"], 0) / followed, 2)
+                "followups_per_lead": round(followups.get(key, 0) / followed, 2)
                 if followed
                 else 0.0,
             }
         )
-    return sorted(result, key=lambda r: (-r["accepted"], r["rep"]))
+    return sorted(result, key=lambda r: (-r["accepted"], r["name"]))
+
+
+def leads_by_month(user: User, period: Period) -> list[dict[str, Any]]:
+    """Leads per month of acquisition with their A/B/C quality (ANA-1)."""
+    rows = (
+        leads_in(user, period)
+        .annotate(month=TruncMonth("acquired_at", tzinfo=company_zone()))
+        .order_by()
+        .values("month")
+        .annotate(
+            total=Count("id"),
+            a=Count("id", filter=Q(grade="A")),
+            b=Count("id", filter=Q(grade="B")),
+            c=Count("id", filter=Q(grade="C")),
+        )
+        .order_by("month")
+    )
+    return [
+        {
+            "month": row["month"].strftime("%Y-%m"),
+            "total": row["total"],
+            "a": row["a"],
+            "b": row["b"],
+            "c": row["c"],
+        }
+        for row in rows
+    ]
+
+
+CYCLE_BUCKETS = ((0, 7), (7, 30), (30, 90), (90, 180), (180, None))
+
+
+def cycle_distribution(user: User, period: Period) -> list[dict[str, Any]]:
+    """How many won leads took how long from capture to win, in days (ANA-3)."""
+    days = leads_in(user, period).filter(stage=Stage.WON, deal__isnull=False)
+    rows = []
+    for low, high in CYCLE_BUCKETS:
+        bucket = days.filter(deal__cycle_days__gte=low)
+        if high is not None:
+            bucket = bucket.filter(deal__cycle_days__lt=high)
+        label = f"{low}–{high}" if high is not None else f"{low}+"
+        rows.append({"days": label, "won": bucket.count()})
+    return rows

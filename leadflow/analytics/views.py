@@ -5,52 +5,73 @@ from django.utils import timezone
 from leadflow.core.errors import DomainError
 from leadflow.core.exports import export_response
 
-from .queries import Period, conversion, followup_by_rep, funnel, leads_by_channel
+from .queries import (
+    Period,
+    conversion,
+    cycle_distribution,
+    followup_quality,
+    funnel,
+    leads_by_channel,
+    leads_by_month,
+)
 
+
+def _conversion_rows(rows):
+    return (
+        [
+            r["key"],
+            r["leads"],
+            r["won"],
+            r["rate"],
+            r["amount"],
+            r["average_order"],
+            r["median_cycle_days"],
+        ]
+        for r in rows
+    )
+
+
+def _quality_rows(rows):
+    return (
+        [
+            r["name"],
+            r["accepted"],
+            r["on_time"],
+            r["timeliness"],
+            r["followed"],
+            r["success"],
+            r["followups_per_lead"],
+        ]
+        for r in rows
+    )
+
+
+CONVERSION = ["leads", "won", "rate", "amount", "average order", "median cycle (days)"]
+QUALITY = [
+    "accepted",
+    "first contact on time",
+    "timeliness",
+    "followed",
+    "success",
+    "follow-ups per lead",
+]
+GRADES = ["leads", "A", "B", "C"]
 TABLES = {
     "channels": (
-        ["channel", "leads", "A", "B", "C"],
+        ["channel", *GRADES],
         lambda rows: ([r["channel_name"], r["total"], r["a"], r["b"], r["c"]] for r in rows),
     ),
+    "months": (
+        ["month", *GRADES],
+        lambda rows: ([r["month"], r["total"], r["a"], r["b"], r["c"]] for r in rows),
+    ),
     "funnel": (["stage", "leads"], lambda rows: ([r["label"], r["count"]] for r in rows)),
-    "conversion": (
-        ["channel", "leads", "won", "rate", "amount", "average order", "median cycle (days)"],
-        lambda rows: (
-            [
-                r["key"],
-                r["leads"],
-                r["won"],
-                r["rate"],
-                r["amount"],
-                r["average_order"],
-                r["median_cycle_days"],
-            ]
-            for r in rows
-        ),
-    ),
-    "reps": (
-        [
-            "rep",
-            "accepted",
-            "first contact on time",
-            "timeliness",
-            "followed",
-            "success",
-            "follow-ups per lead",
-        ],
-        lambda rows: (
-            [
-                r["rep"],
-                r["accepted"],
-                r["on_time"],
-                r["timeliness"],
-                r["followed"],
-                r["success"],
-                r["followups_per_lead"],
-            ]
-            for r in rows
-        ),
-    ),
+    "cycles": (["days", "won"], lambda rows: ([r["days"], r["won"]] for r in rows)),
+    "conversion": (["channel", *CONVERSION], _conversion_rows),
+    "conversion_reps": (["rep", *CONVERSION], _conversion_rows),
+    "conversion_campaigns": (["campaign", *CONVERSION], _conversion_rows),
+    "reps": (["rep", *QUALITY], _quality_rows),
+    "teams": (["team", *QUALITY], _quality_rows),
 }
 
 
@@ -67,8 +88,13 @@ def dashboard(request):
     figures = {
         "channels": leads_by_channel(request.user, period),
         "funnel": funnel(request.user, period, request.GET.get("channel", "")),
+        "months": leads_by_month(request.user, period),
+        "cycles": cycle_distribution(request.user, period),
         "conversion": conversion(request.user, period, "channel"),
-        "reps": followup_by_rep(request.user, period),
+        "conversion_reps": conversion(request.user, period, "owner"),
+        "conversion_campaigns": conversion(request.user, period, "campaign"),
+        "reps": followup_quality(request.user, period, "rep"),
+        "teams": followup_quality(request.user, period, "team"),
     }
     table = request.GET.get("table", "")
     if request.GET.get("export") and table in TABLES:

@@ -9,7 +9,15 @@ import pytest
 import time_machine
 from django.db import connection
 
-from leadflow.analytics.queries import Period, conversion, followup_by_rep, funnel, leads_by_channel
+from leadflow.analytics.queries import (
+    Period,
+    conversion,
+    cycle_distribution,
+    followup_quality,
+    funnel,
+    leads_by_channel,
+    leads_by_month,
+)
 from leadflow.leads.assignment import lead_accept, lead_assign_manual
 from leadflow.leads.capture import capture_lead
 from leadflow.leads.followup import followup_record, lead_stage_set, remind_overdue
@@ -178,7 +186,7 @@ def test_conversion_order_value_and_cycle(world):
 def test_follow_up_timeliness_and_success_per_rep(world):
     # SPEC: ANA-1 — timeliness (first contact in time ÷ accepted), success, follow-ups per lead.
     admin, _, _ = world
-    reps = {r["rep"]: r for r in followup_by_rep(admin, PERIOD)}
+    reps = {r["name"]: r for r in followup_quality(admin, PERIOD, "rep")}
     li = reps["李明"]
     assert (li["accepted"], li["followed"]) == (4, 4)
     late = _sql(
@@ -209,3 +217,17 @@ def test_scope_the_page_the_exports_and_the_api(world, client_for, api_for):
     assert client_for(li).get(f"/analytics/?{query}&export=csv&table=channels").status_code == 403
     bad = api_for(admin).get("/api/v1/analytics/funnel?start=2026-03-31&end=2026-03-01")
     assert bad.status_code == 422
+
+
+def test_months_cycles_and_teams(world):
+    # SPEC: ANA-1, ANA-3 — leads per period, the distribution of cycle time, per team.
+    admin, _, _ = world
+    year = Period(date(2026, 1, 1), date(2026, 3, 31))
+    months = {r["month"]: r["total"] for r in leads_by_month(admin, year)}
+    assert months == {"2026-02": 1, "2026-03": 9}
+    cycles = {r["days"]: r["won"] for r in cycle_distribution(admin, PERIOD)}
+    assert cycles == {"0–7": 2, "7–30": 0, "30–90": 0, "90–180": 0, "180+": 0}
+    [team] = followup_quality(admin, PERIOD, "team")
+    reps = followup_quality(admin, PERIOD, "rep")
+    assert team["name"] == "华东一组"
+    assert team["accepted"] == sum(r["accepted"] for r in reps)

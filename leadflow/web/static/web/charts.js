@@ -31,6 +31,28 @@
         }],
       };
     },
+    months(rows, labels) {
+      const line = (name, key) => ({ name, type: "line", smooth: true, data: rows.map((r) => r[key]) });
+      return {
+        color: palette,
+        tooltip: { trigger: "axis" },
+        legend: { top: 0 },
+        grid: { left: 40, right: 16, bottom: 30, top: 40 },
+        xAxis: { type: "category", data: rows.map((r) => r.month) },
+        yAxis: { type: "value" },
+        series: [line(labels.total, "total"), line(labels.a, "a"), line(labels.b, "b"), line(labels.c, "c")],
+      };
+    },
+    cycles(rows, labels) {
+      return {
+        color: palette.slice(1),
+        tooltip: { trigger: "axis" },
+        grid: { left: 40, right: 16, bottom: 30, top: 24 },
+        xAxis: { type: "category", name: labels.days, data: rows.map((r) => r.days) },
+        yAxis: { type: "value", minInterval: 1 },
+        series: [{ name: labels.won, type: "bar", data: rows.map((r) => r.won) }],
+      };
+    },
     rates(rows, labels) {
       return {
         color: palette,
