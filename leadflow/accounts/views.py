@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from leadflow.core.errors import DomainError
-from leadflow.core.exports import export_response
+from leadflow.core.exports import export_from_request
 from leadflow.core.permissions import ACCOUNTS_MANAGE
 from leadflow.core.ui import form_error, page_of, permission_required
 
@@ -180,14 +180,7 @@ def users_page(request):
             ]
             for u in users
         )
-        return export_response(
-            user=request.user,
-            name="users",
-            fmt=request.GET["export"],
-            headers=USER_HEADERS,
-            rows=rows,
-            filters=dict(request.GET.items()),
-        )
+        return export_from_request(request, name="users", headers=USER_HEADERS, rows=rows)
     return render(
         request,
         "accounts/users.html",

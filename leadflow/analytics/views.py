@@ -3,7 +3,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from leadflow.core.errors import DomainError
-from leadflow.core.exports import export_response
+from leadflow.core.exports import export_from_request
 
 from .queries import (
     Period,
@@ -99,13 +99,11 @@ def dashboard(request):
     table = request.GET.get("table", "")
     if request.GET.get("export") and table in TABLES:
         headers, rows = TABLES[table]
-        return export_response(
-            user=request.user,
+        return export_from_request(
+            request,
             name=f"analytics-{table}-{period.start}-{period.end}",
-            fmt=request.GET["export"],
             headers=headers,
             rows=rows(figures[table]),
-            filters=dict(request.GET.items()),
         )
     return render(
         request,

@@ -87,3 +87,18 @@ def export_response(
     response = HttpResponse(content, content_type=FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{fmt}"'
     return response
+
+
+def export_from_request(
+    request, *, name: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> HttpResponse:
+    """A table's export button (`?export=xlsx|csv`): the format from the query string, and
+    the page's filters written to the audit entry with it."""
+    return export_response(
+        user=request.user,
+        name=name,
+        fmt=request.GET["export"],
+        headers=headers,
+        rows=rows,
+        filters=dict(request.GET.items()),
+    )

@@ -60,3 +60,12 @@ def cursor_page(
     rows = rows[:limit]
     last = rows[-1]
     return rows, _encode([getattr(last, key), last.pk])
+
+
+def page_for_request(queryset: QuerySet, request, *, limit: int = 50) -> tuple[list, str | None]:
+    """A list page's rows by the `cursor` in the query string, newest id first; a cursor
+    that is no longer valid (an old link) shows the first page instead of an error."""
+    try:
+        return cursor_page(queryset, cursor=request.GET.get("cursor"), limit=limit, key="id")
+    except ValidationFailed:
+        return cursor_page(queryset, cursor=None, limit=limit, key="id")

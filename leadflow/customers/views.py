@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 
 from leadflow.accounts.models import User
 from leadflow.core.errors import DomainError
-from leadflow.core.exports import export_response, write_table
-from leadflow.core.paging import cursor_page
+from leadflow.core.exports import export_from_request, write_table
+from leadflow.core.paging import page_for_request
 from leadflow.core.ui import form_error, permission_required
 
 from .cadence import contacts_due, interaction_record, overdue_per_owner
@@ -84,18 +84,8 @@ def customers_page(request):
             ]
             for c in customers.order_by("-id")[:EXPORT_LIMIT]
         )
-        return export_response(
-            user=request.user,
-            name="customers",
-            fmt=request.GET["export"],
-            headers=EXPORT_HEADERS,
-            rows=rows,
-            filters=dict(request.GET.items()),
-        )
-    try:
-        page, next_cursor = cursor_page(customers, cursor=request.GET.get("cursor"), limit=50)
-    except DomainError:
-        page, next_cursor = cursor_page(customers, cursor=None, limit=50)
+        return export_from_request(request, name="customers", headers=EXPORT_HEADERS, rows=rows)
+    page, next_cursor = page_for_request(customers, request)
     return render(
         request,
         "customers/list.html",
@@ -301,14 +291,7 @@ def cadence_page(request):
             [c.name, c.grade, c.owner, c.last_contact_at, c.next_contact_due]
             for c in customers[:EXPORT_LIMIT]
         )
-        return export_response(
-            user=request.user,
-            name="cadence",
-            fmt=request.GET["export"],
-            headers=CADENCE_HEADERS,
-            rows=rows,
-            filters=dict(request.GET.items()),
-        )
+        return export_from_request(request, name="cadence", headers=CADENCE_HEADERS, rows=rows)
     return render(
         request,
         "customers/cadence.html",

@@ -21,8 +21,8 @@ from leadflow.accounts.models import Team, User
 from leadflow.core.company_settings import get_setting, get_settings
 from leadflow.core.context import ip_from_request
 from leadflow.core.errors import DomainError, RateLimited, ValidationFailed
-from leadflow.core.exports import export_response
-from leadflow.core.paging import cursor_page
+from leadflow.core.exports import export_from_request, export_response
+from leadflow.core.paging import page_for_request
 from leadflow.core.ui import form_error, permission_required
 
 from .assignment import (
@@ -198,18 +198,8 @@ def leads_page(request):
             ]
             for lead in leads.order_by("-id")[:EXPORT_LIMIT]
         )
-        return export_response(
-            user=request.user,
-            name="leads",
-            fmt=request.GET["export"],
-            headers=EXPORT_HEADERS,
-            rows=rows,
-            filters=dict(request.GET.items()),
-        )
-    try:
-        page, next_cursor = cursor_page(leads, cursor=request.GET.get("cursor"), limit=50, key="id")
-    except DomainError:
-        page, next_cursor = cursor_page(leads, cursor=None, limit=50, key="id")
+        return export_from_request(request, name="leads", headers=EXPORT_HEADERS, rows=rows)
+    page, next_cursor = page_for_request(leads, request)
     return render(
         request,
         "leads/list.html",
@@ -1114,18 +1104,8 @@ def pool_page(request):
             ]
             for lead in leads.order_by("-id")[:EXPORT_LIMIT]
         )
-        return export_response(
-            user=request.user,
-            name="pool",
-            fmt=request.GET["export"],
-            headers=POOL_EXPORT_HEADERS,
-            rows=rows,
-            filters=dict(request.GET.items()),
-        )
-    try:
-        page, next_cursor = cursor_page(leads, cursor=request.GET.get("cursor"), limit=50, key="id")
-    except DomainError:
-        page, next_cursor = cursor_page(leads, cursor=None, limit=50, key="id")
+        return export_from_request(request, name="pool", headers=POOL_EXPORT_HEADERS, rows=rows)
+    page, next_cursor = page_for_request(leads, request)
     return render(
         request,
         "leads/pool.html",
