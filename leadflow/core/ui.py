@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -34,6 +35,23 @@ def form_error(form, error: DomainError) -> None:
             placed = True
     if not placed or error.message:
         form.add_error(None, error.message)
+
+
+def refused_message(request, error: DomainError) -> None:
+    """A refused service call behind a button: its message and each field's reason."""
+    reasons = "; ".join(f"{field}: {reason}" for field, reason in error.fields.items())
+    messages.error(request, f"{error.message} {reasons}".strip())
+
+
+def invalid_form_message(request, form) -> None:
+    """A small form posted from a page that shows it again: its errors as one message."""
+    messages.error(
+        request,
+        "; ".join(
+            f"{name}: {' '.join(str(error) for error in errors)}"
+            for name, errors in form.errors.items()
+        ),
+    )
 
 
 def page_of(request, queryset, per_page: int = 50):

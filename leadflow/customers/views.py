@@ -17,7 +17,12 @@ from leadflow.accounts.models import User
 from leadflow.core.errors import DomainError
 from leadflow.core.exports import export_from_request, write_table
 from leadflow.core.paging import page_for_request
-from leadflow.core.ui import form_error, permission_required
+from leadflow.core.ui import (
+    form_error,
+    invalid_form_message,
+    permission_required,
+    refused_message,
+)
 
 from .cadence import contacts_due, interaction_record, overdue_per_owner
 from .confidentiality import (
@@ -241,11 +246,6 @@ class InteractionForm(forms.Form):
     )
 
 
-def _refused_message(request, error: DomainError) -> None:
-    reasons = "; ".join(f"{field}: {reason}" for field, reason in error.fields.items())
-    messages.error(request, f"{error.message} {reasons}".strip())
-
-
 @require_POST
 @login_required
 def interaction_view(request, customer_id: int):
@@ -253,18 +253,12 @@ def interaction_view(request, customer_id: int):
     customer = _visible(request, customer_id, to_edit=True)
     form = InteractionForm(request.POST)
     if not form.is_valid():
-        messages.error(
-            request,
-            "; ".join(
-                f"{name}: {' '.join(str(error) for error in errors)}"
-                for name, errors in form.errors.items()
-            ),
-        )
+        invalid_form_message(request, form)
         return redirect("customer", customer_id=customer.pk)
     try:
         interaction_record(customer=customer, by=request.user, **form.cleaned_data)
     except DomainError as error:
-        _refused_message(request, error)
+        refused_message(request, error)
     else:
         messages.success(
             request,
@@ -316,7 +310,7 @@ def contact_add_view(request, customer_id: int):
     try:
         contact_add(customer=customer, values=form.cleaned_data, by=request.user)
     except DomainError as error:
-        _refused_message(request, error)
+        refused_message(request, error)
     else:
         messages.success(request, gettext("Contact added."))
     return redirect("customer", customer_id=customer.pk)
@@ -337,7 +331,7 @@ def grade_review_page(request):
                 note=request.POST.get("note", ""),
             )
         except DomainError as error:
-            _refused_message(request, error)
+            refused_message(request, error)
         else:
             messages.success(request, gettext("Decision saved."))
         return redirect("customer_grades")
@@ -352,7 +346,7 @@ def _team_action(request, customer_id: int, action, done: str):
     try:
         action(customer)
     except DomainError as error:
-        _refused_message(request, error)
+        refused_message(request, error)
     else:
         messages.success(request, done)
     return redirect(f"/customers/{customer.pk}/#team")
@@ -453,7 +447,7 @@ def access_page(request):
                 request=access, approve=request.POST.get("approve") == "1", by=request.user
             )
         except DomainError as error:
-            _refused_message(request, error)
+            refused_message(request, error)
         else:
             messages.success(request, gettext("Decision saved."))
         return redirect("customer_access")
@@ -465,7 +459,7 @@ def access_page(request):
                 by=request.user,
             )
         except DomainError as error:
-            _refused_message(request, error)
+            refused_message(request, error)
         else:
             messages.success(request, gettext("Request sent to the customer's managers."))
         return redirect("customer_access")

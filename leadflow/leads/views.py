@@ -23,7 +23,12 @@ from leadflow.core.context import ip_from_request
 from leadflow.core.errors import DomainError, RateLimited, ValidationFailed
 from leadflow.core.exports import export_from_request, export_response
 from leadflow.core.paging import page_for_request
-from leadflow.core.ui import form_error, permission_required
+from leadflow.core.ui import (
+    form_error,
+    invalid_form_message,
+    permission_required,
+    refused_message,
+)
 
 from .assignment import (
     lead_accept,
@@ -276,11 +281,6 @@ def _assignment_context(request, lead: Lead) -> dict:
         if can_assign
         else [],
     }
-
-
-def _refused(request, error: DomainError) -> None:
-    reasons = "; ".join(f"{field}: {reason}" for field, reason in error.fields.items())
-    messages.error(request, f"{error.message} {reasons}".strip())
 
 
 class LeadForm(forms.Form):
@@ -684,7 +684,7 @@ def _lead_action(request, lead_id: int, action, done) -> Lead:
     try:
         action(lead)
     except DomainError as error:
-        _refused(request, error)
+        refused_message(request, error)
     else:
         messages.success(request, done(lead))
     return lead
@@ -695,13 +695,7 @@ def _lead_form_action(request, lead_id: int, form_class, service, done):
     called with the form's values (see `_lead_action`)."""
     form = form_class(request.POST)
     if not form.is_valid():
-        messages.error(
-            request,
-            "; ".join(
-                f"{name}: {' '.join(str(error) for error in errors)}"
-                for name, errors in form.errors.items()
-            ),
-        )
+        invalid_form_message(request, form)
         return redirect("lead", lead_id=lead_id)
     lead = _lead_action(
         request,
@@ -827,7 +821,7 @@ def assignment_board(request):
                 note=request.POST.get("note", ""),
             )
         except DomainError as error:
-            _refused(request, error)
+            refused_message(request, error)
         return redirect("assignment_board")
     now = timezone.now()
     window = get_settings("assign.")["assign.window_days"]
@@ -1129,7 +1123,7 @@ def lead_claim_view(request, lead_id: int):
     try:
         lead_claim(lead=lead, by=request.user)
     except DomainError as error:
-        _refused(request, error)
+        refused_message(request, error)
         return redirect("lead_pool")
     messages.success(
         request,
