@@ -204,7 +204,11 @@ def _grade(customer: Customer) -> str:
     )
 
 
-def _record(customer: Customer, kind: str, by: User | None, data: dict[str, Any]) -> None:
+def customer_event_record(
+    customer: Customer, kind: str, by: User | None, data: dict[str, Any]
+) -> None:
+    """A step on the customer's own timeline, now, by `by` (profile, team and sharing
+    changes write theirs through here)."""
     CustomerEvent.objects.create(
         customer=customer, at=timezone.now(), kind=kind, actor=by, data=data
     )
@@ -216,7 +220,7 @@ def _regrade(customer: Customer, by: User | None, why: str) -> None:
         before, customer.grade = customer.grade, grade
         Customer.objects.filter(pk=customer.pk).update(grade=grade)
         schedule_contact(customer)  # the new grade's cadence
-        _record(customer, "graded", by, {"from": before, "to": grade, "why": why})
+        customer_event_record(customer, "graded", by, {"from": before, "to": grade, "why": why})
 
 
 @transaction.atomic
@@ -246,7 +250,7 @@ def customer_create(
     customer.grade = _grade(customer)
     customer.save()
     schedule_contact(customer)
-    _record(customer, "created", by, {"entered": "by hand", "grade": customer.grade})
+    customer_event_record(customer, "created", by, {"entered": "by hand", "grade": customer.grade})
     for person in people:
         Contact.objects.create(
             customer=customer, **person, primary=not customer.contacts.exists(), created_at=now
@@ -301,7 +305,7 @@ def customer_update(
     customer.name_key = company_key(customer.name) if customer.kind == Customer.Kind.COMPANY else ""
     customer.updated_at = timezone.now()
     customer.save()
-    _record(
+    customer_event_record(
         customer,
         "changed",
         by,
@@ -362,7 +366,7 @@ def contact_add(*, customer: Customer, values: dict[str, Any], by: User) -> Cont
     contact = Contact.objects.create(
         customer=customer, **person, primary=not customer.contacts.exists(), created_at=now
     )
-    _record(
+    customer_event_record(
         customer,
         "contact_added",
         by,
@@ -392,5 +396,5 @@ def customer_data_confirm(*, customer: Customer, by: User, note: str = "") -> Cu
     now = timezone.now()
     Customer.objects.filter(pk=customer.pk).update(data_reviewed_at=now)
     customer.data_reviewed_at = now
-    _record(customer, "data_reviewed", by, {"note": note.strip()[:200]})
+    customer_event_record(customer, "data_reviewed", by, {"note": note.strip()[:200]})
     return customer

@@ -11,7 +11,8 @@ from django.utils.translation import gettext
 from leadflow.accounts.models import User
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 
-from .models import Customer, CustomerEvent, Share, TeamMember
+from .models import Customer, Share, TeamMember
+from .profiles import customer_event_record
 from .queries import manages
 
 
@@ -24,12 +25,6 @@ def _check(customer: Customer, by: User, user: User) -> None:
         raise ValidationFailed(
             gettext("The owner has the customer already."), fields={"user": str(user)}
         )
-
-
-def _record(customer: Customer, kind: str, by: User, data: dict) -> None:
-    CustomerEvent.objects.create(
-        customer=customer, at=timezone.now(), kind=kind, actor=by, data=data
-    )
 
 
 @transaction.atomic
@@ -51,7 +46,7 @@ def team_member_add(*, customer: Customer, user: User, role: str, by: User) -> T
             gettext("%(user)s is on the team already.") % {"user": user},
             fields={"user": str(user)},
         ) from error
-    _record(customer, "team_added", by, {"user": str(user), "role": member.role})
+    customer_event_record(customer, "team_added", by, {"user": str(user), "role": member.role})
     return member
 
 
@@ -60,7 +55,9 @@ def team_member_remove(*, member: TeamMember, by: User) -> None:
     customer = member.customer
     if not manages(by, customer):
         raise Forbidden(gettext("Only the customer's owner or their manager does this."))
-    _record(customer, "team_removed", by, {"user": str(member.user), "role": member.role})
+    customer_event_record(
+        customer, "team_removed", by, {"user": str(member.user), "role": member.role}
+    )
     member.delete()
 
 
@@ -93,7 +90,7 @@ def customer_share(
         shared_by=by,
         at=timezone.now(),
     )
-    _record(
+    customer_event_record(
         customer,
         "shared",
         by,
@@ -120,5 +117,5 @@ def share_revoke(*, share: Share, by: User) -> Share:
     ):
         raise Conflict(gettext("This share has ended already."), fields={"share": str(share.pk)})
     share.refresh_from_db()
-    _record(share.customer, "share_revoked", by, {"with": str(share.shared_with)})
+    customer_event_record(share.customer, "share_revoked", by, {"with": str(share.shared_with)})
     return share

@@ -210,14 +210,14 @@ def customer_page(request, customer_id: int):
             else:
                 messages.success(request, gettext("Profile saved."))
                 return redirect("customer", customer_id=customer.pk)
+    whole = sees_whole(request.user, customer)  # once, not once per contact
     return render(
         request,
         "customers/detail.html",
         {
             "customer": customer,
             "contacts": [
-                shown_contact(contact, whole=sees_whole(request.user, customer))
-                for contact in customer.contacts.all()
+                shown_contact(contact, whole=whole) for contact in customer.contacts.all()
             ],
             "events": customer.events.select_related("actor")[:100],
             "form": form,
