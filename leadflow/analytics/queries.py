@@ -93,6 +93,16 @@ def leads_by_channel(user: User, period: Period) -> list[dict[str, Any]]:
 FUNNEL = list(MAIN_PATH)
 
 
+def _reached_at_least(furthest: dict[str, int]) -> dict[str, int]:
+    """{stage: leads whose furthest stage is this one or later}, in funnel order, from
+    {stage: leads whose furthest stage is exactly this one}."""
+    counts, running = {}, 0
+    for stage in reversed(FUNNEL):
+        running += furthest.get(stage, 0)
+        counts[stage] = running
+    return dict(reversed(counts.items()))
+
+
 def funnel(user: User, period: Period, channel: str = "") -> list[dict[str, Any]]:
     """How many leads reached each stage of 初步接触 → 成交 (ANA-2): a lead counts for
     every stage up to the furthest it reached."""
@@ -105,11 +115,10 @@ def funnel(user: User, period: Period, channel: str = "") -> list[dict[str, Any]
         .annotate(n=Count("id"))
         .values_list("furthest_stage", "n")
     )
-    rows, running = [], 0
-    for stage in reversed(FUNNEL):
-        running += reached.get(stage, 0)
-        rows.append({"stage": stage, "label": str(Stage(stage).label), "count": running})
-    return list(reversed(rows))
+    return [
+        {"stage": stage, "label": str(Stage(stage).label), "count": count}
+        for stage, count in _reached_at_least(reached).items()
+    ]
 
 
 def funnel_by_channel(user: User, period: Period) -> list[dict[str, Any]]:
@@ -128,12 +137,10 @@ def funnel_by_channel(user: User, period: Period) -> list[dict[str, Any]]:
     channels = Channel.objects.in_bulk(counts)
     result = []
     for channel_id, reached in counts.items():
-        running, stages = 0, dict[str, int]()
-        for stage in reversed(FUNNEL):
-            running += reached.get(stage, 0)
-            stages[stage] = running
         channel = channels[channel_id]
-        result.append({"channel": channel.code, "channel_name": channel.name, **stages})
+        result.append(
+            {"channel": channel.code, "channel_name": channel.name, **_reached_at_least(reached)}
+        )
     return sorted(result, key=lambda row: row["channel"])
 
 
