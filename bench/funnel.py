@@ -11,32 +11,23 @@ scope), best of five. Target: ≤ 300 ms on SQLite and on PostgreSQL.
 """
 
 import argparse
-import os
 import random
 import sys
-import tempfile
 import time
-from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scratch_db import fresh_postgres  # noqa: E402 - this folder, found as the script's own
+from scratch_db import scratch_environment  # noqa: E402 - this folder, found as the script's own
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=1_000_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder, ExitStack() as cleanup:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadflow.settings")
-        os.environ["LEADFLOW_VAR_DIR"] = folder
-        if os.environ.get("DATABASE_URL"):
-            os.environ["DATABASE_URL"] = cleanup.enter_context(
-                fresh_postgres(os.environ["DATABASE_URL"], "leadflow_funnel")
-            )
+    with scratch_environment("leadflow_funnel"):
         run(args)
 
 

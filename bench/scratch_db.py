@@ -1,8 +1,9 @@
 """A throw-away PostgreSQL database for one benchmark run, dropped after."""
 
 import os
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 
 @contextmanager
@@ -20,3 +21,17 @@ def fresh_postgres(url: str, prefix: str) -> Iterator[str]:
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@contextmanager
+def scratch_environment(prefix: str) -> Iterator[None]:
+    """A benchmark's own world: settings, a temporary var folder (SQLite database, keys),
+    and with DATABASE_URL a fresh PostgreSQL database beside it; all gone after."""
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as cleanup:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadflow.settings")
+        os.environ["LEADFLOW_VAR_DIR"] = folder
+        if os.environ.get("DATABASE_URL"):
+            os.environ["DATABASE_URL"] = cleanup.enter_context(
+                fresh_postgres(os.environ["DATABASE_URL"], prefix)
+            )
+        yield

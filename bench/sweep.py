@@ -12,18 +12,15 @@ Targets (issue #5): first ≤ 2 s on SQLite, ≤ 3 s on PostgreSQL; second ≤ 5
 """
 
 import argparse
-import os
 import sys
-import tempfile
 import time
-from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scratch_db import fresh_postgres  # noqa: E402 - this folder, found as the script's own
+from scratch_db import scratch_environment  # noqa: E402 - this folder, found as the script's own
 
 
 def main() -> None:
@@ -31,13 +28,7 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--overdue", type=int, default=100_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder, ExitStack() as cleanup:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadflow.settings")
-        os.environ["LEADFLOW_VAR_DIR"] = folder
-        if os.environ.get("DATABASE_URL"):
-            os.environ["DATABASE_URL"] = cleanup.enter_context(
-                fresh_postgres(os.environ["DATABASE_URL"], "leadflow_sweep")
-            )
+    with scratch_environment("leadflow_sweep"):
         run(args)
 
 
