@@ -1,5 +1,9 @@
-import pytest
+import threading
 
+import pytest
+from django.db import connection
+
+from leadflow.leads.assignment import lead_accept, lead_assign_manual
 from leadflow.leads.capture import Consent, capture_lead
 
 CONSENT = Consent(notice_version="privacy-2026-01", channel="web")
@@ -26,3 +30,41 @@ def capture(db):
         return capture_lead(values=lead_values(**changes), consent=consent, via=via, by=by)
 
     return run
+
+
+@pytest.fixture
+def rep(org, make_user):
+    """李明, a rep in 华东一组, whose leader is 王经理."""
+    leader = make_user("sales_manager", team=org.east, display_name="王经理")
+    org.east.leader = leader
+    org.east.save()
+    return make_user(team=org.east, display_name="李明")
+
+
+def accepted_lead(capture, rep, **values):
+    """A new lead given to `rep` by their leader and accepted."""
+    lead = capture(**values).lead
+    lead.refresh_from_db()
+    lead_assign_manual(lead=lead, rep=rep, reason="测试", by=rep.team.leader)
+    lead_accept(lead=lead, by=rep)
+    lead.refresh_from_db()
+    return lead
+
+
+def twice_at_once(call) -> list:
+    """Run `call()` in two threads released together, as two workers would; the results."""
+    results, start = [], threading.Barrier(2)
+
+    def worker():
+        start.wait()
+        try:
+            results.append(call())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

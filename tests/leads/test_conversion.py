@@ -24,11 +24,8 @@ CODE = "91310000MA1FL0000" + check_character("91310000MA1FL0000")
 
 
 @pytest.fixture
-def reps(org, make_user):
-    leader = make_user("sales_manager", team=org.east, display_name="王经理")
-    org.east.leader = leader
-    org.east.save()
-    return make_user(team=org.east, display_name="李明"), make_user(display_name="张华")
+def reps(rep, make_user):
+    return rep, make_user(display_name="张华")
 
 
 def accepted_lead(capture, rep, **values):

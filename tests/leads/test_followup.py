@@ -1,41 +1,23 @@
 """Follow-up (LEAD-FUP-1…3): deadlines, records, and the sweep that never forgets one."""
 
-import threading
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
 
 from leadflow.core.company_settings import settings_update
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.leads.assignment import Assigner, lead_accept, lead_assign_manual
 from leadflow.leads.followup import followup_record, lead_stage_set, remind_overdue
-from leadflow.leads.models import FollowUpDue, FollowUpLapse, Lead, LeadStatus
+from leadflow.leads.models import FollowUpDue, FollowUpLapse, LeadStatus
 from leadflow.notify.models import Notification
+from tests.leads.conftest import accepted_lead, twice_at_once
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FRIDAY_5PM = datetime(2026, 3, 6, 17, 0, tzinfo=SHANGHAI)
-
-
-@pytest.fixture
-def rep(org, make_user):
-    leader = make_user("sales_manager", team=org.east, display_name="王经理")
-    org.east.leader = leader
-    org.east.save()
-    return make_user(team=org.east, display_name="李明")
-
-
-def accepted_lead(capture, rep, **values) -> Lead:
-    lead = capture(**values).lead
-    lead.refresh_from_db()
-    lead_assign_manual(lead=lead, rep=rep, reason="测试", by=rep.team.leader)
-    lead_accept(lead=lead, by=rep)
-    lead.refresh_from_db()
-    return lead
 
 
 def test_the_first_contact_deadline_counts_working_time(capture, rep):
@@ -164,20 +146,7 @@ def test_two_workers_sweeping_at_once_tell_each_rep_once(capture, make_user):
             lead.refresh_from_db()
             leads.append(lead)
     moment = leads[0].next_due_at + timedelta(minutes=1)
-    results, start = [], threading.Barrier(2)
-
-    def sweep_once():
-        start.wait()
-        try:
-            results.append(remind_overdue(moment))
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=sweep_once) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    results = twice_at_once(lambda: remind_overdue(moment))
     assert sum(result["reminded"] for result in results) == 6
     assert FollowUpLapse.objects.count() == 6
     # One notice per sweep that found something, each listing its own leads.

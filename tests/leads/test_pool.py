@@ -1,21 +1,20 @@
 """Public pool (公海, LEAD-FUP-4): leads nobody works go back; reps claim within limits."""
 
-import threading
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
 
 from leadflow.core.company_settings import settings_update
 from leadflow.core.errors import Conflict
-from leadflow.leads.assignment import Assigner, lead_accept, lead_assign_manual
+from leadflow.leads.assignment import Assigner, lead_accept
 from leadflow.leads.followup import followup_record, lead_stage_set
 from leadflow.leads.models import LeadAssignment, LeadEvent, LeadStatus, RepProfile
 from leadflow.leads.pool import lead_claim, return_idle_leads
 from leadflow.notify.models import Notification
+from tests.leads.conftest import accepted_lead, twice_at_once
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -23,20 +22,8 @@ MONDAY_10AM = datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI)
 
 
 @pytest.fixture
-def reps(org, make_user):
-    leader = make_user("sales_manager", team=org.east, display_name="王经理")
-    org.east.leader = leader
-    org.east.save()
-    return make_user(team=org.east, display_name="李明"), make_user(display_name="张华")
-
-
-def accepted_lead(capture, rep, **values):
-    lead = capture(**values).lead
-    lead.refresh_from_db()
-    lead_assign_manual(lead=lead, rep=rep, reason="测试", by=rep.team.leader)
-    lead_accept(lead=lead, by=rep)
-    lead.refresh_from_db()
-    return lead
+def reps(rep, make_user):
+    return rep, make_user(display_name="张华")
 
 
 def test_an_idle_lead_is_warned_then_goes_back_to_the_pool(capture, reps, client_for):
@@ -182,20 +169,8 @@ def test_two_workers_return_each_lead_once(capture, make_user):
             lead = capture(name=f"公司{n}", mobile=f"1380013800{n}", email="").lead
             Assigner.load().give(lead, rep, kind="manual", reason="", by=None, match={})
             lead_accept(lead=lead, by=rep)
-    moment, results, start = MONDAY_10AM + timedelta(days=8), [], threading.Barrier(2)
-
-    def sweep_once():
-        start.wait()
-        try:
-            results.append(return_idle_leads(moment))
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=sweep_once) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    moment = MONDAY_10AM + timedelta(days=8)
+    results = twice_at_once(lambda: return_idle_leads(moment))
     assert sum(result["returned"] for result in results) == 6
     assert LeadAssignment.objects.filter(kind=LeadAssignment.Kind.RETURNED).count() == 6
 
