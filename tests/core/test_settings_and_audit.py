@@ -1,5 +1,11 @@
 """Company settings as data, and the append-only audit log (SEC-3, SEC-5)."""
 
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.db import DatabaseError, transaction
 
@@ -61,3 +67,28 @@ def test_audit_entry_keeps_the_client_address(admin_user, client_for):
     assert response.status_code == 302
     entry = AuditLog.objects.filter(action="settings.update").get()
     assert entry.ip == "203.0.113.9"
+
+
+def test_every_setting_is_declared_once_the_apps_are_ready():
+    # SPEC: LEAD-FUP-4, CUS-3 — every configurable value is on the settings page, whichever
+    # modules a process happened to import first (a fresh interpreter asks).
+    source = Path(__file__).resolve().parents[2] / "leadflow"
+    defined = {
+        key
+        for path in source.rglob("*.py")
+        for key in re.findall(r'^define\(\s*"([\w.]+)"', path.read_text(), re.MULTILINE)
+    }
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); "
+            "from leadflow.core.company_settings import REGISTRY; print(' '.join(REGISTRY))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "leadflow.settings"},
+    ).stdout.split()
+    assert len(defined) > 30
+    assert defined <= set(shown)
