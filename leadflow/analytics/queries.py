@@ -8,7 +8,7 @@ direct SQL.
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from statistics import median
 from typing import Any
@@ -18,10 +18,11 @@ from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext
 
 from leadflow.accounts.models import Team, User
+from leadflow.accounts.scope import visible_to
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.worktime import company_zone
 from leadflow.leads.followup import MAIN_PATH
-from leadflow.leads.models import Channel, FollowUp, FollowUpLapse, Lead, Stage
+from leadflow.leads.models import Channel, FollowUp, FollowUpLapse, FunnelTally, Lead, Stage
 from leadflow.leads.queries import leads_visible_to
 
 MAX_DAYS = 3 * 366
@@ -103,18 +104,59 @@ def _reached_at_least(furthest: dict[str, int]) -> dict[str, int]:
     return dict(reversed(counts.items()))
 
 
+def furthest_stages(user: User, period: Period, channel: str = "") -> dict[tuple[int, str], int]:
+    """{(channel id, stage): leads whose furthest stage it is}, over the live leads the
+    user may see acquired in the period, optionally of one channel (by code).
+
+    Whole UTC months are read from the funnel tally that triggers keep exact (see
+    `FunnelTally`); the days before the first and after the last whole month, from the
+    leads themselves over the lead_worked index."""
+    since, until = period.bounds()
+    months = _whole_utc_months(since, until)
+    ranges = [(since, until)]
+    counts: dict[tuple[int, str], int] = defaultdict(int)
+    if months:
+        first, last = months
+        ranges = [(since, first), (last, until)]  # apart: an OR of two ranges scans all
+        tallies = visible_to(
+            user, FunnelTally.objects.filter(month__gte=first.date(), month__lt=last.date())
+        )
+        if channel:
+            tallies = tallies.filter(channel__code=channel)
+        for channel_id, stage, n in (
+            tallies.order_by().values_list("channel_id", "furthest_stage").annotate(n=Sum("leads"))
+        ):
+            counts[channel_id, stage] += n
+    for begin, end in ranges:
+        leads = leads_visible_to(user).filter(acquired_at__gte=begin, acquired_at__lt=end)
+        if channel:
+            leads = leads.filter(channel__code=channel)
+        for channel_id, stage, n in (
+            leads.exclude(furthest_stage="")
+            .order_by()
+            .values_list("channel_id", "furthest_stage")
+            .annotate(n=Count("id"))
+        ):
+            counts[channel_id, stage] += n
+    return {key: n for key, n in counts.items() if n}
+
+
+def _whole_utc_months(since: datetime, until: datetime) -> tuple[datetime, datetime] | None:
+    """The first and the end of the whole UTC months within [since, until), if any."""
+    start = since.astimezone(UTC)
+    first = start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if first < start:
+        first = (first + timedelta(days=32)).replace(day=1)
+    last = until.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (first, last) if first < last else None
+
+
 def funnel(user: User, period: Period, channel: str = "") -> list[dict[str, Any]]:
     """How many leads reached each stage of 初步接触 → 成交 (ANA-2): a lead counts for
     every stage up to the furthest it reached."""
-    leads = leads_in(user, period).exclude(furthest_stage="")
-    if channel:
-        leads = leads.filter(channel__code=channel)
-    reached = dict(
-        leads.order_by()
-        .values_list("furthest_stage")
-        .annotate(n=Count("id"))
-        .values_list("furthest_stage", "n")
-    )
+    reached: dict[str, int] = defaultdict(int)
+    for (_, stage), n in furthest_stages(user, period, channel).items():
+        reached[stage] += n
     return [
         {"stage": stage, "label": str(Stage(stage).label), "count": count}
         for stage, count in _reached_at_least(reached).items()
@@ -122,17 +164,9 @@ def funnel(user: User, period: Period, channel: str = "") -> list[dict[str, Any]
 
 
 def funnel_by_channel(user: User, period: Period) -> list[dict[str, Any]]:
-    """The funnel of each channel, in one query over the lead_worked index (ANA-2,
-    bench/funnel.py): grouped by the channel's id, named after."""
+    """The funnel of each channel (ANA-2, bench/funnel.py)."""
     counts: dict[int, dict[str, int]] = defaultdict(dict)
-    rows = (
-        leads_in(user, period)
-        .exclude(furthest_stage="")
-        .order_by()
-        .values_list("channel_id", "furthest_stage")
-        .annotate(n=Count("id"))
-    )
-    for channel_id, stage, n in rows:
+    for (channel_id, stage), n in furthest_stages(user, period).items():
         counts[channel_id][stage] = n
     channels = Channel.objects.in_bulk(counts)
     result = []

@@ -8,4 +8,12 @@ class LeadsConfig(AppConfig):
 
     def ready(self) -> None:
         # Declare the leads settings and permissions, register the sweeps.
-        from . import assignment, capture, followup, indexes, permissions, pool  # noqa: F401
+        from . import (  # noqa: F401
+            assignment,
+            capture,
+            followup,
+            funnel_tally,
+            indexes,
+            permissions,
+            pool,
+        )

@@ -561,6 +561,43 @@ class FollowUpDue(models.Model):
         return f"{self.lead_id} {self.due_at}"
 
 
+class FunnelTally(models.Model):
+    """How many live leads of one acquisition month, channel and owner got at furthest to
+    one stage: the funnel (ANA-2) read from thousands of rows instead of a million leads.
+
+    Written by the database: triggers on the lead table (migration 0023) add a row of -1
+    for where a lead stood and +1 for where it stands whenever its furthest stage, owner,
+    channel, acquisition month or merged status changes, in the same transaction, so the
+    sums are exact on every path, the importer's bulk SQL included. The triggers only ever
+    insert, so no rep's transaction waits on another's over a shared total; the minute
+    sweep (`leads.funnel_tally.compact`) folds the `fresh` rows of a month into one row per
+    key. The month is the UTC month of `acquired_at` (a trigger knows no time zone): a
+    period in the company's days reads its whole UTC months here and its edges from the
+    leads."""
+
+    month = models.DateField()  # the first day of the UTC month
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+", db_index=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    furthest_stage = models.CharField(max_length=12, choices=Stage.choices)
+    leads = models.IntegerField()  # a change (+1, -1) or, once compacted, a month's sum
+    fresh = models.BooleanField(default=True)  # written by a trigger, not yet compacted
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["month"], name="funnel_tally_month"),
+            models.Index(fields=["month"], name="funnel_tally_fresh", condition=Q(fresh=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.channel_id} {self.owner_id} {self.furthest_stage}"
+
+
 class FollowUpLapse(models.Model):
     """A deadline a rep missed (跟进监督, LEAD-FUP-3): counted per rep for supervision."""
 

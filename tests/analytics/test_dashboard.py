@@ -1,7 +1,7 @@
 """Lead analytics (ANA-1…3, ANA-6): the figures match direct SQL counts, respect the
 viewer's data scope, and are the same in the page, its exports and the API."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -15,12 +15,15 @@ from leadflow.analytics.queries import (
     cycle_distribution,
     followup_quality,
     funnel,
+    funnel_by_channel,
     leads_by_channel,
     leads_by_month,
 )
 from leadflow.leads.assignment import lead_accept, lead_assign_manual
 from leadflow.leads.capture import capture_lead
 from leadflow.leads.followup import followup_record, lead_stage_set, remind_overdue
+from leadflow.leads.funnel_tally import fold_funnel_tally
+from leadflow.leads.models import Lead
 from tests.leads.conftest import CONSENT, lead_values
 
 pytestmark = pytest.mark.django_db
@@ -231,3 +234,56 @@ def test_months_cycles_and_teams(world):
     reps = followup_quality(admin, PERIOD, "rep")
     assert team["name"] == "华东一组"
     assert team["accepted"] == sum(r["accepted"] for r in reps)
+
+
+def test_the_funnel_reads_whole_months_from_the_tally_and_its_edges_from_the_leads(org, make_user):
+    # SPEC: ANA-2 — the funnel over a long period comes from a rollup that stays exact:
+    # the whole UTC months from the tally, the company-time edges from the leads, in the
+    # viewer's scope (SEC-1).
+    manager = make_user("sales_manager", department=org.east_region)
+    ours = make_user(department=org.east_region)
+    theirs = make_user(department=org.marketing)
+    moments = {  # Shanghai time → inside 2026-03-01 … 2026-04-30?
+        datetime(2026, 2, 28, 23, 30, tzinfo=SHANGHAI): False,
+        datetime(2026, 3, 1, 0, 30, tzinfo=SHANGHAI): True,  # UTC: still February
+        datetime(2026, 3, 1, 8, 0, tzinfo=SHANGHAI): True,  # UTC: March begins
+        datetime(2026, 3, 15, 12, 0, tzinfo=SHANGHAI): True,
+        datetime(2026, 4, 1, 7, 0, tzinfo=SHANGHAI): True,  # UTC: still March
+        datetime(2026, 4, 1, 8, 0, tzinfo=SHANGHAI): True,  # UTC: April begins
+        datetime(2026, 4, 30, 23, 30, tzinfo=SHANGHAI): True,
+        datetime(2026, 5, 1, 0, 30, tzinfo=SHANGHAI): False,  # UTC: still April
+    }
+    for n, moment in enumerate(moments):
+        for owner in (ours, theirs):
+            with time_machine.travel(moment, tick=False):
+                lead = capture_lead(
+                    values=lead_values(
+                        name=f"边界公司{n}{owner.pk}", mobile=f"135{owner.pk:03d}0000{n}", email=""
+                    ),
+                    consent=CONSENT,
+                    via="api",
+                ).lead
+            Lead.objects.filter(pk=lead.pk).update(
+                owner=owner, status="accepted", furthest_stage="needs" if n % 2 else "initial"
+            )
+    admin = make_user("admin", is_superuser=True)
+    period = Period(date(2026, 3, 1), date(2026, 4, 30))
+    inside = [n for n, (moment, yes) in enumerate(moments.items()) if yes]
+    expected_needs = sum(1 for n in inside if n % 2)
+    for _ in range(2):  # before and after the minute sweep folds the tally
+        assert [row["count"] for row in funnel(admin, period)][:2] == [
+            2 * len(inside),
+            2 * expected_needs,
+        ]
+        assert [row["count"] for row in funnel(manager, period)][:2] == [
+            len(inside),
+            expected_needs,
+        ]
+        assert funnel_by_channel(admin, period)[0]["needs"] == 2 * expected_needs
+        fold_funnel_tally(datetime.now(UTC))
+    direct = _sql(
+        "SELECT COUNT(*) FROM leads_lead WHERE furthest_stage <> '' AND acquired_at >= %s "
+        "AND acquired_at < %s",
+        [connection.ops.adapt_datetimefield_value(bound) for bound in period.bounds()],
+    )
+    assert direct[0][0] == 2 * len(inside)

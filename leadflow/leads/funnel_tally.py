@@ -1,0 +1,56 @@
+"""Folding the funnel tally (ANA-2): the triggers of migration 0023 write one row per
+change; the minute sweep sums the fresh rows of each month they touched into one row per
+month, channel, owner and stage, so a year's funnel reads a few thousand rows.
+
+A fold deletes exactly the rows it sums, in one statement on PostgreSQL (a change that
+commits meanwhile is not seen by either half and waits for the next fold) and under
+SQLite's single writer on SQLite, so the sums never drift. See `FunnelTally`.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+
+from leadflow.core.sweeps import sweep
+
+POSTGRES_FOLD = """
+    WITH touched AS (SELECT DISTINCT month FROM leads_funneltally WHERE fresh),
+    folded AS (
+        DELETE FROM leads_funneltally WHERE month IN (SELECT month FROM touched)
+        RETURNING month, channel_id, owner_id, furthest_stage, leads
+    )
+    INSERT INTO leads_funneltally (month, channel_id, owner_id, furthest_stage, leads, fresh)
+    SELECT month, channel_id, owner_id, furthest_stage, SUM(leads), false FROM folded
+    GROUP BY month, channel_id, owner_id, furthest_stage HAVING SUM(leads) <> 0
+"""
+# SQLite: the same in two statements over the rows up to a known id. The transaction
+# begins IMMEDIATE (settings), so no other writer adds a row in between.
+SQLITE_FOLD = """
+    INSERT INTO leads_funneltally (month, channel_id, owner_id, furthest_stage, leads, fresh)
+    SELECT month, channel_id, owner_id, furthest_stage, SUM(leads), 0 FROM leads_funneltally
+    WHERE id <= %s AND month IN (SELECT month FROM leads_funneltally WHERE fresh)
+    GROUP BY month, channel_id, owner_id, furthest_stage HAVING SUM(leads) <> 0
+"""
+SQLITE_FOLDED = """
+    DELETE FROM leads_funneltally
+    WHERE id <= %s AND month IN (SELECT month FROM leads_funneltally WHERE fresh AND id <= %s)
+"""
+
+
+@sweep("leads.funnel_tally")
+def fold_funnel_tally(now: datetime) -> dict[str, Any]:
+    """Fold the months with fresh rows; a minute with no change reads one index entry."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(DISTINCT month) FROM leads_funneltally WHERE fresh")
+        (months,) = cursor.fetchone()
+        if not months:
+            return {"months": 0}
+        if connection.vendor == "postgresql":
+            cursor.execute(POSTGRES_FOLD)
+        else:
+            cursor.execute("SELECT MAX(id) FROM leads_funneltally")
+            (last,) = cursor.fetchone()
+            cursor.execute(SQLITE_FOLD, [last])
+            cursor.execute(SQLITE_FOLDED, [last, last])
+    return {"months": months}
