@@ -5,6 +5,9 @@ month, channel, owner and stage, so a year's funnel reads a few thousand rows.
 A fold deletes exactly the rows it sums, in one statement on PostgreSQL (a change that
 commits meanwhile is not seen by either half and waits for the next fold) and under
 SQLite's single writer on SQLite, so the sums never drift. See `FunnelTally`.
+
+Leads are born unworked, so the triggers watch updates and deletes only; leads written
+worked by plain INSERT (a restore, a benchmark's fill) need `recount_funnel_tally`.
 """
 
 from datetime import datetime
@@ -54,3 +57,26 @@ def fold_funnel_tally(now: datetime) -> dict[str, Any]:
             cursor.execute(SQLITE_FOLD, [last])
             cursor.execute(SQLITE_FOLDED, [last, last])
     return {"months": months}
+
+
+LIVE_WORKED = "furthest_stage <> '' AND merged_into_id IS NULL"
+MONTH = {
+    "postgresql": "date_trunc('month', acquired_at AT TIME ZONE 'UTC')::date",
+    "sqlite": "substr(acquired_at, 1, 7) || '-01'",  # stored as UTC 'YYYY-MM-DD hh:mm:ss'
+}
+
+
+def recount_funnel_tally() -> int:
+    """Count the whole tally afresh from the leads; the rows written. Changes committed
+    meanwhile wait for the table lock and land on top, so the result is exact."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("LOCK TABLE leads_funneltally IN EXCLUSIVE MODE")
+        cursor.execute("DELETE FROM leads_funneltally")
+        cursor.execute(
+            "INSERT INTO leads_funneltally (month, channel_id, owner_id, furthest_stage, leads,"  # noqa: S608 - constants
+            f" fresh) SELECT {MONTH[connection.vendor]}, channel_id, owner_id, furthest_stage,"
+            f" COUNT(*), %s FROM leads_lead WHERE {LIVE_WORKED} GROUP BY 1, 2, 3, 4",
+            [False],
+        )
+        return cursor.rowcount

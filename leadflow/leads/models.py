@@ -567,11 +567,12 @@ class FunnelTally(models.Model):
 
     Written by the database: triggers on the lead table (migration 0023) add a row of -1
     for where a lead stood and +1 for where it stands whenever its furthest stage, owner,
-    channel, acquisition month or merged status changes, in the same transaction, so the
-    sums are exact on every path, the importer's bulk SQL included. The triggers only ever
+    channel, acquisition month or merger changes, in the same transaction, so the sums are
+    exact whatever updates a lead, the sweeps' and the importer's bulk SQL included (a lead
+    is born unworked: no trigger on INSERT, see `funnel_tally`). The triggers only ever
     insert, so no rep's transaction waits on another's over a shared total; the minute
-    sweep (`leads.funnel_tally.compact`) folds the `fresh` rows of a month into one row per
-    key. The month is the UTC month of `acquired_at` (a trigger knows no time zone): a
+    sweep (`funnel_tally.fold_funnel_tally`) folds the `fresh` rows of a month into one row
+    per key. The month is the UTC month of `acquired_at` (a trigger knows no time zone): a
     period in the company's days reads its whole UTC months here and its edges from the
     leads."""
 

@@ -12,7 +12,7 @@ from django.db.models import Sum
 from leadflow.leads.assignment import lead_accept, lead_assign_manual
 from leadflow.leads.capture import merge_leads
 from leadflow.leads.followup import lead_stage_set
-from leadflow.leads.funnel_tally import fold_funnel_tally
+from leadflow.leads.funnel_tally import fold_funnel_tally, recount_funnel_tally
 from leadflow.leads.models import Channel, FunnelTally, Lead, LeadStatus
 from leadflow.leads.pool import return_idle_leads
 from tests.leads.conftest import accepted_lead, twice_at_once
@@ -119,3 +119,16 @@ def test_two_workers_folding_at_once_count_each_change_once(capture, make_user):
     assert tallied() == before
     assert FunnelTally.objects.filter(fresh=True).count() == 0
     assert FunnelTally.objects.count() == len(before) == 2
+
+
+def test_a_recount_rebuilds_the_tally_from_the_leads(capture, rep):
+    # SPEC: ANA-2 — after a restore (worked leads written by INSERT, no trigger), one call
+    # makes the tally exact again.
+    with time_machine.travel(MONDAY_10AM, tick=False):
+        lead = accepted_lead(capture, rep)
+        lead_stage_set(lead=lead, stage="needs", fact="需求明确", by=rep)
+    FunnelTally.objects.all().delete()
+    assert tallied() != counted()
+    assert recount_funnel_tally() == 1
+    assert tallied() == counted()
+    assert not FunnelTally.objects.filter(fresh=True).exists()

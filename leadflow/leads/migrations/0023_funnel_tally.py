@@ -1,7 +1,13 @@
 """The funnel tally (ANA-2) and the triggers that keep it: every change of a live lead's
-furthest stage, owner, channel, acquisition month or merged status adds -1 where the lead
-stood and +1 where it stands, inside the changing transaction. Existing leads are counted
-once, as already compacted rows."""
+furthest stage, owner, channel, acquisition month or merger adds -1 where the lead stood
+and +1 where it stands, inside the changing transaction; deleting a worked lead adds -1.
+Existing leads are counted once, as already folded rows.
+
+No INSERT trigger: every lead is born unworked (capture and import write no furthest
+stage; acceptance sets it, by UPDATE), and on SQLite an insert trigger, though its WHEN is
+false, made the million-row import three times slower. A merged lead is one with
+`merged_into` (it always comes with status merged): the importer's updates of survivors
+set status but never `merged_into`, so they do not fire the trigger at all."""
 
 
 import django.db.models.deletion
@@ -9,14 +15,14 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-COUNTED = "{row}.furthest_stage <> '' AND {row}.status <> 'merged'"
-KEYS = "furthest_stage, status, owner_id, channel_id, acquired_at"
+COUNTED = "{row}.furthest_stage <> '' AND {row}.merged_into_id IS NULL"
+KEYS = "furthest_stage, merged_into_id, owner_id, channel_id, acquired_at"
 COLUMNS = "month, channel_id, owner_id, furthest_stage, leads, fresh"
 
 SQLITE_MONTH = "substr({row}.acquired_at, 1, 7) || '-01'"  # stored as UTC 'YYYY-MM-DD hh:mm:ss'
 SQLITE_CHANGED = (
     "OLD.furthest_stage IS NOT NEW.furthest_stage"
-    " OR (OLD.status = 'merged') IS NOT (NEW.status = 'merged')"
+    " OR (OLD.merged_into_id IS NULL) IS NOT (NEW.merged_into_id IS NULL)"
     " OR OLD.owner_id IS NOT NEW.owner_id OR OLD.channel_id IS NOT NEW.channel_id"
     " OR substr(OLD.acquired_at, 1, 7) IS NOT substr(NEW.acquired_at, 1, 7)"
 )
@@ -31,9 +37,6 @@ def _sqlite_row(row: str, change: int) -> str:
 
 
 SQLITE = [
-    f"""CREATE TRIGGER leads_funnel_tally_insert AFTER INSERT ON leads_lead
-        WHEN {COUNTED.format(row="NEW")}
-        BEGIN {_sqlite_row("NEW", 1)} END""",
     f"""CREATE TRIGGER leads_funnel_tally_update AFTER UPDATE OF {KEYS} ON leads_lead
         WHEN ({COUNTED.format(row="OLD")} OR {COUNTED.format(row="NEW")}) AND ({SQLITE_CHANGED})
         BEGIN {_sqlite_row("OLD", -1)} {_sqlite_row("NEW", 1)} END""",
@@ -45,7 +48,6 @@ SQLITE = [
         FROM leads_lead lead WHERE {COUNTED.format(row="lead")} GROUP BY 1, 2, 3, 4""",
 ]
 SQLITE_REVERSE = [
-    "DROP TRIGGER IF EXISTS leads_funnel_tally_insert",
     "DROP TRIGGER IF EXISTS leads_funnel_tally_update",
     "DROP TRIGGER IF EXISTS leads_funnel_tally_delete",
 ]
@@ -53,7 +55,7 @@ SQLITE_REVERSE = [
 POSTGRES_MONTH = "date_trunc('month', {row}.acquired_at AT TIME ZONE 'UTC')::date"
 POSTGRES_CHANGED = (
     "OLD.furthest_stage IS DISTINCT FROM NEW.furthest_stage"
-    " OR (OLD.status = 'merged') IS DISTINCT FROM (NEW.status = 'merged')"
+    " OR (OLD.merged_into_id IS NULL) IS DISTINCT FROM (NEW.merged_into_id IS NULL)"
     " OR OLD.owner_id IS DISTINCT FROM NEW.owner_id"
     " OR OLD.channel_id IS DISTINCT FROM NEW.channel_id"
     f" OR {POSTGRES_MONTH.format(row='OLD')} IS DISTINCT FROM {POSTGRES_MONTH.format(row='NEW')}"
@@ -71,12 +73,10 @@ def _postgres_row(row: str, change: int) -> str:
 POSTGRES = [
     f"""CREATE FUNCTION leads_funnel_tally() RETURNS trigger AS $$
         BEGIN
-          IF TG_OP <> 'INSERT' THEN {_postgres_row("OLD", -1)} END IF;
-          IF TG_OP <> 'DELETE' THEN {_postgres_row("NEW", 1)} END IF;
+          {_postgres_row("OLD", -1)}
+          IF TG_OP = 'UPDATE' THEN {_postgres_row("NEW", 1)} END IF;
           RETURN NULL;
         END $$ LANGUAGE plpgsql""",
-    f"""CREATE TRIGGER leads_funnel_tally_insert AFTER INSERT ON leads_lead FOR EACH ROW
-        WHEN ({COUNTED.format(row="NEW")}) EXECUTE FUNCTION leads_funnel_tally()""",
     f"""CREATE TRIGGER leads_funnel_tally_update AFTER UPDATE OF {KEYS} ON leads_lead
         FOR EACH ROW
         WHEN (({COUNTED.format(row="OLD")} OR {COUNTED.format(row="NEW")}) AND ({POSTGRES_CHANGED}))
@@ -89,7 +89,6 @@ POSTGRES = [
         FROM leads_lead lead WHERE {COUNTED.format(row="lead")} GROUP BY 1, 2, 3, 4""",
 ]
 POSTGRES_REVERSE = [
-    "DROP TRIGGER IF EXISTS leads_funnel_tally_insert ON leads_lead",
     "DROP TRIGGER IF EXISTS leads_funnel_tally_update ON leads_lead",
     "DROP TRIGGER IF EXISTS leads_funnel_tally_delete ON leads_lead",
     "DROP FUNCTION IF EXISTS leads_funnel_tally()",
