@@ -20,7 +20,7 @@ from leadflow.accounts.models import User
 from leadflow.core.company_settings import define, get_settings
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.sweeps import sweep
-from leadflow.notify.delivery import Message, notify
+from leadflow.notify.delivery import Message, briefly, notify
 
 from .models import Customer, CustomerEvent, Interaction
 from .queries import customers_visible_to
@@ -107,7 +107,7 @@ def remind_contacts_due(now: datetime) -> dict[str, Any]:
                 owner,
                 Message(
                     title=gettext("%(count)d customers are due a contact") % {"count": len(listed)},
-                    body="、".join(listed[:10]) + (" …" if len(listed) > 10 else ""),
+                    body=briefly(listed, "、"),
                     url="/customers/cadence/",
                     level="warning",
                 ),

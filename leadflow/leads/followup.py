@@ -29,7 +29,7 @@ from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.core.sweeps import sweep
 from leadflow.core.worktime import WorkCalendar
 from leadflow.customers.credit_code import InvalidCreditCode, normalize_credit_code
-from leadflow.notify.delivery import Message, notify
+from leadflow.notify.delivery import Message, briefly, notify
 
 from .conversion import convert_won_lead
 from .models import (
@@ -332,8 +332,7 @@ def _tell(rows: list[tuple], *, to_manager: bool) -> None:
         owner = owners.get(owner_id)
         if owner is None:
             continue
-        listed = ", ".join(numbers.get(lead_id, "") for lead_id in leads[:10])
-        listed += " …" if len(leads) > 10 else ""
+        listed = briefly([numbers.get(lead_id, "") for lead_id in leads])
         if to_manager:
             target = manager_of(owner)
             if target is None:

@@ -21,7 +21,7 @@ from leadflow.accounts.models import User
 from leadflow.core.company_settings import get_settings
 from leadflow.core.errors import Conflict, Forbidden
 from leadflow.core.sweeps import sweep
-from leadflow.notify.delivery import Message, notify
+from leadflow.notify.delivery import Message, briefly, notify
 
 from .assignment import open_leads_of
 from .followup import clear_deadlines, start_deadlines
@@ -147,7 +147,7 @@ def _tell(rows: list[tuple], *, returned: bool) -> None:
             owners[owner_id],
             Message(
                 title=title % {"count": count},
-                body=", ".join(numbers[:10]) + (" …" if count > 10 else ""),
+                body=briefly(numbers),
                 url="/leads/?status=pool_soon" if not returned else "/leads/pool/",
                 level="warning",
             ),

@@ -33,6 +33,11 @@ class Message:
     level: str = "info"  # info | warning | urgent
 
 
+def briefly(items: list[str], separator: str = ", ", most: int = 10) -> str:
+    """The first `most` items of a notice's list, and " …" when there are more."""
+    return separator.join(items[:most]) + (" …" if len(items) > most else "")
+
+
 def _recipients(target) -> list[User]:
     if isinstance(target, User):
         users: Iterable[User] = [target]
