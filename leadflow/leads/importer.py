@@ -15,7 +15,7 @@ import itertools
 import json
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -146,14 +146,13 @@ ROW_FIELDS = (
     "grade",
     "priority",
 )
-# Every stored column in the order the writer inserts them: the id and number it hands
-# out, the row's own values, then what it sets for a whole chunk (see `_chunk_columns`).
+# The columns the writer sets row by row: the id and number it hands out, the row's own
+# values, and the merge. Every other column holds the same value for a whole import (see
+# `_shared_columns`) and is written once per statement, not once per row.
+ROW_COLUMNS = ("id", "number", *ROW_FIELDS, "values_at", "merged_into_id")
+# Every stored column, as benchmarks and restores insert whole rows.
 INSERT_COLUMNS = (
-    "id",
-    "number",
-    *ROW_FIELDS,
-    "values_at",
-    "merged_into_id",
+    *ROW_COLUMNS,
     "import_batch_id",
     "created_by_id",
     "created_at",
@@ -186,7 +185,7 @@ INSERT_COLUMNS = (
 if set(INSERT_COLUMNS) != {f.attname for f in Lead._meta.concrete_fields}:
     raise ImproperlyConfigured("leads.importer.INSERT_COLUMNS must name every Lead column once")
 _ID, _NUMBER, _STATUS, _MERGED_INTO = (
-    INSERT_COLUMNS.index(name) for name in ("id", "number", "status", "merged_into_id")
+    ROW_COLUMNS.index(name) for name in ("id", "number", "status", "merged_into_id")
 )
 _ACQUIRED_IN_ROW = ROW_FIELDS.index("acquired_at")
 _MERGED = str(LeadStatus.MERGED)
@@ -311,22 +310,37 @@ def db_moment(moment: datetime, vendor: str) -> str:
     return text if vendor == "sqlite" else f"{text}+00:00"
 
 
-def insert_leads(rows: list[list[Any]]) -> None:
-    """Insert whole rows (INSERT_COLUMNS order) in one statement per chunk."""
+def insert_leads(
+    rows: list[list[Any]],
+    columns: tuple[str, ...] = INSERT_COLUMNS,
+    shared: Mapping[str, Any] | None = None,
+) -> None:
+    """Insert rows (values for `columns`, in order) in one statement per chunk, each with
+    the `shared` column values too."""
     if not rows:
         return
+    shared = shared or {}
+    names = ", ".join((*columns, *shared))
     table = Lead._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY: the bulk load PostgreSQL is built for, several times executemany's speed.
-            raw = cursor.cursor
-            with raw.copy(f"COPY {table} ({', '.join(INSERT_COLUMNS)}) FROM STDIN") as copy:
+            tail = tuple(shared.values())
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row((*row, *tail) if tail else row)
             return
-        placeholders = ", ".join(["%s"] * len(INSERT_COLUMNS))
-        sql = f"INSERT INTO {table} ({', '.join(INSERT_COLUMNS)}) VALUES ({placeholders})"  # noqa: S608
-        cursor.executemany(sql, rows)
+        # SQLite binds every parameter of every row afresh: the shared values go into the
+        # statement once instead, as literals SQLite quotes itself.
+        literals: list[str] = []
+        if shared:
+            cursor.execute(
+                f"SELECT {', '.join(['quote(%s)'] * len(shared))}", list(shared.values())
+            )
+            # "%" doubled: the cursor formats the statement's placeholders with "%".
+            literals = [literal.replace("%", "%%") for literal in cursor.fetchone()]
+        values = ", ".join([*(["%s"] * len(columns)), *literals])
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({values})", rows)  # noqa: S608
 
 
 _SCORE_FIELDS = ("score", "grade", "priority")
@@ -373,7 +387,7 @@ class _Pending:
     """A merge into a lead stored before this chunk, applied once per chunk."""
 
     survivor_id: int
-    capture: list[Any]  # the capture's row (INSERT_COLUMNS order), numbered before recording
+    capture: list[Any]  # the capture's row (ROW_COLUMNS order), numbered before recording
     own_status: str  # the status the capture had before it merged, restored by an undo
     matched_on: str
 
@@ -512,38 +526,38 @@ class LeadImporter:
             if len(self.summary.errors) < MAX_REPORTED_ERRORS:
                 self.summary.errors.append({"row": row_number, "field": name, "reason": reason})
 
-    def _chunk_columns(self, now_text: str) -> tuple[Any, ...]:
-        """The values of INSERT_COLUMNS after merged_into_id, the same for a whole chunk."""
-        return (
-            self.batch.pk if self.batch else None,
-            self.by.pk if self.by is not None else None,
-            now_text,  # created_at
-            now_text,  # updated_at
-            "",  # consent_notice_version: an import states a lawful basis instead
-            None,  # consent_at
-            "import",  # consent_channel
-            self.basis,
-            "",  # priority_reason: the priority follows the grade
-            None,  # owner_id: assigned by the next sweep (leads.assignment)
-            None,  # assigned_at
-            None,  # accept_by
-            None,  # accepted_at
-            "",  # waiting_reason
-            None,  # next_due_at: set when a rep accepts the lead
-            None,  # first_contact_at
-            None,  # last_followup_at
-            "",  # stage: set when a rep accepts the lead
-            "",  # stage_reason
-            None,  # stage_changed_at
-            "",  # furthest_stage
-            None,  # deal_amount
-            None,  # deal_date
-            None,  # pool_due_at
-            False,  # pool_warned
-            None,  # customer_id
-            None,  # deal_id
-            "import",  # captured_via
-        )
+    def _shared_columns(self, now_text: str) -> dict[str, Any]:
+        """The values of the columns not in ROW_COLUMNS, the same for a whole chunk."""
+        return {
+            "import_batch_id": self.batch.pk if self.batch else None,
+            "created_by_id": self.by.pk if self.by is not None else None,
+            "created_at": now_text,
+            "updated_at": now_text,
+            "consent_notice_version": "",  # an import states a lawful basis instead
+            "consent_at": None,
+            "consent_channel": "import",
+            "lawful_basis": self.basis,
+            "priority_reason": "",  # the priority follows the grade
+            "owner_id": None,  # assigned by the next sweep (leads.assignment)
+            "assigned_at": None,
+            "accept_by": None,
+            "accepted_at": None,
+            "waiting_reason": "",
+            "next_due_at": None,  # set when a rep accepts the lead
+            "first_contact_at": None,
+            "last_followup_at": None,
+            "stage": "",  # set when a rep accepts the lead
+            "stage_reason": "",
+            "stage_changed_at": None,
+            "furthest_stage": "",
+            "deal_amount": None,
+            "deal_date": None,
+            "pool_due_at": None,
+            "pool_warned": False,
+            "customer_id": None,
+            "deal_id": None,
+            "captured_via": "import",
+        }
 
     @transaction.atomic
     def _write_chunk(self, chunk: list[Prepared]) -> None:
@@ -560,7 +574,6 @@ class LeadImporter:
         if ids:
             # Drawn while this transaction holds the capture lock: one unbroken run.
             self.own_ids.append(range(min(ids), max(ids) + 1))
-        tail = self._chunk_columns(now_text)
         by_prefix: dict[str, list[list[Any]]] = {}
         new_rows: dict[int, list[Any]] = {}  # this chunk's live leads, by id
         inserts: list[list[Any]] = []
@@ -569,7 +582,7 @@ class LeadImporter:
         linked: list[tuple[int, list[int], str]] = []  # a row that joins several leads
         index, summary = self.index, self.summary
         for lead_id, (_, _, values, prefix, keys) in zip(ids, accepted, strict=True):
-            row = [lead_id, "", *values, values[_ACQUIRED_IN_ROW], None, *tail]
+            row = [lead_id, "", *values, values[_ACQUIRED_IN_ROW], None]
             by_prefix.setdefault(prefix, []).append(row)
             inserts.append(row)
             found = index.match(keys)
@@ -600,7 +613,7 @@ class LeadImporter:
         for prefix, rows in by_prefix.items():
             for row, number in zip(rows, blocks[prefix], strict=True):
                 row[_NUMBER] = number
-        insert_leads(inserts)
+        insert_leads(inserts, ROW_COLUMNS, self._shared_columns(now_text))
         merges += self._merge_into_stored(pending, now_text)
         self._record_merges(merges, now_text)
         self._join_linked(linked, now)
@@ -632,15 +645,16 @@ class LeadImporter:
         self, survivor_row: list[Any], capture: list[Any], own_status: str, matched_on: str
     ) -> _Merge:
         """Merge a capture into a lead of this same chunk, before either is written."""
-        survivor = dict(zip(INSERT_COLUMNS, survivor_row, strict=True))
+        survivor = dict(zip(ROW_COLUMNS, survivor_row, strict=True))
+        survivor["priority_reason"] = ""  # as every imported lead's (_shared_columns)
         merge = self._merge(survivor, capture, own_status, matched_on)
-        survivor_row[:] = [survivor[name] for name in INSERT_COLUMNS]
+        survivor_row[:] = [survivor[name] for name in ROW_COLUMNS]
         return merge
 
     def _merge(
         self, survivor: dict[str, Any], capture_row: list[Any], own_status: str, matched_on: str
     ) -> _Merge:
-        capture = dict(zip(INSERT_COLUMNS, capture_row, strict=True))
+        capture = dict(zip(ROW_COLUMNS, capture_row, strict=True))
         before = {name: survivor[name] for name in SNAPSHOT_FIELDS}
         changes = merge_changes(before, survivor["values_at"], capture, capture["values_at"])
         survivor.update(changes)

@@ -127,6 +127,32 @@ def test_rows_are_created_merged_rejected_and_counted(tmp_path):
     assert Lead.objects.get(name="李同学").status == LeadStatus.NON_TARGET
 
 
+def test_values_shared_by_the_whole_import_are_on_every_row(tmp_path, admin_user):
+    # SPEC: LEAD-CAP-2, LEAD-CAP-5 (the file's lawful basis on every lead it brings)
+    basis = "合同履行 'contract' 100%s%%"
+    summary = import_leads(path=write_csv(tmp_path / "leads.csv"), basis=basis, by=admin_user)
+    batch = ImportBatch.objects.get()
+    leads = Lead.objects.all()
+    assert summary.created + summary.merged == len(leads) == 4
+    for lead in leads:
+        assert (lead.lawful_basis, lead.consent_channel, lead.captured_via) == (
+            basis,
+            "import",
+            "import",
+        )
+        assert (lead.import_batch, lead.created_by, lead.owner, lead.stage) == (
+            batch,
+            admin_user,
+            None,
+            "",
+        )
+        assert lead.created_at == lead.updated_at
+        assert lead.created_at is not None
+    assert set(LeadImporter(basis="x")._shared_columns("now")) == set(
+        importer_module.INSERT_COLUMNS
+    ) - set(importer_module.ROW_COLUMNS)
+
+
 def test_import_merges_into_leads_already_stored_and_can_be_undone(tmp_path, capture, admin_user):
     existing = capture(
         name="上海甲科技有限公司",
