@@ -152,8 +152,15 @@ class Lead(models.Model):
         related_name="+",
         db_index=False,
     )
-    deal = models.OneToOneField(
-        "sales.Deal", null=True, blank=True, on_delete=models.PROTECT, related_name="lead"
+    # One lead per deal: a partial unique index (see Meta), so the many leads without a
+    # deal add nothing to it.
+    deal = models.ForeignKey(
+        "sales.Deal",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     # Public pool (LEAD-FUP-4): when the lead goes back to the pool unless its owner works
     # it (no follow-up for N days, or not won M days after acceptance); warned K days before.
@@ -238,6 +245,11 @@ class Lead(models.Model):
                 fields=["pool_warned", "pool_due_at"],
                 name="lead_pool_due",
                 condition=Q(status="accepted"),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deal"], name="lead_deal_once", condition=Q(deal__isnull=False)
             ),
         ]
 

@@ -52,3 +52,32 @@ def test_deadlines_move_to_the_sweeps_table_with_their_stage(make_user):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def _lead_triggers() -> set[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger"
+                " WHERE tgrelid = 'leads_lead'::regclass AND NOT tgisinternal"
+            )
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'leads_lead'"
+            )
+        return {name for (name,) in cursor.fetchall()}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_funnel_tally_triggers_survive_the_rebuild_of_the_lead_table():
+    # SPEC: ANA-2 — SQLite rebuilds the lead table to change the deal link (0024), and a
+    # rebuild drops the table's triggers: without them the funnel would silently go stale.
+    triggers = {"leads_funnel_tally_update", "leads_funnel_tally_delete"}
+    assert _lead_triggers() == triggers
+    executor = MigrationExecutor(connection)
+    executor.migrate([("leads", "0023_funnel_tally")])
+    assert _lead_triggers() == triggers
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert _lead_triggers() == triggers
