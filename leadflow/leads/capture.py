@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -163,26 +163,31 @@ def _parse_moment(value: Any, zone: ZoneInfo) -> datetime | None:
     elif isinstance(value, date):
         moment = datetime.combine(value, time(9))
     else:
-        text = str(value).strip()
-        if plain := _LOCAL_MOMENT.fullmatch(text):
-            year, month, day, hour, minute, second = plain.groups()
-            try:
-                return datetime(
-                    int(year),
-                    int(month),
-                    int(day),
-                    int(hour or 9),
-                    int(minute or 0),
-                    int(second or 0),
-                    tzinfo=zone,
-                )
-            except ValueError:
-                return None
-        moment = parse_datetime(text.replace("/", "-")) or (
-            datetime.combine(day, time(9)) if (day := parse_date(text.replace("/", "-"))) else None
-        )
-        if moment is None:
+        return _parse_moment_text(str(value).strip(), zone)
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+
+
+@lru_cache(maxsize=65_536)  # a file repeats its times: parsed once each
+def _parse_moment_text(text: str, zone: ZoneInfo) -> datetime | None:
+    if plain := _LOCAL_MOMENT.fullmatch(text):
+        year, month, day, hour, minute, second = plain.groups()
+        try:
+            return datetime(
+                int(year),
+                int(month),
+                int(day),
+                int(hour or 9),
+                int(minute or 0),
+                int(second or 0),
+                tzinfo=zone,
+            )
+        except ValueError:
             return None
+    moment = parse_datetime(text.replace("/", "-")) or (
+        datetime.combine(day, time(9)) if (day := parse_date(text.replace("/", "-"))) else None
+    )
+    if moment is None:
+        return None
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
 
@@ -314,6 +319,11 @@ def decide_status(values: Mapping[str, Any], rules: list[Rule]) -> tuple[str, st
         return LeadStatus.NON_TARGET, reason
     channel = values["channel"]
     return (LeadStatus.TO_VERIFY if channel.requires_verification else LeadStatus.TO_ASSIGN), ""
+
+
+def non_target_fields(rules: list[Rule]) -> tuple[str, ...]:
+    """The lead fields `decide_status` reads besides the channel."""
+    return tuple(sorted({rule.field for rule in rules}))
 
 
 def dedupe_keys(values: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ timeline event naming the rules and the event that moved it.
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.db import transaction
@@ -123,6 +124,12 @@ class Scoring:
     grade_a_min: int = 30
     grade_b_min: int = 15
     weights: Mapping[str, int] | None = None  # per dimension, in %, when weighted
+
+    @cached_property
+    def fields(self) -> tuple[str, ...]:
+        """The lead fields the rules read: with no events recorded, the score depends on
+        these alone."""
+        return tuple(sorted({rule.field for rule in self.rules if rule.field}))
 
     @classmethod
     def load(cls) -> "Scoring":
