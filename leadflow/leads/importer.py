@@ -15,6 +15,7 @@ import itertools
 import json
 import multiprocessing
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -49,7 +50,7 @@ from .capture import (
 )
 from .locks import lock_all_captures
 from .models import ImportBatch, Lead, LeadEvent, LeadMerge, LeadStatus
-from .numbering import number_prefix, reserve_number_blocks
+from .numbering import number, number_prefix, reserve_number_blocks
 from .scoring import Scoring, event_counts, score_values
 
 # Column headers in Chinese or English, as people name them.
@@ -602,7 +603,7 @@ class LeadImporter:
         if ids:
             # Drawn while this transaction holds the capture lock: one unbroken run.
             self.own_ids.append(range(min(ids), max(ids) + 1))
-        by_prefix: dict[str, list[list[Any]]] = {}
+        prefixes: list[str] = []  # each insert's number prefix, in file order
         new_rows: dict[int, list[Any]] = {}  # this chunk's live leads, by id
         inserts: list[list[Any]] = []
         pending: list[_Pending] = []
@@ -611,7 +612,7 @@ class LeadImporter:
         index, summary = self.index, self.summary
         for lead_id, (_, _, values, prefix, keys) in zip(ids, accepted, strict=True):
             row = [lead_id, "", *values, values[_ACQUIRED_IN_ROW], None]
-            by_prefix.setdefault(prefix, []).append(row)
+            prefixes.append(prefix)
             inserts.append(row)
             found = index.match(keys)
             if not found:
@@ -637,10 +638,11 @@ class LeadImporter:
                 matched_all = "+".join(sorted(name for name, _ in keys))
                 linked.append((survivor_id, found[1:], matched_all))
             index.add(keys, survivor_id)
-        blocks = reserve_number_blocks({prefix: len(rows) for prefix, rows in by_prefix.items()})
-        for prefix, rows in by_prefix.items():
-            for row, number in zip(rows, blocks[prefix], strict=True):
-                row[_NUMBER] = number
+        next_sequence = reserve_number_blocks(Counter(prefixes))
+        for row, prefix in zip(inserts, prefixes, strict=True):
+            sequence = next_sequence[prefix]
+            next_sequence[prefix] = sequence + 1
+            row[_NUMBER] = number(prefix, sequence)
         insert_leads(inserts, ROW_COLUMNS, self._shared_columns(now_text))
         merges += self._merge_into_stored(pending, now_text)
         self._record_merges(merges, now_text)
@@ -786,8 +788,12 @@ class LeadImporter:
             )
 
 
+# One encoder for the import: json.dumps with options builds a new one at every call.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _json(value: dict[str, Any]) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _JSON.encode(value)
 
 
 def import_leads(

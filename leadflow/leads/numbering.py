@@ -25,11 +25,13 @@ def number_prefix(channel_code: str, acquired_at: datetime, zone: ZoneInfo | Non
 
 def reserve_numbers(*, prefix: str, count: int = 1) -> list[str]:
     """`count` consecutive unused numbers under `prefix` (call inside a transaction)."""
-    return reserve_number_blocks({prefix: count})[prefix]
+    first = reserve_number_blocks({prefix: count})[prefix]
+    return [number(prefix, sequence) for sequence in range(first, first + count)]
 
 
-def reserve_number_blocks(counts: dict[str, int]) -> dict[str, list[str]]:
-    """Numbers for several prefixes at once ({prefix: how many}), in one statement."""
+def reserve_number_blocks(counts: dict[str, int]) -> dict[str, int]:
+    """{prefix: the first of its block} for blocks of several prefixes ({prefix: how
+    many}), reserved in one statement; format each with `number`."""
     if not counts:
         return {}
     prefixes = sorted(counts)  # a fixed order, so two transactions never lock crosswise
@@ -43,10 +45,12 @@ def reserve_number_blocks(counts: dict[str, int]) -> dict[str, list[str]]:
             params,
         )
         lasts = dict(cursor.fetchall())
-    return {
-        prefix: [f"{prefix}{n:03d}" for n in range(lasts[prefix] - count + 1, lasts[prefix] + 1)]
-        for prefix, count in counts.items()
-    }
+    return {prefix: lasts[prefix] - count + 1 for prefix, count in counts.items()}
+
+
+def number(prefix: str, sequence: int) -> str:
+    """ "G20231028001": the prefix and the day's sequence, at least three digits."""
+    return f"{prefix}{sequence:03d}"
 
 
 def day_of(number: str) -> date:
