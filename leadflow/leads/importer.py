@@ -462,16 +462,20 @@ def prepare_rows(
                 continue
             key = tuple([clean[name] for name in status_fields])
             if (status := statuses.get(key)) is None:
-                status = statuses[key] = decide_status(clean, context.rules)
+                status = _remember(statuses, key, decide_status(clean, context.rules))
             key = tuple([clean[name] for name in score_fields])
             if (score := scores.get(key)) is None:
-                score = scores[key] = score_values(scoring, clean)
+                score = _remember(scores, key, score_values(scoring, clean))
             channel = clean["channel"]
             moment = (channel.code, clean["acquired_at"])
             if (stored := moments.get(moment)) is None:
-                stored = moments[moment] = (
-                    db_moment(moment[1], vendor),
-                    number_prefix(channel.code, moment[1], context.zone),
+                stored = _remember(
+                    moments,
+                    moment,
+                    (
+                        db_moment(moment[1], vendor),
+                        number_prefix(channel.code, moment[1], context.zone),
+                    ),
                 )
             clean["score"], clean["grade"], clean["priority"] = score
             clean["status"], clean["non_target_reason"] = str(status[0]), status[1]
@@ -479,6 +483,18 @@ def prepare_rows(
             values = tuple([clean[name] for name in ROW_FIELDS])
             prepared.append((row_number, None, values, stored[1], tuple(dedupe_keys(clean))))
         yield prepared
+
+
+# Entries each memo of prepare_rows keeps: enough for a file's repeated values, and a
+# bound for a file whose times or names never repeat.
+MEMO_ENTRIES = 50_000
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
+    if len(memo) >= MEMO_ENTRIES:
+        memo.clear()
+    memo[key] = value
+    return value
 
 
 class LeadImporter:

@@ -16,7 +16,7 @@ from leadflow.leads import importer as importer_module
 from leadflow.leads import indexes
 from leadflow.leads.capture import merge_undo
 from leadflow.leads.importer import LeadImporter, import_leads, read_rows
-from leadflow.leads.models import ImportBatch, Lead, LeadMerge, LeadStatus
+from leadflow.leads.models import ImportBatch, Lead, LeadMerge, LeadStatus, NonTargetRule
 
 pytestmark = pytest.mark.django_db
 HEADER = [
@@ -385,3 +385,20 @@ def test_a_row_that_joins_two_leads_merges_them_as_a_capture_would(tmp_path, cap
     assert (second.status, second.merged_into_id) == (LeadStatus.MERGED, first.pk)
     assert Lead.objects.get(captured_via="import").merged_into_id == first.pk
     assert LeadMerge.objects.filter(survivor=first, merged=second).exists()
+
+
+def test_decisions_remembered_across_rows_are_the_ones_each_row_would_get(tmp_path, monkeypatch):
+    # SPEC: LEAD-CLN-3, LEAD-CLN-4, LEAD-SCR-1 — status, score and number prefix per row are
+    # the same whether decided afresh for every row or taken from the file's memo.
+    NonTargetRule.objects.create(field="name", match="contains", value="丙", reason="竞争对手")
+    # Row 12: the same channel, industry and need as 广州丙公司, another company.
+    rows = [*ROWS, *ROWS, ["广州丁公司", *ROWS[4][1:8], "2026-03-03 10:00", "广州", "5000"]]
+    path = write_csv(tmp_path / "leads.csv", rows=rows)
+    remembered = list(LeadImporter(basis="合同履行").prepare(read_rows(path)))
+    monkeypatch.setattr(importer_module, "MEMO_ENTRIES", 1)  # every decision made afresh
+    afresh = list(LeadImporter(basis="合同履行").prepare(read_rows(path)))
+    assert remembered == afresh
+    prepared = {row: values for row, _, values, _, _ in remembered[0]}
+    status = importer_module.ROW_FIELDS.index("status")
+    assert prepared[6][status] == prepared[11][status] == LeadStatus.NON_TARGET  # 广州丙公司
+    assert prepared[12][status] == LeadStatus.TO_ASSIGN
