@@ -6,7 +6,8 @@
 Generates (once, cached under bench/out/) a CSV with Chinese names, companies and
 regions, 5% duplicates of earlier rows written differently (+86 / 0086 / spaces, upper-case
 emails, full-width brackets) and 2% invalid rows. Then, in a fresh database:
-  1. `leadflow import leads FILE --json` in a child process: wall time and peak memory,
+  1. `leadflow import leads FILE --json` in a child process: wall time, CPU time (all its
+     processes: steadier than wall time on a shared two-core machine) and peak memory,
   2. the floor: a raw executemany of the same rows into a table with three indexes.
 Prints rows/s and the ratio to the floor. Targets (issue #3): ≤ 30 s on SQLite, ≤ 40 s on
 PostgreSQL, ≤ 1 GB peak memory.
