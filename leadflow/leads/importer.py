@@ -157,38 +157,43 @@ ROW_FIELDS = (
 # values, and the merge. Every other column holds the same value for a whole import (see
 # `_shared_columns`) and is written once per statement, not once per row.
 ROW_COLUMNS = ("id", "number", *ROW_FIELDS, "values_at", "merged_into_id")
-# Every stored column, as benchmarks and restores insert whole rows.
-INSERT_COLUMNS = (
-    *ROW_COLUMNS,
+# What every imported lead starts with: consent by the file's stated basis, unassigned
+# (the next sweep assigns it, leads.assignment), not yet worked.
+IMPORTED_LEAD = {
+    "consent_notice_version": "",  # an import states a lawful basis instead
+    "consent_at": None,
+    "consent_channel": "import",
+    "priority_reason": "",  # the priority follows the grade
+    "owner_id": None,
+    "assigned_at": None,
+    "accept_by": None,
+    "accepted_at": None,
+    "waiting_reason": "",
+    "next_due_at": None,  # set when a rep accepts the lead
+    "first_contact_at": None,
+    "last_followup_at": None,
+    "stage": "",  # set when a rep accepts the lead
+    "stage_reason": "",
+    "stage_changed_at": None,
+    "furthest_stage": "",
+    "deal_amount": None,
+    "deal_date": None,
+    "pool_due_at": None,
+    "pool_warned": False,
+    "customer_id": None,
+    "deal_id": None,
+    "captured_via": "import",
+}
+# The columns set once per import (see `_shared_columns`).
+PER_IMPORT_COLUMNS = (
     "import_batch_id",
     "created_by_id",
     "created_at",
     "updated_at",
-    "consent_notice_version",
-    "consent_at",
-    "consent_channel",
     "lawful_basis",
-    "priority_reason",
-    "owner_id",
-    "assigned_at",
-    "accept_by",
-    "accepted_at",
-    "waiting_reason",
-    "next_due_at",
-    "first_contact_at",
-    "last_followup_at",
-    "stage",
-    "stage_reason",
-    "stage_changed_at",
-    "furthest_stage",
-    "deal_amount",
-    "deal_date",
-    "pool_due_at",
-    "pool_warned",
-    "customer_id",
-    "deal_id",
-    "captured_via",
 )
+# Every stored column, as benchmarks and restores insert whole rows.
+INSERT_COLUMNS = (*ROW_COLUMNS, *PER_IMPORT_COLUMNS, *IMPORTED_LEAD)
 if set(INSERT_COLUMNS) != {f.attname for f in Lead._meta.concrete_fields}:
     raise ImproperlyConfigured("leads.importer.INSERT_COLUMNS must name every Lead column once")
 _ID, _NUMBER, _STATUS, _MERGED_INTO = (
@@ -466,15 +471,15 @@ def prepare_rows(
             key = tuple([clean[name] for name in score_fields])
             if (score := scores.get(key)) is None:
                 score = _remember(scores, key, score_values(scoring, clean))
-            channel = clean["channel"]
-            moment = (channel.code, clean["acquired_at"])
-            if (stored := moments.get(moment)) is None:
+            channel, acquired_at = clean["channel"], clean["acquired_at"]
+            key = (channel.code, acquired_at)
+            if (stored := moments.get(key)) is None:
                 stored = _remember(
                     moments,
-                    moment,
+                    key,
                     (
-                        db_moment(moment[1], vendor),
-                        number_prefix(channel.code, moment[1], context.zone),
+                        db_moment(acquired_at, vendor),
+                        number_prefix(channel.code, acquired_at, context.zone),
                     ),
                 )
             clean["score"], clean["grade"], clean["priority"] = score
@@ -582,36 +587,14 @@ class LeadImporter:
 
     def _shared_columns(self, now_text: str) -> dict[str, Any]:
         """The values of the columns not in ROW_COLUMNS, the same for a whole chunk."""
-        return {
-            "import_batch_id": self.batch.pk if self.batch else None,
-            "created_by_id": self.by.pk if self.by is not None else None,
-            "created_at": now_text,
-            "updated_at": now_text,
-            "consent_notice_version": "",  # an import states a lawful basis instead
-            "consent_at": None,
-            "consent_channel": "import",
-            "lawful_basis": self.basis,
-            "priority_reason": "",  # the priority follows the grade
-            "owner_id": None,  # assigned by the next sweep (leads.assignment)
-            "assigned_at": None,
-            "accept_by": None,
-            "accepted_at": None,
-            "waiting_reason": "",
-            "next_due_at": None,  # set when a rep accepts the lead
-            "first_contact_at": None,
-            "last_followup_at": None,
-            "stage": "",  # set when a rep accepts the lead
-            "stage_reason": "",
-            "stage_changed_at": None,
-            "furthest_stage": "",
-            "deal_amount": None,
-            "deal_date": None,
-            "pool_due_at": None,
-            "pool_warned": False,
-            "customer_id": None,
-            "deal_id": None,
-            "captured_via": "import",
-        }
+        per_import = (
+            self.batch.pk if self.batch else None,
+            self.by.pk if self.by is not None else None,
+            now_text,  # created_at
+            now_text,  # updated_at
+            self.basis,
+        )
+        return {**dict(zip(PER_IMPORT_COLUMNS, per_import, strict=True)), **IMPORTED_LEAD}
 
     @transaction.atomic
     def _write_chunk(self, chunk: list[Prepared]) -> None:
@@ -700,7 +683,7 @@ class LeadImporter:
     ) -> _Merge:
         """Merge a capture into a lead of this same chunk, before either is written."""
         survivor = dict(zip(ROW_COLUMNS, survivor_row, strict=True))
-        survivor["priority_reason"] = ""  # as every imported lead's (_shared_columns)
+        survivor["priority_reason"] = IMPORTED_LEAD["priority_reason"]
         merge = self._merge(survivor, capture, own_status, matched_on)
         survivor_row[:] = [survivor[name] for name in ROW_COLUMNS]
         return merge
