@@ -225,7 +225,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": os.environ.get("TASKS_BACKEND", "leadflow.core.tasks.TaskBackend"),
         "QUEUES": ["default"],
     }
 }

@@ -2,14 +2,16 @@
 
 `Model.objects.create` builds its INSERT anew on every call; on a capture that happens
 hundreds of times a second that costs more than the insert itself. `insert_new` runs the
-same steps (each field's pre_save and database preparation, then INSERT … RETURNING the
-id) with the statement built once per model and database.
+same steps (the pre_save signal, each field's pre_save and database preparation, INSERT …
+RETURNING the id, the post_save signal) with the statement built once per model and
+database.
 """
 
 from functools import cache
 from typing import TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.models import signals
 from django.db.models.fields import AutoFieldMixin
 
 from .errors import DomainError
@@ -22,11 +24,15 @@ def _statement(model: type[models.Model], vendor: str) -> tuple[list[models.Fiel
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(f.column)) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
-        f"RETURNING {quote(str(meta.pk.column))}"
-    )
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    if _key_from_database(model):
+        sql += f" RETURNING {quote(str(meta.pk.column))}"
     return fields, sql
+
+
+def _key_from_database(model: type[models.Model]) -> bool:
+    """True when the database numbers the rows; a key like a UUID is set before the insert."""
+    return isinstance(model._meta.pk, AutoFieldMixin)
 
 
 M = TypeVar("M", bound=models.Model)
@@ -36,14 +42,22 @@ def insert_new(obj: M) -> M:
     """Store a new model instance (its id is set from the database), like save()."""
     if not obj._state.adding:
         raise DomainError("insert_new stores new objects only", code="not_new")
-    if not connection.features.can_return_columns_from_insert:
+    # The connection itself, not the proxy: each field's preparation asks it several times.
+    db = connections[DEFAULT_DB_ALIAS]
+    if not db.features.can_return_columns_from_insert:
         obj.save(force_insert=True)
         return obj
-    fields, sql = _statement(type(obj), connection.vendor)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    with connection.cursor() as cursor:
+    model = type(obj)
+    signals.pre_save.send(sender=model, instance=obj, raw=False, using=db.alias, update_fields=None)
+    fields, sql = _statement(model, db.vendor)
+    params = [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
-        obj.pk = cursor.fetchone()[0]
+        if _key_from_database(model):
+            obj.pk = cursor.fetchone()[0]
     obj._state.adding = False
-    obj._state.db = connection.alias
+    obj._state.db = db.alias
+    signals.post_save.send(
+        sender=model, instance=obj, created=True, update_fields=None, raw=False, using=db.alias
+    )
     return obj

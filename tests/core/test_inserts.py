@@ -34,3 +34,33 @@ def test_only_new_objects_are_inserted(admin_user):
     with pytest.raises(DomainError):
         insert_new(entry)
     assert AuditLog.objects.count() == 1
+
+
+def test_a_queued_task_is_stored_as_django_tasks_db_stores_it():
+    # SPEC: LEAD-ASN-1 — the capture's assignment task is queued through insert_new
+    # (leadflow.core.tasks); the worker must find the same row the library would write.
+    from django_tasks import task_backends
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    from leadflow.core.tasks import TaskBackend
+    from leadflow.leads.assignment import assign_new_lead
+
+    ours = task_backends["default"]
+    assert isinstance(ours, TaskBackend)
+    theirs = DatabaseBackend("default", {"QUEUES": ["default"]})
+    queued = [backend.enqueue(assign_new_lead, (41,), {}) for backend in (ours, theirs)]
+    assert queued[0].id != queued[1].id
+
+    def stored(result):
+        row = DBTaskResult.objects.get(pk=result.id)
+        return {
+            field.name: getattr(row, field.name)
+            for field in DBTaskResult._meta.concrete_fields
+            if field.name not in ("id", "enqueued_at")
+        }
+
+    assert stored(queued[0]) == stored(queued[1])
+    assert stored(queued[0])["run_after"].year == 9999  # set by the library's pre_save signal
+    assert queued[0].status == queued[1].status == "READY"
+    assert queued[0].args == [41]
