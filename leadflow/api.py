@@ -91,7 +91,10 @@ def validation_error(request, error: NinjaValidationError):
             for part in item.get("loc", [])
             if part not in ("body", "query", "path", "payload")
         ]  # noqa: E501
-        fields[".".join(location) or "request"] = item.get("msg", "invalid")
+        reason = item.get("msg", "invalid")
+        if item.get("type") in ("model_type", "dict_type"):  # say so, not the schema's name
+            reason = "expected a JSON object"
+        fields[".".join(location) or "request"] = reason
     return api.create_response(
         request, error_body("validation_error", "The request is not valid.", fields), status=422
     )

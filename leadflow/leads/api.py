@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from leadflow.accounts.models import User
 from leadflow.core.paging import cursor_page
 from leadflow.core.permissions import require
+from leadflow.core.schema import DictSchema
 
 from .assignment import (
     lead_accept,
@@ -44,13 +45,13 @@ from .scoring import (
 router = Router(tags=["leads"])
 
 
-class ConsentIn(Schema):
+class ConsentIn(DictSchema):
     notice_version: str = Field(..., description="the privacy notice version the person agreed to")
     consented_at: datetime | None = Field(None, description="defaults to now")
     channel: str = Field("", description="where they agreed, e.g. 官网表单")
 
 
-class LeadIn(Schema):
+class LeadIn(DictSchema):
     name: str = Field(
         ..., description="customer name: the company, or the person for an individual"
     )
@@ -76,12 +77,12 @@ class LeadIn(Schema):
     consent: ConsentIn | None = Field(None, description="required: how the person agreed")
 
 
-class OwnerOut(Schema):
+class OwnerOut(DictSchema):
     id: int
     name: str
 
 
-class LeadOut(Schema):
+class LeadOut(DictSchema):
     id: int
     number: str
     kind: str
@@ -146,14 +147,14 @@ def lead_body(lead: Lead) -> dict[str, Any]:
     return body
 
 
-class TimelineEntry(Schema):
+class TimelineEntry(DictSchema):
     at: datetime
     kind: str
     actor: str | None
     data: dict[str, Any]
 
 
-class ScorePart(Schema):
+class ScorePart(DictSchema):
     rule: str
     dimension: str = Field(description="fit | behaviour | interaction")
     points: int
@@ -173,7 +174,7 @@ class CaptureOut(LeadDetail):
     capture_number: str = Field(description="the number this capture got (kept as a source)")
 
 
-class LeadPage(Schema):
+class LeadPage(DictSchema):
     items: list[LeadOut]
     next_cursor: str | None
 
@@ -200,7 +201,7 @@ def leads_create(request, payload: LeadIn):
     email or company name and answers that lead (200, `"merged": true`). Consent is
     required. Every refused field is named in `error.fields`; nothing is saved then."""
     require(request.user, LEADS_CREATE)
-    values = payload.dict(exclude={"consent"})
+    values = payload.model_dump(exclude={"consent"})
     consent_in = payload.consent
     consent = (
         Consent(

@@ -82,6 +82,17 @@ def test_missing_required_field_is_named(marketer, api_for):
     assert "industry" in response.json()["error"]["fields"]
 
 
+def test_a_body_that_is_not_an_object_is_refused_by_name(marketer, api_for):
+    # SPEC: SEC-5 — field, value and reason; nothing stored
+    api = api_for(marketer)
+    assert post(api, [1]).json()["error"]["fields"] == {"request": "expected a JSON object"}
+    consent = post(api, {**BODY, "consent": "yes"}).json()["error"]["fields"]
+    assert consent == {"consent": "expected a JSON object"}
+    employees = post(api, {**BODY, "employees": "many"}).json()["error"]["fields"]
+    assert list(employees) == ["employees"]
+    assert not Lead.objects.exists()
+
+
 def test_a_rep_sees_only_own_leads(org, marketer, make_user, api_for):
     # SPEC: SEC-1
     api = api_for(marketer)
