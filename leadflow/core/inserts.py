@@ -39,7 +39,7 @@ M = TypeVar("M", bound=models.Model)
 
 
 def insert_new(obj: M) -> M:
-    """Store a new model instance (its id is set from the database), like save()."""
+    """Store a new model instance like save(); an id the database numbers is read back."""
     if not obj._state.adding:
         raise DomainError("insert_new stores new objects only", code="not_new")
     # The connection itself, not the proxy: each field's preparation asks it several times.

@@ -2,8 +2,8 @@
 built once.
 
 Every capture queues a task (assign the new lead). django-tasks-db stores it with
-`objects.create`, which builds its INSERT anew each time: a fifth of the CPU time of
-`POST /api/v1/leads` (bench/api_capture.py). This backend stores the same row with
+`objects.create`, which builds its INSERT anew each time: about a sixth of the CPU time
+of `POST /api/v1/leads` (py-spy on bench/api_capture.py). This backend stores the same row with
 `insert_new`, and builds the queued task's result once instead of twice; everything else
 (the worker, results, retries) is django-tasks-db's.
 """
