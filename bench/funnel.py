@@ -6,9 +6,10 @@
 Builds a fresh database (SQLite in a temporary folder, or a new PostgreSQL database next to
 DATABASE_URL) with N leads over a year, twelve channels, grades and furthest stages in
 realistic proportions, counts the funnel tally from them (the fill writes worked leads
-by INSERT, which the tally's triggers do not watch), then times `analytics.queries.funnel_by_channel` for a
-whole year and for one month, as an administrator (no scope filter) and as a manager
-(department scope), best of five. Target: ≤ 300 ms on SQLite and on PostgreSQL.
+by INSERT, which the tally's triggers do not watch), then times
+`analytics.queries.funnel_by_channel` for a whole year and for one month, as an
+administrator (no scope filter) and as a manager (department scope), best of five.
+Target: ≤ 300 ms on SQLite and on PostgreSQL.
 """
 
 import argparse

@@ -163,12 +163,16 @@ def _parse_moment(value: Any, zone: ZoneInfo) -> datetime | None:
     elif isinstance(value, date):
         moment = datetime.combine(value, time(9))
     else:
-        return _parse_moment_text(str(value).strip(), zone)
+        moment = _parse_moment_text(str(value).strip(), zone)
+        if moment is None:
+            return None
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
 
 @lru_cache(maxsize=65_536)  # a file repeats its times: parsed once each
 def _parse_moment_text(text: str, zone: ZoneInfo) -> datetime | None:
+    """The moment a text names, in `zone` when it is a plain local time; a text with an
+    ISO offset keeps it, and one with none is left naive for `_parse_moment`."""
     if plain := _LOCAL_MOMENT.fullmatch(text):
         year, month, day, hour, minute, second = plain.groups()
         try:
@@ -183,12 +187,10 @@ def _parse_moment_text(text: str, zone: ZoneInfo) -> datetime | None:
             )
         except ValueError:
             return None
-    moment = parse_datetime(text.replace("/", "-")) or (
-        datetime.combine(day, time(9)) if (day := parse_date(text.replace("/", "-"))) else None
+    dashed = text.replace("/", "-")
+    return parse_datetime(dashed) or (
+        datetime.combine(day, time(9)) if (day := parse_date(dashed)) else None
     )
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
 
 def _parse_count(value: Any) -> int:

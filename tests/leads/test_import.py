@@ -395,7 +395,8 @@ def test_decisions_remembered_across_rows_are_the_ones_each_row_would_get(tmp_pa
     rows = [*ROWS, *ROWS, ["广州丁公司", *ROWS[4][1:8], "2026-03-03 10:00", "广州", "5000"]]
     path = write_csv(tmp_path / "leads.csv", rows=rows)
     remembered = list(LeadImporter(basis="合同履行").prepare(read_rows(path)))
-    monkeypatch.setattr(importer_module, "MEMO_ENTRIES", 1)  # every decision made afresh
+    # One entry: a decision is made afresh whenever a row differs from the row before.
+    monkeypatch.setattr(importer_module, "MEMO_ENTRIES", 1)
     afresh = list(LeadImporter(basis="合同履行").prepare(read_rows(path)))
     assert remembered == afresh
     prepared = {row: values for row, _, values, _, _ in remembered[0]}
