@@ -1,18 +1,25 @@
-"""The lead table's look-up indexes, set aside while a large import loads and rebuilt
-after it (LEAD-CAP-2 at a million rows).
+"""The lead table's look-up indexes, and on PostgreSQL its foreign keys, set aside while
+a large import loads and put back after it (LEAD-CAP-2 at a million rows).
 
 A million random inserts into each of the mobile, email and company-name indexes cost
 more than the rest of an import together; one sorted build at the end costs a second
 each. While they are away the importer finds duplicates in its own memory, and a capture
 made meanwhile finds them by scanning the table: slower, still correct.
 
-An import that dies before it rebuilds them (power cut, kill -9) leaves them missing;
-the minute sweep rebuilds them once no import is running.
+PostgreSQL checks a foreign key with a query per inserted row, eight of them per lead: a
+quarter of a million-row import. Put back, each is checked once for every row by one
+scan (VALIDATE), so a row that broke one while it was away is still refused, and the key
+stays in force for new rows meanwhile. SQLite's checks are look-ups by rowid, too cheap
+to be worth it.
+
+An import that dies before it puts them back (power cut, kill -9) leaves them missing;
+the minute sweep puts them back once no import is running.
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 
 from leadflow.core.sweeps import sweep
 
@@ -23,6 +30,8 @@ SET_ASIDE = ("lead_status_recent", "lead_mobile", "lead_email", "lead_company_ke
 SET_ASIDE_MIN_ROWS = 100_000
 # An import that has not reported progress for this long is taken for dead.
 STALLED_AFTER = timedelta(minutes=10)
+# How Django's migrations name a foreign key, so one put back has its old name.
+FOREIGN_KEY_SUFFIX = "_fk_%(to_table)s_%(to_column)s"
 
 
 def worth_setting_aside(rows: int) -> bool:
@@ -31,39 +40,83 @@ def worth_setting_aside(rows: int) -> bool:
     return rows >= Lead.objects.count()
 
 
-def _present() -> set[str]:
+def _constraints() -> dict[str, Any]:
     with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, Lead._meta.db_table)
-    return {name for name, info in constraints.items() if info["index"]}
+        return connection.introspection.get_constraints(cursor, Lead._meta.db_table)
+
+
+def _foreign_keys() -> list[models.ForeignKey]:
+    """The lead fields the database checks as foreign keys."""
+    return [
+        field
+        for field in Lead._meta.concrete_fields
+        # getattr: django-stubs does not declare db_constraint.
+        if isinstance(field, models.ForeignKey) and getattr(field, "db_constraint", True)
+    ]
+
+
+def _check_pending_foreign_keys(cursor) -> None:
+    """PostgreSQL alters no table with checks still pending in the same transaction."""
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def set_aside() -> None:
-    present = _present()
+    constraints = _constraints()
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         for name in SET_ASIDE:
-            if name in present:
-                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+            if name in constraints:
+                cursor.execute(f"DROP INDEX {quote(name)}")
+        if connection.vendor != "postgresql":
+            return
+        _check_pending_foreign_keys(cursor)
+        table = quote(Lead._meta.db_table)
+        for name, info in constraints.items():
+            if info["foreign_key"]:
+                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
 
 
 def restore() -> list[str]:
-    """Build every declared index of the lead table that is missing; their names."""
+    """Build every declared index of the lead table that is missing and, on PostgreSQL,
+    put back and check every missing foreign key; their names."""
     editor = connection.schema_editor()
-    present = _present()
-    missing = [index for index in Lead._meta.indexes if index.name not in present]
+    constraints = _constraints()
+    missing = [index for index in Lead._meta.indexes if index.name not in constraints]
+    restored = [index.name for index in missing]
     with connection.cursor() as cursor:
-        if missing and connection.vendor == "postgresql":
-            # Check deferred foreign keys now: PostgreSQL builds no index on a table with
-            # checks pending in the same transaction.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        if connection.vendor == "postgresql":
+            _check_pending_foreign_keys(cursor)
         for index in missing:
             cursor.execute(str(index.create_sql(Lead, editor)))
-    return [index.name for index in missing]
+        if connection.vendor == "postgresql":
+            restored += _restore_foreign_keys(cursor, editor, constraints)
+    return restored
+
+
+def _restore_foreign_keys(cursor, editor, constraints: dict[str, dict[str, Any]]) -> list[str]:
+    """Add the missing foreign keys unchecked (NOT VALID: a short lock, and new rows are
+    checked from then on), then check the existing rows, one scan per key; their names.
+    A key whose check fails stays unchecked, in force for new rows, until the next try."""
+    present = {tuple(info["columns"]) for info in constraints.values() if info["foreign_key"]}
+    for field in _foreign_keys():
+        if (field.column,) not in present:
+            cursor.execute(f"{editor._create_fk_sql(Lead, field, FOREIGN_KEY_SUFFIX)} NOT VALID")
+    table = Lead._meta.db_table
+    cursor.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND NOT convalidated",
+        [table],
+    )
+    unchecked = [name for (name,) in cursor.fetchall()]
+    quote = connection.ops.quote_name
+    for name in unchecked:
+        cursor.execute(f"ALTER TABLE {quote(table)} VALIDATE CONSTRAINT {quote(name)}")
+    return unchecked
 
 
 @sweep("leads.indexes")
 def restore_after_failed_import(now: datetime) -> dict[str, object]:
-    """Rebuild indexes an import left missing, once no import is running; an import
+    """Put back what an import left set aside, once no import is running; an import
     that stopped reporting progress is marked failed."""
     running = ImportBatch.objects.filter(state=ImportBatch.State.RUNNING)
     stalled = running.filter(heartbeat_at__lt=now - STALLED_AFTER)

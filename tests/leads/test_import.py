@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from openpyxl import Workbook
 
@@ -287,23 +287,45 @@ def test_import_joins_the_oldest_of_two_leads_sharing_a_key_like_capture(
     assert imported.merged_into_id == oldest.pk
 
 
-def _lead_indexes() -> set[str]:
+def _lead_constraints() -> dict[str, dict]:
     with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, Lead._meta.db_table)
-    return {name for name, info in constraints.items() if info["index"]}
+        return connection.introspection.get_constraints(cursor, Lead._meta.db_table)
+
+
+def _lead_indexes() -> set[str]:
+    return {name for name, info in _lead_constraints().items() if info["index"]}
+
+
+def _lead_foreign_keys() -> set[str]:
+    """The lead table's foreign keys the database holds checked for every row."""
+    names = {name for name, info in _lead_constraints().items() if info["foreign_key"]}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conname FROM pg_constraint WHERE conrelid = 'leads_lead'::regclass"
+                " AND NOT convalidated"
+            )
+            names -= {name for (name,) in cursor.fetchall()}
+    return names
 
 
 def test_a_large_import_sets_the_lookup_indexes_aside_and_rebuilds_them(tmp_path, monkeypatch):
     # SPEC: LEAD-CAP-2 (speed) with LEAD-CLN-2 — dedupe holds while the indexes are away.
     monkeypatch.setattr(indexes, "SET_ASIDE_MIN_ROWS", 1)
-    seen_during_import: list[set[str]] = []
+    foreign_keys = _lead_foreign_keys()
+    seen_during_import: list[tuple[set[str], set[str]]] = []
     summary = import_leads(
         path=write_csv(tmp_path / "leads.csv"),
         basis="合同履行",
-        progress=lambda done: seen_during_import.append(_lead_indexes()),
+        progress=lambda done: seen_during_import.append((_lead_indexes(), _lead_foreign_keys())),
     )
     assert (summary.created, summary.merged) == (3, 1)
-    assert not set(indexes.SET_ASIDE) & seen_during_import[0]
+    indexes_meanwhile, foreign_keys_meanwhile = seen_during_import[0]
+    assert not set(indexes.SET_ASIDE) & indexes_meanwhile
+    if connection.vendor == "postgresql":  # eight checks a row; SQLite's are rowid look-ups
+        assert not foreign_keys_meanwhile
+    assert len(foreign_keys) == 8
+    assert _lead_foreign_keys() == foreign_keys  # back, with their names, checked
     assert {index.name for index in Lead._meta.indexes} <= _lead_indexes()
     batch = ImportBatch.objects.get()
     assert (batch.state, batch.created, batch.merged) == (ImportBatch.State.DONE, 3, 1)
@@ -312,6 +334,7 @@ def test_a_large_import_sets_the_lookup_indexes_aside_and_rebuilds_them(tmp_path
 def test_the_sweep_rebuilds_indexes_an_interrupted_import_left_missing(db):
     # SPEC: LEAD-CAP-2 — nothing stays broken after a crash mid-import.
     now = timezone.now()
+    foreign_keys = _lead_foreign_keys()
     indexes.set_aside()
     running = ImportBatch.objects.create(
         file_name="big.csv",
@@ -326,10 +349,36 @@ def test_the_sweep_rebuilds_indexes_an_interrupted_import_left_missing(db):
     later = now + timedelta(minutes=15)
     result = indexes.restore_after_failed_import(later)
     assert result["stalled"] == 1
-    assert set(result["restored"]) == set(indexes.SET_ASIDE)
+    restored_keys = foreign_keys if connection.vendor == "postgresql" else set()
+    assert set(result["restored"]) == set(indexes.SET_ASIDE) | restored_keys
     assert {index.name for index in Lead._meta.indexes} <= _lead_indexes()
+    assert _lead_foreign_keys() == foreign_keys
     running.refresh_from_db()
     assert running.state == ImportBatch.State.FAILED
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite keeps its foreign keys during an import"
+)
+def test_a_row_that_broke_a_foreign_key_while_it_was_away_is_refused_when_it_is_back(
+    tmp_path,
+):
+    # SPEC: LEAD-CAP-2 (speed) — the foreign keys an import sets aside on PostgreSQL are
+    # checked for every row when they come back, not taken on trust.
+    import_leads(path=write_csv(tmp_path / "leads.csv"), basis="合同履行")
+    lead = Lead.objects.first()
+    foreign_keys = _lead_foreign_keys()
+    indexes.set_aside()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE leads_lead SET channel_id = 999999 WHERE id = %s", [lead.pk])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        indexes.restore()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE leads_lead SET channel_id = %s WHERE id = %s", [lead.channel_id, lead.pk]
+        )
+    indexes.restore()
+    assert _lead_foreign_keys() == foreign_keys
 
 
 def test_a_lead_captured_while_an_import_runs_is_found_as_a_duplicate(
