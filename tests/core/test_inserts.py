@@ -1,6 +1,7 @@
 """insert_new stores exactly what Model.save() would (core.inserts)."""
 
 import pytest
+import time_machine
 
 from leadflow.core.audit import audit_record
 from leadflow.core.errors import DomainError
@@ -64,3 +65,62 @@ def test_a_queued_task_is_stored_as_django_tasks_db_stores_it():
     assert stored(queued[0])["run_after"].year == 9999  # set by the library's pre_save signal
     assert queued[0].status == queued[1].status == "READY"
     assert queued[0].args == [41]
+
+
+def test_values_stored_as_they_are_match_djangos_own_preparation(admin_user):
+    # SPEC: LEAD-CAP-2 (speed) — insert_new skips Django's per-field steps only where they
+    # would change nothing: every value, and its type, is the one Django would store.
+    from datetime import date
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from leadflow.core.inserts import prepared_values
+    from leadflow.leads.models import Lead
+
+    now = timezone.now()
+    lead = Lead(
+        number="G20261123001",
+        kind="company",
+        name="上海甲科技有限公司",
+        mobile="+8613800138000",
+        employees=120,
+        annual_revenue=5,  # not text: Django makes it "5", and so must insert_new
+        budget=None,
+        channel_id=3,
+        owner_id=None,
+        created_by_id=admin_user.pk,
+        acquired_at=now,
+        values_at=now,
+        accept_by=None,
+        deal_amount=Decimal("12000.50"),
+        deal_date=date(2026, 11, 23),
+        pool_warned=True,
+        score=35,
+        created_at=now,
+        updated_at=now,
+    )
+    entry = AuditLog(actor=admin_user, action="x", at=now, changes={"a": [1, 2]}, extra={})
+    task = DBTaskResult(task_path="leadflow.leads.assignment.assign_new_lead", args_kwargs={})
+
+    for obj in (lead, entry, task):
+        fields = _inserted(obj)
+        with time_machine.travel(now, tick=False):  # the task's auto_now_add time
+            djangos = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+            ours = prepared_values(obj, connection)
+        assert [(f.name, _plain(v), type(v)) for f, v in zip(fields, ours, strict=True)] == [
+            (f.name, _plain(v), type(v)) for f, v in zip(fields, djangos, strict=True)
+        ]
+
+
+def _inserted(obj):
+    from django.db.models.fields import AutoFieldMixin
+
+    return [f for f in type(obj)._meta.concrete_fields if not isinstance(f, AutoFieldMixin)]
+
+
+def _plain(value):
+    """psycopg's JSON wrapper compares by identity: compare what it wraps."""
+    return value.obj if type(value).__name__ == "Jsonb" else value
