@@ -6,11 +6,11 @@ more than the rest of an import together; one sorted build at the end costs a se
 each. While they are away the importer finds duplicates in its own memory, and a capture
 made meanwhile finds them by scanning the table: slower, still correct.
 
-PostgreSQL checks a foreign key with a query per inserted row, eight of them per lead: a
-quarter of a million-row import. Put back, each is checked once for every row by one
-scan (VALIDATE), so a row that broke one while it was away is still refused, and the key
-stays in force for new rows meanwhile. SQLite's checks are look-ups by rowid, too cheap
-to be worth it.
+PostgreSQL checks a foreign key with a query per inserted row, eight of them per lead:
+about a quarter of a million-row import's time. Put back, each is checked for every row
+by one scan (VALIDATE), so a row that broke one while it was away is still refused, and
+the key stays in force for new rows meanwhile. SQLite's checks are look-ups by rowid,
+too cheap to be worth it.
 
 An import that dies before it puts them back (power cut, kill -9) leaves them missing;
 the minute sweep puts them back once no import is running.
@@ -100,7 +100,7 @@ def _restore_foreign_keys(cursor, editor, constraints: dict[str, dict[str, Any]]
     A key whose check fails stays unchecked, in force for new rows, until the next try."""
     present = {tuple(info["columns"]) for info in constraints.values() if info["foreign_key"]}
     for field in _foreign_keys():
-        if (field.column,) not in present:
+        if (field.column,) not in present:  # the statement Django's migrations run, named alike
             cursor.execute(f"{editor._create_fk_sql(Lead, field, FOREIGN_KEY_SUFFIX)} NOT VALID")
     table = Lead._meta.db_table
     cursor.execute(
