@@ -41,11 +41,11 @@ class ConfidentialityAgreementMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = request.user
+        # The path first: an API call or a form post never loads the session's user here.
         if (
-            user.is_authenticated
-            and not request.path.startswith(OPEN_PREFIXES)
-            and agreement_needed(user)
+            not request.path.startswith(OPEN_PREFIXES)
+            and request.user.is_authenticated
+            and agreement_needed(request.user)
         ):
             return redirect(f"/agreement/?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
