@@ -12,6 +12,12 @@ by one scan (VALIDATE), so a row that broke one while it was away is still refus
 the key stays in force for new rows meanwhile. SQLite's checks are look-ups by rowid,
 too cheap to be worth it.
 
+On PostgreSQL the lead number's UNIQUE and its prefix-search index go too: numbers come
+in the order of their acquisition dates, so each is a random insert into both, about
+half of COPY's time. Numbers are handed out by the numbering table (leads.numbering), so
+none repeats meanwhile; putting the UNIQUE back checks every row all the same. SQLite
+keeps its UNIQUE: it is part of the table there, and cannot be dropped.
+
 An import that dies before it puts them back (power cut, kill -9) leaves them missing;
 the minute sweep puts them back once no import is running.
 """
@@ -32,6 +38,8 @@ SET_ASIDE_MIN_ROWS = 100_000
 STALLED_AFTER = timedelta(minutes=10)
 # How Django's migrations name a foreign key, so one put back has its old name.
 FOREIGN_KEY_SUFFIX = "_fk_%(to_table)s_%(to_column)s"
+# PostgreSQL's name for the UNIQUE of the column `number`, as the table was made with it.
+NUMBER_UNIQUE = f"{Lead._meta.db_table}_number_key"
 
 
 def worth_setting_aside(rows: int) -> bool:
@@ -73,13 +81,25 @@ def set_aside() -> None:
         _check_pending_foreign_keys(cursor)
         table = quote(Lead._meta.db_table)
         for name, info in constraints.items():
-            if info["foreign_key"]:
+            if info["foreign_key"] or _number_unique(info):
                 cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+            elif _number_search(info):
+                cursor.execute(f"DROP INDEX {quote(name)}")
+
+
+def _number_unique(info: dict[str, Any]) -> bool:
+    return info["columns"] == ["number"] and info["unique"] and not info["primary_key"]
+
+
+def _number_search(info: dict[str, Any]) -> bool:
+    """The index PostgreSQL's `number LIKE 'G2026%'` uses (varchar_pattern_ops)."""
+    return info["columns"] == ["number"] and info["index"] and not info["unique"]
 
 
 def restore() -> list[str]:
     """Build every declared index of the lead table that is missing and, on PostgreSQL,
-    put back and check every missing foreign key; their names."""
+    put back and check every missing foreign key and the number's UNIQUE and search
+    index; their names."""
     editor = connection.schema_editor()
     constraints = _constraints()
     missing = [index for index in Lead._meta.indexes if index.name not in constraints]
@@ -90,7 +110,24 @@ def restore() -> list[str]:
         for index in missing:
             cursor.execute(str(index.create_sql(Lead, editor)))
         if connection.vendor == "postgresql":
+            restored += _restore_number(cursor, editor, constraints)
             restored += _restore_foreign_keys(cursor, editor, constraints)
+    return restored
+
+
+def _restore_number(cursor, editor, constraints: dict[str, dict[str, Any]]) -> list[str]:
+    """The number's UNIQUE (one sorted build, refused if a number repeats) and its search
+    index, where missing; their names."""
+    restored = []
+    quote = connection.ops.quote_name
+    if not any(_number_unique(info) for info in constraints.values()):
+        table = quote(Lead._meta.db_table)
+        cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(NUMBER_UNIQUE)} UNIQUE (number)")
+        restored.append(NUMBER_UNIQUE)
+    if not any(_number_search(info) for info in constraints.values()):
+        statement = editor._create_like_index_sql(Lead, Lead._meta.get_field("number"))
+        cursor.execute(str(statement))
+        restored.append(str(statement.parts["name"]).strip('"'))
     return restored
 
 

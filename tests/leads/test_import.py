@@ -296,9 +296,10 @@ def _lead_indexes() -> set[str]:
     return {name for name, info in _lead_constraints().items() if info["index"]}
 
 
-def _lead_foreign_keys() -> set[str]:
-    """The lead table's foreign keys the database holds checked for every row."""
-    names = {name for name, info in _lead_constraints().items() if info["foreign_key"]}
+def _in_force() -> set[str]:
+    """The lead table's indexes and constraints, less foreign keys PostgreSQL holds
+    unchecked for the rows already there (NOT VALID)."""
+    names = set(_lead_constraints())
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -309,24 +310,29 @@ def _lead_foreign_keys() -> set[str]:
     return names
 
 
+def _foreign_keys(names: set[str]) -> set[str]:
+    constraints = _lead_constraints()
+    return {name for name in names if name in constraints and constraints[name]["foreign_key"]}
+
+
 def test_a_large_import_sets_the_lookup_indexes_aside_and_rebuilds_them(tmp_path, monkeypatch):
     # SPEC: LEAD-CAP-2 (speed) with LEAD-CLN-2 — dedupe holds while the indexes are away.
     monkeypatch.setattr(indexes, "SET_ASIDE_MIN_ROWS", 1)
-    foreign_keys = _lead_foreign_keys()
-    seen_during_import: list[tuple[set[str], set[str]]] = []
+    before = _in_force()
+    seen_during_import: list[set[str]] = []
     summary = import_leads(
         path=write_csv(tmp_path / "leads.csv"),
         basis="合同履行",
-        progress=lambda done: seen_during_import.append((_lead_indexes(), _lead_foreign_keys())),
+        progress=lambda done: seen_during_import.append(_in_force()),
     )
     assert (summary.created, summary.merged) == (3, 1)
-    indexes_meanwhile, foreign_keys_meanwhile = seen_during_import[0]
-    assert not set(indexes.SET_ASIDE) & indexes_meanwhile
+    meanwhile = seen_during_import[0]
+    assert not set(indexes.SET_ASIDE) & meanwhile
+    assert len(_foreign_keys(before)) == 8
     if connection.vendor == "postgresql":  # eight checks a row; SQLite's are rowid look-ups
-        assert not foreign_keys_meanwhile
-    assert len(foreign_keys) == 8
-    assert _lead_foreign_keys() == foreign_keys  # back, with their names, checked
-    assert {index.name for index in Lead._meta.indexes} <= _lead_indexes()
+        assert not _foreign_keys(meanwhile)
+        assert indexes.NUMBER_UNIQUE in before - meanwhile
+    assert _in_force() == before  # all back, with their names, checked
     batch = ImportBatch.objects.get()
     assert (batch.state, batch.created, batch.merged) == (ImportBatch.State.DONE, 3, 1)
 
@@ -334,8 +340,10 @@ def test_a_large_import_sets_the_lookup_indexes_aside_and_rebuilds_them(tmp_path
 def test_the_sweep_rebuilds_indexes_an_interrupted_import_left_missing(db):
     # SPEC: LEAD-CAP-2 — nothing stays broken after a crash mid-import.
     now = timezone.now()
-    foreign_keys = _lead_foreign_keys()
+    before = _in_force()
     indexes.set_aside()
+    set_aside = before - _in_force()
+    assert set(indexes.SET_ASIDE) <= set_aside
     running = ImportBatch.objects.create(
         file_name="big.csv",
         lawful_basis="合同履行",
@@ -349,36 +357,37 @@ def test_the_sweep_rebuilds_indexes_an_interrupted_import_left_missing(db):
     later = now + timedelta(minutes=15)
     result = indexes.restore_after_failed_import(later)
     assert result["stalled"] == 1
-    restored_keys = foreign_keys if connection.vendor == "postgresql" else set()
-    assert set(result["restored"]) == set(indexes.SET_ASIDE) | restored_keys
-    assert {index.name for index in Lead._meta.indexes} <= _lead_indexes()
-    assert _lead_foreign_keys() == foreign_keys
+    assert set(result["restored"]) == set_aside
+    assert _in_force() == before
     running.refresh_from_db()
     assert running.state == ImportBatch.State.FAILED
 
 
 @pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="SQLite keeps its foreign keys during an import"
+    connection.vendor != "postgresql",
+    reason="SQLite keeps its foreign keys and the number's UNIQUE during an import",
 )
-def test_a_row_that_broke_a_foreign_key_while_it_was_away_is_refused_when_it_is_back(
-    tmp_path,
-):
-    # SPEC: LEAD-CAP-2 (speed) — the foreign keys an import sets aside on PostgreSQL are
-    # checked for every row when they come back, not taken on trust.
+def test_a_row_that_broke_a_rule_while_it_was_set_aside_is_refused_when_it_is_back(tmp_path):
+    # SPEC: LEAD-CAP-2 (speed), LEAD-CAP-3 — the foreign keys and the number's UNIQUE an
+    # import sets aside on PostgreSQL are checked for every row when they come back, not
+    # taken on trust.
     import_leads(path=write_csv(tmp_path / "leads.csv"), basis="合同履行")
-    lead = Lead.objects.first()
-    foreign_keys = _lead_foreign_keys()
-    indexes.set_aside()
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE leads_lead SET channel_id = 999999 WHERE id = %s", [lead.pk])
-    with pytest.raises(IntegrityError), transaction.atomic():
+    first, second = Lead.objects.order_by("id")[:2]
+    before = _in_force()
+    for column, broken, mended in (
+        ("channel_id", 999999, first.channel_id),  # no such channel
+        ("number", second.number, first.number),  # a number twice
+    ):
+        update = f"UPDATE leads_lead SET {column} = %s WHERE id = %s"  # noqa: S608 - fixed names
+        indexes.set_aside()
+        with connection.cursor() as cursor:
+            cursor.execute(update, [broken, first.pk])
+        with pytest.raises(IntegrityError), transaction.atomic():
+            indexes.restore()
+        with connection.cursor() as cursor:
+            cursor.execute(update, [mended, first.pk])
         indexes.restore()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE leads_lead SET channel_id = %s WHERE id = %s", [lead.channel_id, lead.pk]
-        )
-    indexes.restore()
-    assert _lead_foreign_keys() == foreign_keys
+        assert _in_force() == before
 
 
 def test_a_lead_captured_while_an_import_runs_is_found_as_a_duplicate(
