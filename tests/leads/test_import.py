@@ -461,3 +461,18 @@ def test_decisions_remembered_across_rows_are_the_ones_each_row_would_get(tmp_pa
     status = importer_module.ROW_FIELDS.index("status")
     assert prepared[6][status] == prepared[11][status] == LeadStatus.NON_TARGET  # 广州丙公司
     assert prepared[12][status] == LeadStatus.TO_ASSIGN
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite numbers rows under its single writer"
+)
+def test_an_import_takes_its_ids_as_one_block_and_a_capture_continues_after_it(capture):
+    # SPEC: LEAD-CAP-2 (speed) — the import reserves ids with one statement, not one
+    # nextval each; ids stay unique and in order with the captures around it.
+    with connection.cursor() as cursor:  # a sequence never called yet starts at its value
+        cursor.execute("SELECT setval(pg_get_serial_sequence('leads_lead', 'id'), 1, false)")
+    with transaction.atomic():
+        first = importer_module._reserve_ids(3)
+        second = importer_module._reserve_ids(2)
+    assert (first, second) == ([1, 2, 3], [4, 5])
+    assert capture().lead.pk == 6
