@@ -14,9 +14,10 @@ too cheap to be worth it.
 
 On PostgreSQL the lead number's UNIQUE and its prefix-search index go too: numbers come
 in the order of their acquisition dates, so each is a random insert into both: a third
-of COPY's time at a million rows. Numbers are handed out by the numbering table (leads.numbering), so
-none repeats meanwhile; putting the UNIQUE back checks every row all the same. SQLite
-keeps its UNIQUE: it is part of the table there, and cannot be dropped.
+of COPY's time at a million rows. Numbers are handed out by the numbering table
+(leads.numbering), so none repeats meanwhile; putting the UNIQUE back checks every row
+all the same. SQLite keeps its UNIQUE: it is part of the table there, and cannot be
+dropped.
 
 An import that dies before it puts them back (power cut, kill -9) leaves them missing;
 the minute sweep puts them back once no import is running.
