@@ -326,11 +326,12 @@ def _reserve_postgres_ids(cursor, table: str, count: int) -> list[int]:
     if not cursor.fetchone()[0]:
         cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])
         return [row[0] for row in cursor.fetchall()]
-    cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY 1")  # its lock; the increment stays
-    cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608 - its own name
-    last, called = cursor.fetchone()
-    first = last + 1 if called else last  # a sequence never called starts at last_value
-    cursor.execute("SELECT setval(%s, %s)", [sequence, first + count - 1])
+    with transaction.atomic():  # the lock lasts at least until the block is taken
+        cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY 1")  # its lock; no change
+        cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608 - own name
+        last, called = cursor.fetchone()
+        first = last + 1 if called else last  # a sequence never called starts at last_value
+        cursor.execute("SELECT setval(%s, %s)", [sequence, first + count - 1])
     return list(range(first, first + count))
 
 
