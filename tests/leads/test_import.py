@@ -368,7 +368,7 @@ def test_the_sweep_rebuilds_indexes_an_interrupted_import_left_missing(db):
     reason="SQLite keeps its foreign keys and the number's UNIQUE during an import",
 )
 def test_a_row_that_broke_a_rule_while_it_was_set_aside_is_refused_when_it_is_back(tmp_path):
-    # SPEC: LEAD-CAP-2 (speed), LEAD-CAP-3 — the foreign keys and the number's UNIQUE an
+    # SPEC: LEAD-CAP-2 (speed), LEAD-CAP-4 — the foreign keys and the number's UNIQUE an
     # import sets aside on PostgreSQL are checked for every row when they come back, not
     # taken on trust.
     import_leads(path=write_csv(tmp_path / "leads.csv"), basis="合同履行")
