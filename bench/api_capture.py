@@ -4,10 +4,12 @@
     .venv/bin/python bench/api_capture.py [--leads 1000000] [--seconds 20] [--connections 8]
 
 Prepares a SQLite database under bench/out/ with N leads (imported once from the
-import benchmark's file and kept for later runs), a marketing user and an API token;
-starts `leadflow web --workers 2` on a loopback port; drives it with wrk, every
-request a new lead (distinct mobile and email); prints requests/s and latency
-percentiles. Target (issue #3): ≥ 700 requests/s with p99 ≤ 25 ms.
+import benchmark's file and kept), and copies it for each run, so every run starts from
+the same database: no leads, queued tasks or audit entries left by earlier runs. Adds a
+marketing user and an API token to the copy; starts `leadflow web --workers 2` on a
+loopback port; drives it with wrk, every request a new lead (distinct mobile and email);
+prints requests/s and latency percentiles. Target (issue #3): ≥ 700 requests/s with
+p99 ≤ 25 ms.
 """
 
 import argparse
@@ -52,14 +54,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def prepare(var: Path, leads: int, env: dict[str, str]) -> str:
-    """The database with `leads` leads, and a token for a marketing user."""
-    leadflow = [sys.executable, "-m", "leadflow.cli"]
+LEADFLOW = [sys.executable, "-m", "leadflow.cli"]
+
+
+def prepare(var: Path, leads: int, env: dict[str, str]) -> None:
+    """The database with `leads` leads in `var` (LEADFLOW_VAR_DIR in `env`), made once."""
     ready = var / f"ready-{leads}"
     if not ready.exists():
         shutil.rmtree(var, ignore_errors=True)
         var.mkdir(parents=True)
-        subprocess.run([*leadflow, "migrate", "-v0"], env=env, check=True, cwd=ROOT)  # noqa: S603
+        subprocess.run([*LEADFLOW, "migrate", "-v0"], env=env, check=True, cwd=ROOT)  # noqa: S603
         if leads:
             source = OUT / f"leads-{leads}.csv"
             if not source.exists():
@@ -69,15 +73,22 @@ def prepare(var: Path, leads: int, env: dict[str, str]) -> str:
                     check=True,
                 )
             subprocess.run(
-                [*leadflow, "import", "leads", str(source), "--basis", "benchmark"],  # noqa: S603
+                [*LEADFLOW, "import", "leads", str(source), "--basis", "benchmark"],  # noqa: S603
                 env=env,
                 check=True,
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
             )
         ready.touch()
-    # A database kept from an earlier run gets this checkout's migrations.
-    subprocess.run([*leadflow, "migrate", "-v0"], env=env, check=True, cwd=ROOT)  # noqa: S603
+
+
+def fresh_copy(prepared: Path, var: Path, env: dict[str, str]) -> str:
+    """A copy of the prepared database in `var` (LEADFLOW_VAR_DIR in `env`), migrated to
+    this checkout, and a token for a marketing user in it."""
+    shutil.rmtree(var, ignore_errors=True)
+    shutil.copytree(prepared, var)
+    os.sync()  # the copy on disk before the load starts, not written back during it
+    subprocess.run([*LEADFLOW, "migrate", "-v0"], env=env, check=True, cwd=ROOT)  # noqa: S603
     script = (
         "from leadflow.accounts.models import Role, User\n"
         "from leadflow.accounts.tokens import token_create\n"
@@ -87,7 +98,7 @@ def prepare(var: Path, leads: int, env: dict[str, str]) -> str:
         "print(token_create(user=user, name='bench')[1])\n"
     )
     result = subprocess.run(
-        [*leadflow, "shell", "-c", script],
+        [*LEADFLOW, "shell", "-c", script],
         env=env,
         check=True,
         cwd=ROOT,  # noqa: S603
@@ -97,15 +108,8 @@ def prepare(var: Path, leads: int, env: dict[str, str]) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-# Valid mobile prefixes the import benchmark's file never uses.
-RUN_PREFIXES = ["170", "171", "172", "173", "175", "190", "192", "193", "196", "197"]
-
-
-def _next_run(var: Path) -> int:
-    counter = var / "runs"
-    run = int(counter.read_text()) + 1 if counter.exists() else 0
-    counter.write_text(str(run))
-    return run
+# A valid mobile prefix the import benchmark's file never uses: every request a new lead.
+RUN_PREFIX = "17000"
 
 
 def main() -> None:
@@ -117,14 +121,13 @@ def main() -> None:
     wrk = shutil.which("wrk")
     if not wrk:
         sys.exit("wrk is needed: apt-get install wrk")
-    var = OUT / f"api-var-{args.leads}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "leadflow.settings",
-        "LEADFLOW_VAR_DIR": str(var),
-    }
+    prepared = OUT / f"api-var-{args.leads}"
+    var = OUT / f"api-run-{args.leads}"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "leadflow.settings"}
     env.pop("DATABASE_URL", None)
-    token = prepare(var, args.leads, env)
+    prepare(prepared, args.leads, {**env, "LEADFLOW_VAR_DIR": str(prepared)})
+    env["LEADFLOW_VAR_DIR"] = str(var)
+    token = fresh_copy(prepared, var, env)
     port = free_port()
     server = subprocess.Popen(  # noqa: S603
         [
@@ -150,11 +153,7 @@ def main() -> None:
             except OSError:
                 time.sleep(0.1)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            # A mobile prefix per run, in turn: every request is a new lead, not a merge
-            # into one an earlier run captured.
-            run = _next_run(var)
-            prefix = RUN_PREFIXES[run // 100 % len(RUN_PREFIXES)] + f"{run % 100:02d}"
-            script.write(LUA.replace("RUN", prefix))
+            script.write(LUA.replace("RUN", RUN_PREFIX))
         result = subprocess.run(  # noqa: S603
             [
                 wrk,
