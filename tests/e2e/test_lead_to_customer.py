@@ -2,13 +2,17 @@
 accepted, followed up, moved to 成交 and becomes a customer; the manager's dashboard
 counts the win. In Chinese, in a real browser, screenshot by screenshot."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
 LEAD = "杭州端到端测试机械有限公司"
-TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the company's day, as the app sees it
+NOW = datetime.now(ZoneInfo("Asia/Shanghai"))  # the company's time, as the app sees it
+TODAY = NOW.date()
+# A contact already made: a follow-up in the future is refused, and "today 09:00" was in
+# the future whenever the suite ran before 09:00 in China.
+CONTACTED_AT = (NOW - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
 
 
 def sign_in(context, app, username: str):
@@ -62,7 +66,7 @@ def test_a_web_form_lead_becomes_a_customer(app, browser, shots):
     expect(rep.get_by_role("heading", name=LEAD)).to_be_visible()
     shots(rep, "accepted")
 
-    rep.fill("input[name=contact_at]", TODAY.strftime("%Y-%m-%dT09:00"))
+    rep.fill("input[name=contact_at]", CONTACTED_AT)
     rep.select_option("select[name=method]", "phone")
     rep.fill("textarea[name=feedback]", "客户确认需要 10 台，下周看方案")
     rep.get_by_role("button", name="保存跟进").click()
