@@ -241,3 +241,10 @@ def manager_of(user: User | None) -> User | None:
     if department is not None and department.manager_id and department.manager_id != user.pk:
         return department.manager
     return None
+
+
+def users_with_permission(code: str) -> list[User]:
+    """Active users whose role names this permission itself (an administrator's "*" does
+    not count: they are not the ones a business notice is for)."""
+    roles = [role.pk for role in Role.objects.all() if code in role.permissions]
+    return list(User.objects.filter(role_id__in=roles, is_active=True))

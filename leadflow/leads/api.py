@@ -19,7 +19,14 @@ from .assignment import (
     reassign_request_create,
     reassign_request_decide,
 )
-from .capture import Consent, capture_lead, lead_verify, merge_leads, merge_undo
+from .capture import (
+    Consent,
+    capture_lead,
+    lead_outside_scope,
+    lead_verify,
+    merge_leads,
+    merge_undo,
+)
 from .followup import followup_record, lead_stage_set
 from .models import Channel, FollowUp, Lead, LeadMerge, ReassignRequest
 from .permissions import LEADS_ASSIGN, LEADS_CREATE, LEADS_MERGE, LEADS_PRIORITY, LEADS_VERIFY
@@ -198,8 +205,10 @@ def _detail(lead: Lead, *, just_captured: bool = False) -> dict:
 @router.post("/leads", response={201: CaptureOut, 200: CaptureOut}, summary="Capture a lead")
 def leads_create(request, payload: LeadIn):
     """Creates the lead (201), or merges it into the existing lead with the same mobile,
-    email or company name and answers that lead (200, `"merged": true`). Consent is
-    required. Every refused field is named in `error.fields`; nothing is saved then."""
+    email or company name and answers that lead (200, `"merged": true`). When that lead is
+    outside the caller's scope, the capture is kept as its source without changing it and
+    the answer is 409 with nothing of the lead. Consent is required. Every refused field
+    is named in `error.fields`; nothing is saved then."""
     require(request.user, LEADS_CREATE)
     values = payload.model_dump(exclude={"consent"})
     consent_in = payload.consent
@@ -213,6 +222,8 @@ def leads_create(request, payload: LeadIn):
         else Consent()
     )
     result = capture_lead(values=values, consent=consent, via="api", by=request.user)
+    if result.outside_scope:
+        raise lead_outside_scope(result)
     if result.merged:
         lead = Lead.objects.select_related("channel", "owner", "merged_into").get(pk=result.lead.pk)
     else:

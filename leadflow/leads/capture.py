@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from functools import cached_property, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +21,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from leadflow.accounts.org import users_with_permission
+from leadflow.accounts.scope import visible_to
 from leadflow.core.audit import audit_record
 from leadflow.core.cleaning import (
     CleaningError,
@@ -34,6 +37,7 @@ from leadflow.core.config_cache import cached_config
 from leadflow.core.errors import Conflict, ValidationFailed
 from leadflow.core.inserts import insert_new
 from leadflow.core.worktime import company_zone
+from leadflow.notify.delivery import Message, notify
 
 from .assignment import assign_new_lead
 from .followup import clear_deadlines
@@ -133,12 +137,22 @@ class CaptureContext:
         return cached_config("leads.capture_context", cls.load)
 
 
+class MergeRule(StrEnum):
+    """How far a capture may change the lead it joins (LEAD-CLN-2, SEC-1)."""
+
+    NEWEST = "newest"  # its newest non-empty values win
+    FILL_EMPTY = "fill_empty"  # anonymous, onto an owned lead: only empty fields are filled
+    KEEP = "keep"  # the caller may not see the lead: nothing of it changes
+
+
 @dataclass
 class CaptureResult:
     lead: Lead  # the live lead: the new one, or the one the capture merged into
     capture: Lead  # the row this capture made (equal to `lead` unless merged)
     merged: bool = False
     matched_on: list[str] = field(default_factory=list)
+    # The capture joined a lead outside the caller's scope: answer without showing it.
+    outside_scope: bool = False
 
 
 KINDS = frozenset(Lead.Kind.values)
@@ -345,21 +359,32 @@ def merge_changes(
     survivor_values_at: datetime,
     capture: Mapping[str, Any],
     capture_at: datetime,
+    rule: MergeRule = MergeRule.NEWEST,
 ) -> dict[str, Any]:
     """The survivor fields a capture changes: its non-empty values when it is at least as
-    recent as the survivor's, otherwise only the survivor's empty fields are filled.
+    recent as the survivor's, otherwise only the survivor's empty fields are filled; under
+    FILL_EMPTY only empty fields, under KEEP none.
     `survivor` and `capture` hold PROFILE_FIELDS and "kind"."""
-    newer = capture_at >= survivor_values_at
-    changes = {}
+    if rule == MergeRule.KEEP:
+        return {}
+    newer = rule == MergeRule.NEWEST and capture_at >= survivor_values_at
+    return {
+        name: value
+        for name, value in differing_values(survivor, capture).items()
+        if newer or survivor.get(name) in (None, "")
+    }
+
+
+def differing_values(survivor: Mapping[str, Any], capture: Mapping[str, Any]) -> dict[str, Any]:
+    """The capture's non-empty profile values that differ from the survivor's."""
+    differing = {}
     for name in PROFILE_FIELDS:
         if name == "name" and capture.get("kind") != survivor.get("kind"):
             continue  # a person's name never replaces a company's, nor the other way round
         value = capture.get(name)
-        if value in (None, "") or value == survivor.get(name):
-            continue
-        if newer or survivor.get(name) in (None, ""):
-            changes[name] = value
-    return changes
+        if value not in (None, "") and value != survivor.get(name):
+            differing[name] = value
+    return differing
 
 
 def _snapshot(lead: Lead) -> dict[str, Any]:
@@ -403,10 +428,18 @@ def find_duplicates(values: Mapping[str, Any], *, exclude_id: int) -> tuple[list
 
 @transaction.atomic
 def merge_leads(
-    *, survivor: Lead, merged: Lead, reason: str, by=None, now: datetime | None = None
+    *,
+    survivor: Lead,
+    merged: Lead,
+    reason: str,
+    by=None,
+    now: datetime | None = None,
+    rule: MergeRule = MergeRule.NEWEST,
 ) -> LeadMerge:
-    """Fold `merged` into `survivor`: the survivor takes the newest non-empty values, the
-    merged lead keeps its own and points at the survivor; recorded for undo."""
+    """Fold `merged` into `survivor`: the survivor takes the newest non-empty values (as
+    far as `rule` allows), the merged lead keeps its own and points at the survivor;
+    recorded for undo. Values the rule held back are named in the event for the owner
+    to confirm: the merged lead, one of the survivor's sources, still holds them."""
     now = now or timezone.now()
     if (
         merged.pk == survivor.pk
@@ -417,13 +450,19 @@ def merge_leads(
             gettext("Only two different live leads can be merged."),
             fields={"lead": f"{merged.number} → {survivor.number}"},
         )
-    before = _snapshot(survivor)
-    changes = merge_changes(before, survivor.values_at, _snapshot(merged), merged.values_at)
+    before, offered = _snapshot(survivor), _snapshot(merged)
+    changes = merge_changes(before, survivor.values_at, offered, merged.values_at, rule)
+    held_back = (
+        sorted(differing_values(before, offered).keys() - changes.keys())
+        if rule != MergeRule.NEWEST
+        else []
+    )
     for name, value in changes.items():
         setattr(survivor, name, value)
     if "name" in changes and survivor.kind == "company":
         survivor.company_key = company_key(survivor.name)
-    survivor.values_at = max(survivor.values_at, merged.values_at)
+    if rule == MergeRule.NEWEST:
+        survivor.values_at = max(survivor.values_at, merged.values_at)
     if survivor.status in PRE_ASSIGNMENT:
         survivor.status, survivor.non_target_reason = decide_status(
             {**_snapshot(survivor), "channel": survivor.channel}, active_rules()
@@ -454,7 +493,12 @@ def merge_leads(
         at=now,
         kind="merged",
         actor=by,
-        data={"merged_number": merged.number, "matched_on": reason, "changed": sorted(changes)},
+        data={
+            "merged_number": merged.number,
+            "matched_on": reason,
+            "changed": sorted(changes),
+            **({"to_confirm": held_back} if held_back else {}),
+        },
     )
     lead_rescore(lead=survivor, trigger="merge", by=by, now=now)
     return record
@@ -570,16 +614,59 @@ def capture_lead(
                 assign_new_lead.enqueue(lead.pk)
             return CaptureResult(lead=lead, capture=lead)
         survivor, *others = candidates
+        rule = _merge_rule(survivor, by=by)
+        reason = "+".join(matched_on)
         distinct = distinct_pairs([candidate.pk for candidate in candidates])
-        for other in others:
+        for other in others if rule != MergeRule.KEEP else ():
             # The capture shows these leads are the same person too, unless an admin said not.
             if frozenset((survivor.pk, other.pk)) not in distinct:
-                merge_leads(
-                    survivor=survivor, merged=other, reason="+".join(matched_on), by=by, now=now
-                )
-        merge_leads(survivor=survivor, merged=lead, reason="+".join(matched_on), by=by, now=now)
+                merge_leads(survivor=survivor, merged=other, reason=reason, by=by, now=now)
+        merge_leads(survivor=survivor, merged=lead, reason=reason, by=by, now=now, rule=rule)
         survivor.refresh_from_db()
-        return CaptureResult(lead=survivor, capture=lead, merged=True, matched_on=matched_on)
+        if rule != MergeRule.NEWEST:
+            _tell_about_held_back_capture(survivor, capture=lead)
+        return CaptureResult(
+            lead=survivor,
+            capture=lead,
+            merged=True,
+            matched_on=matched_on,
+            outside_scope=rule == MergeRule.KEEP,
+        )
+
+
+def lead_outside_scope(result: CaptureResult) -> Conflict:
+    """What the caller is told when their capture joined a lead they may not see: that it
+    exists and on which of their own values, nothing of the lead itself."""
+    return Conflict(
+        gettext("This lead is already followed up by another sales rep; its owner was told."),
+        fields={name: gettext("an existing lead has the same value") for name in result.matched_on},
+        code="lead_exists",
+    )
+
+
+def _merge_rule(survivor: Lead, *, by) -> MergeRule:
+    """A capture may overwrite only a lead its author could see (SEC-1); an anonymous one
+    (the public form) may only fill the empty fields of a lead somebody owns."""
+    if by is not None:
+        in_scope = visible_to(by, Lead.objects.filter(pk=survivor.pk)).exists()
+        return MergeRule.NEWEST if in_scope else MergeRule.KEEP
+    return MergeRule.FILL_EMPTY if survivor.owner_id else MergeRule.NEWEST
+
+
+def _tell_about_held_back_capture(survivor: Lead, *, capture: Lead) -> None:
+    """The owner (or, for a lead nobody owns yet, marketing) confirms what a capture that
+    could not change the lead brought."""
+    message = Message(
+        title=gettext("Lead %(number)s was captured again: please confirm the new details")
+        % {"number": survivor.number},
+        body=gettext("Capture %(capture)s (%(channel)s) was kept as a source of the lead.")
+        % {"capture": capture.number, "channel": capture.channel.name},
+        url=f"/leads/{survivor.pk}/",
+    )
+    recipients = {user.pk: user for user in users_with_permission("leads.assign")}
+    if survivor.owner is not None:
+        recipients[survivor.owner.pk] = survivor.owner
+    notify(list(recipients.values()), message)
 
 
 @transaction.atomic

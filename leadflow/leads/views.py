@@ -40,7 +40,14 @@ from .assignment import (
     rep_profile_save,
     team_profile_save,
 )
-from .capture import Consent, capture_lead, lead_verify, merge_leads, merge_undo
+from .capture import (
+    Consent,
+    capture_lead,
+    lead_outside_scope,
+    lead_verify,
+    merge_leads,
+    merge_undo,
+)
 from .config import config_add, config_toggle
 from .followup import DUE_WINDOWS, followup_record, lead_stage_set, supervision
 from .importer import template_csv
@@ -352,6 +359,9 @@ def lead_new(request):
             if "consent" in error.fields:
                 form.add_error("consent_given", error.fields["consent"])
         else:
+            if result.outside_scope:  # kept as the other lead's source; nothing to show
+                messages.warning(request, lead_outside_scope(result).message)
+                return redirect("leads")
             if result.merged:
                 messages.info(
                     request,
