@@ -7,6 +7,7 @@ the file, so the scope rule stays in one place.
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,6 +16,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from .audit import audit_record
 from .errors import ValidationFailed
@@ -39,13 +41,41 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")  # "+8613800138000", "-5": nothing to run
+
+
+def _csv_cell(value: Any) -> Any:
+    """A CSV cell: text a spreadsheet would run as a formula is written with a leading
+    apostrophe, so it shows as the text it is (SEC-5)."""
+    value = _cell(value)
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
+def _xlsx_cell(sheet, value: Any) -> Any:
+    """An XLSX cell: text is stored as text, never as a formula (SEC-5)."""
+    value = _cell(value)
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, value)
+    cell.data_type = "s"  # openpyxl would make "=…" a formula
+    return cell
+
+
 def write_table(fmt: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     if fmt == "csv":
         text = io.StringIO()
         writer = csv.writer(text)
         writer.writerow(headers)
         for row in rows:
-            writer.writerow([_cell(value) for value in row])
+            writer.writerow([_csv_cell(value) for value in row])
         # A byte-order mark so that Excel opens Chinese text as UTF-8.
         return ("\ufeff" + text.getvalue()).encode("utf-8")
     if fmt == "xlsx":
@@ -53,7 +83,7 @@ def write_table(fmt: str, headers: Sequence[str], rows: Iterable[Sequence[Any]])
         sheet = book.create_sheet()
         sheet.append(list(headers))
         for row in rows:
-            sheet.append([_cell(value) for value in row])
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()
