@@ -2,12 +2,43 @@
 Excel on Chinese Windows (GB 18030) as well as UTF-8, rows numbered as a spreadsheet
 shows them. Every importer (leads, customers) reads its files through here."""
 
+import codecs
 import csv
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
-from .errors import ValidationFailed
+from django.utils.translation import gettext
+
+from .errors import DomainError, ValidationFailed
+
+# What openpyxl raises on a file that is not a workbook it can read: not a zip, a part
+# missing, XML it refuses (entities included) or a value out of range.
+_UNREADABLE_WORKBOOK = (zipfile.BadZipFile, KeyError, ParseError, ValueError, TypeError, OSError)
+
+
+def csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without a byte-order mark) when the whole file decodes as UTF-8,
+    else GB 18030 (Excel on Chinese Windows; a superset of GBK). The file is read in
+    pieces with an incremental decoder, so a character cut at a piece's end is no error."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as handle:
+            while piece := handle.read(1 << 20):
+                decoder.decode(piece)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8-sig"
+
+
+def _unreadable(path: Path, reason: str) -> ValidationFailed:
+    return ValidationFailed(
+        gettext("Cannot read %(file)s: %(reason)s") % {"file": path.name, "reason": reason},
+        fields={"file": reason},
+    )
 
 
 def header_map(headers: list[Any], known: dict[str, str]) -> dict[int, str]:
@@ -38,28 +69,38 @@ def read_table(
     missing = f"no {required_label or required} column in the header row"
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        raw = path.read_bytes()[:4096]
-        encoding = "utf-8-sig"
+        encoding = csv_encoding(path)
         try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            encoding = "gb18030"  # files saved by Excel on Chinese Windows
-        with path.open(newline="", encoding=encoding) as handle:
-            yield from _rows(csv.reader(handle), known, required, (required_hint, missing), share)
+            with path.open(newline="", encoding=encoding) as handle:
+                rows = csv.reader(handle)
+                yield from _rows(rows, known, required, (required_hint, missing), share)
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise _unreadable(path, gettext("not a UTF-8 or GB18030 CSV file")) from error
     elif suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        book = load_workbook(path, read_only=True, data_only=True)
-        try:
-            rows = book.active.iter_rows(values_only=True)
-            yield from _rows(rows, known, required, (required_hint, missing), share)
-        finally:
-            book.close()
+        yield from _workbook_rows(path, known, required, (required_hint, missing), share)
     else:
         raise ValidationFailed(
             f"Cannot import {path.name}: use a .csv or .xlsx file.",
             fields={"file": f"{suffix or 'no extension'} is not csv or xlsx"},
         )
+
+
+def _workbook_rows(path, known, required, refusal, share) -> Iterator[tuple[int, dict[str, Any]]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            rows = book.active.iter_rows(values_only=True)
+            yield from _rows(rows, known, required, refusal, share)
+        finally:
+            book.close()
+    except DomainError:
+        raise
+    except _UNREADABLE_WORKBOOK as error:
+        raise _unreadable(
+            path, gettext("not an Excel workbook (.xlsx) that can be read")
+        ) from error
 
 
 def _rows(source, known, required, refusal, share) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -88,7 +129,12 @@ def count_rows(path: Path) -> int:
             return max(0, sum(1 for _ in handle) - 1)
     from openpyxl import load_workbook
 
-    book = load_workbook(path, read_only=True)
+    try:
+        book = load_workbook(path, read_only=True)
+    except _UNREADABLE_WORKBOOK as error:
+        raise _unreadable(
+            path, gettext("not an Excel workbook (.xlsx) that can be read")
+        ) from error
     try:
         return max(0, (book.active.max_row or 1) - 1)
     finally:

@@ -1,11 +1,17 @@
 """Small pieces every server-rendered page uses."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import FileSystemStorage
 from django.core.paginator import Paginator
+from django.utils import timezone
 
 from .errors import DomainError
 
@@ -57,3 +63,17 @@ def invalid_form_message(request, form) -> None:
 def page_of(request, queryset, per_page: int = 50):
     """A page of an admin-sized table (hundreds of rows); large tables use cursor paging."""
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+@contextmanager
+def kept_upload(upload, *, prefix: str = "") -> Iterator[Path]:
+    """An uploaded file stored under MEDIA_ROOT/imports for a background import; removed
+    again when the import refuses it (DomainError), so no refused file stays on disk."""
+    storage = FileSystemStorage(location=settings.MEDIA_ROOT / "imports")
+    suffix = Path(upload.name).suffix.lower()
+    stored = storage.save(f"{prefix}{timezone.now():%Y%m%d-%H%M%S}{suffix}", upload)
+    try:
+        yield Path(storage.path(stored))
+    except DomainError:
+        storage.delete(stored)
+        raise

@@ -1,10 +1,8 @@
 from pathlib import Path
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import FileSystemStorage
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,6 +18,7 @@ from leadflow.core.paging import page_for_request
 from leadflow.core.ui import (
     form_error,
     invalid_form_message,
+    kept_upload,
     permission_required,
     refused_message,
 )
@@ -503,12 +502,9 @@ def import_page(request):
         if suffix not in (".csv", ".xlsx"):
             form.add_error("file", gettext("Use a .csv or .xlsx file."))
         else:
-            storage = FileSystemStorage(location=settings.MEDIA_ROOT / "imports")
-            stored = storage.save(f"customers-{timezone.now():%Y%m%d-%H%M%S}{suffix}", upload)
             try:
-                batch = customer_import_start(
-                    path=Path(storage.path(stored)), file_name=upload.name, by=request.user
-                )
+                with kept_upload(upload, prefix="customers-") as path:
+                    batch = customer_import_start(path=path, file_name=upload.name, by=request.user)
             except DomainError as error:
                 form_error(form, error)
             else:

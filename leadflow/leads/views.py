@@ -6,7 +6,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import FileSystemStorage
 from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,6 +25,7 @@ from leadflow.core.paging import page_for_request
 from leadflow.core.ui import (
     form_error,
     invalid_form_message,
+    kept_upload,
     permission_required,
     refused_message,
 )
@@ -467,17 +467,15 @@ def import_page(request):
         if suffix not in (".csv", ".xlsx"):
             form.add_error("file", gettext("Use a .csv or .xlsx file."))
         else:
-            storage = FileSystemStorage(location=settings.MEDIA_ROOT / "imports")
-            stored = storage.save(f"{timezone.now():%Y%m%d-%H%M%S}{suffix}", upload)
-            channel = form.cleaned_data["channel"]
             try:
-                batch = import_start(
-                    path=Path(storage.path(stored)),
-                    file_name=upload.name,
-                    basis=form.cleaned_data["basis"],
-                    channel=channel,
-                    by=request.user,
-                )
+                with kept_upload(upload) as path:
+                    batch = import_start(
+                        path=path,
+                        file_name=upload.name,
+                        basis=form.cleaned_data["basis"],
+                        channel=form.cleaned_data["channel"],
+                        by=request.user,
+                    )
             except DomainError as error:
                 form_error(form, error)
             else:
