@@ -4,14 +4,17 @@ Every error answers {"error": {"code", "message", "fields"}} with the fitting st
 a stack trace never leaves the server.
 """
 
+import json
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import DataError
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 from leadflow.accounts.api import router as accounts_router
@@ -19,7 +22,8 @@ from leadflow.accounts.login import agreement_needed
 from leadflow.accounts.tokens import token_user
 from leadflow.analytics.api import router as analytics_router
 from leadflow.core.api import router as core_router
-from leadflow.core.errors import DomainError, Forbidden
+from leadflow.core.errors import DomainError, Forbidden, ValidationFailed
+from leadflow.core.storable import unstorable_text
 from leadflow.customers.api import router as customers_router
 from leadflow.leads.api import router as leads_router
 from leadflow.notify.api import router as notify_router
@@ -57,6 +61,18 @@ class Session(SessionAuth):
         return _require_agreement(user) if user else None
 
 
+class StorableJSON(Parser):
+    """JSON bodies whose every string the databases can store (no NUL, no lone
+    surrogate): refused as a 422 naming the field, the same on SQLite and PostgreSQL."""
+
+    def parse_body(self, request: HttpRequest):
+        body = json.loads(request.body)
+        if problems := unstorable_text(body):
+            # ninja turns any parser error into its 400; `http_error` finds this one again.
+            raise ValidationFailed("The request is not valid.", fields=problems)
+        return body
+
+
 api = NinjaAPI(
     title="leadflow API",
     version="1",
@@ -68,6 +84,7 @@ api = NinjaAPI(
     auth=[BearerToken(), Session()],
     urls_namespace="api",
     docs_url=None,
+    parser=StorableJSON(),
 )
 
 
@@ -109,8 +126,23 @@ def authentication_error(request, error):
     )
 
 
+@api.exception_handler(RequestDataTooBig)
+def too_big(request, error):
+    return api.create_response(
+        request,
+        error_body(
+            "too_large",
+            "The request body is too large.",
+            {"request": f"larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes"},
+        ),
+        status=413,
+    )
+
+
 @api.exception_handler(HttpError)
 def http_error(request, error: HttpError):
+    if isinstance(error.__cause__, DomainError):  # raised by StorableJSON
+        return domain_error(request, error.__cause__)
     return api.create_response(
         request, error_body(f"http_{error.status_code}", str(error)), status=error.status_code
     )

@@ -54,6 +54,9 @@ def normalize_phone(raw: str, field: str = "mobile") -> Phone:
     fast = _FAST_MOBILE.fullmatch(text.translate(_SEPARATORS))
     if fast and CN_MOBILE.fullmatch(fast.group(1)):
         return Phone("mobile", "+86" + fast.group(1))
+    if any(character.isalpha() for character in text):
+        # phonenumbers reads letters as keypad digits (1-800-FLOWERS): nobody means that here
+        raise CleaningError(field, raw, "not a phone number: it holds letters")
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException as error:

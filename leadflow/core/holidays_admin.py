@@ -20,7 +20,7 @@ def holiday_set(*, by, day: date, kind: str, name: str = "") -> CompanyHoliday:
         )
     before = CompanyHoliday.objects.filter(date=day).values("kind", "name").first()
     holiday, _ = CompanyHoliday.objects.update_or_create(
-        date=day, defaults={"kind": kind, "name": name.strip()[:100]}
+        date=day, defaults={"kind": kind, "name": name.strip()}
     )
     audit_record(
         actor=by,

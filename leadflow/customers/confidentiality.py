@@ -108,7 +108,7 @@ def access_request_create(*, name_or_code: str, reason: str, by: User) -> Access
             gettext("You asked for this customer already."), fields={"customer": customer.name}
         )
     request = AccessRequest.objects.create(
-        customer=customer, requester=by, reason=reason.strip()[:200], at=timezone.now()
+        customer=customer, requester=by, reason=reason.strip(), at=timezone.now()
     )
     for approver in _approvers(customer):
         notify(

@@ -31,6 +31,7 @@ from leadflow.core.cleaning import (
 )
 from leadflow.core.company_settings import define, get_settings
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
+from leadflow.core.storable import unstorable_fields
 from leadflow.core.worktime import WorkCalendar
 
 from .cadence import schedule_contact
@@ -331,9 +332,9 @@ def _clean_contact(values: dict[str, Any]) -> dict[str, str]:
     if not name:
         errors["name"] = "required"
     person = {
-        "name": name[:60],
-        "title": str(values.get("title") or "").strip()[:60],
-        "role": str(values.get("role") or "").strip()[:60],
+        "name": name,
+        "title": str(values.get("title") or "").strip(),
+        "role": str(values.get("role") or "").strip(),
         "mobile": "",
         "landline": "",
         "email": "",
@@ -353,6 +354,7 @@ def _clean_contact(values: dict[str, Any]) -> dict[str, str]:
             person["email"] = normalize_email(raw_email)
         except CleaningError as error:
             errors["email"] = f"{raw_email!r}: {error.reason}"
+    errors.update(unstorable_fields(Contact, person))
     if errors:
         raise ValidationFailed(gettext("The contact was not saved."), fields=errors)
     return person

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from leadflow.accounts.models import User
 from leadflow.accounts.scope import scope_filter
 from leadflow.core.errors import Conflict
+from leadflow.core.storable import check_storable
 from leadflow.notify.delivery import Message, notify
 
 from .grading import Thresholds, grade_of
@@ -75,10 +76,11 @@ def grade_proposal_decide(
 ) -> GradeProposal:
     """The owner (or a manager who sees the customer) confirms or rejects a proposal; the
     caller passes a proposal from `proposals_for(by)`."""
+    check_storable(GradeProposal, {"note": note.strip()})  # written with update()
     taken = GradeProposal.objects.filter(pk=proposal.pk, state=GradeProposal.State.PENDING)
     now = timezone.now()
     state = GradeProposal.State.CONFIRMED if accept else GradeProposal.State.REJECTED
-    if taken.update(state=state, decided_by=by, decided_at=now, note=note.strip()[:200]) != 1:
+    if taken.update(state=state, decided_by=by, decided_at=now, note=note.strip()) != 1:
         raise Conflict(
             gettext("This proposal was decided already."),
             fields={"proposal": f"{proposal.pk} is {proposal.get_state_display()}"},

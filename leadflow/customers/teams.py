@@ -37,7 +37,7 @@ def team_member_add(*, customer: Customer, user: User, role: str, by: User) -> T
             member = TeamMember.objects.create(
                 customer=customer,
                 user=user,
-                role=role.strip()[:60],
+                role=role.strip(),
                 added_by=by,
                 added_at=timezone.now(),
             )
@@ -85,7 +85,7 @@ def customer_share(
         customer=customer,
         shared_with=user,
         rights=rights,
-        reason=reason.strip()[:200],
+        reason=reason.strip(),
         until=until,
         shared_by=by,
         at=timezone.now(),

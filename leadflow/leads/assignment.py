@@ -537,7 +537,7 @@ def reassign_request_create(*, lead: Lead, by: User, reason: str) -> ReassignReq
             gettext("A request for this lead is already waiting."), fields={"lead": lead.number}
         )
     now = timezone.now()
-    request = ReassignRequest.objects.create(lead=lead, rep=by, reason=reason.strip()[:200], at=now)
+    request = ReassignRequest.objects.create(lead=lead, rep=by, reason=reason.strip(), at=now)
     LeadEvent.objects.create(
         lead=lead, at=now, kind="reassign_requested", actor=by, data={"reason": reason}
     )
@@ -556,7 +556,7 @@ def reassign_request_decide(
         )
     now = timezone.now()
     request.state = ReassignRequest.State.APPROVED if approve else ReassignRequest.State.REJECTED
-    request.decided_by, request.decided_at, request.decision_note = by, now, note.strip()[:200]
+    request.decided_by, request.decided_at, request.decision_note = by, now, note.strip()
     request.save()
     lead = request.lead
     LeadEvent.objects.create(

@@ -8,7 +8,7 @@ chunks of rows. Rules live here once.
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cached_property, lru_cache
 from typing import Any
@@ -91,6 +91,8 @@ define(
 )
 PRE_ASSIGNMENT = (LeadStatus.TO_VERIFY, LeadStatus.TO_ASSIGN, LeadStatus.NON_TARGET)
 FUTURE_TOLERANCE = timedelta(minutes=10)
+# No lead is older than the system's idea of one: earlier dates are typing mistakes.
+EARLIEST_ACQUIRED = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,8 @@ def clean_lead(
             text = normalize_name(text)
         if len(text) > limit:
             errors[name] = f"longer than {limit} characters"
+        elif "\x00" in text:  # a file may hold one; PostgreSQL refuses it (core.storable)
+            errors[name] = "contains a NUL character"
         values[name] = text
     for name in REQUIRED:
         if not values[name] and name not in errors:
@@ -310,6 +314,8 @@ def clean_lead(
             errors["acquired_at"] = f"{acquired!r} is not a date and time"
         elif moment > now + FUTURE_TOLERANCE:
             errors["acquired_at"] = f"{acquired!r} is in the future"
+        elif moment < EARLIEST_ACQUIRED:
+            errors["acquired_at"] = f"{acquired!r} is before {EARLIEST_ACQUIRED:%Y-%m-%d}"
         values["acquired_at"] = moment
     return values, errors
 

@@ -26,6 +26,7 @@ from leadflow.accounts.models import User
 from leadflow.accounts.org import manager_of
 from leadflow.core.company_settings import define, get_settings
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
+from leadflow.core.storable import check_storable
 from leadflow.core.sweeps import sweep
 from leadflow.core.worktime import WorkCalendar
 from leadflow.customers.credit_code import InvalidCreditCode, normalize_credit_code
@@ -214,7 +215,7 @@ def followup_record(
         method=method,
         feedback=feedback.strip(),
         intent=intent,
-        next_step=next_step.strip()[:200],
+        next_step=next_step.strip(),
         next_at=next_at,
         written_at=now,
         late=late,
@@ -438,11 +439,12 @@ def lead_stage_set(
     if lead.stage == Stage.INVALID and stage != Stage.INVALID:
         if not by.has_permission(LEADS_ASSIGN):
             raise Forbidden(gettext("Only a manager takes a lead out of 无效."))
+    check_storable(Lead, {"stage_reason": reason.strip()})  # written with update()
     now = timezone.now()
     before = lead.stage
     changes: dict[str, Any] = {
         "stage": stage,
-        "stage_reason": reason.strip()[:200],
+        "stage_reason": reason.strip(),
         "stage_changed_at": now,
         "updated_at": now,
     }

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from leadflow.core.audit import audit_record, changed_fields, snapshot
 from leadflow.core.errors import RateLimited, ValidationFailed
 from leadflow.core.ratelimit import rate_hit
+from leadflow.core.storable import unstorable_text
 
 from .capture import CaptureResult, Consent, capture_lead
 from .models import Channel, WebForm
@@ -136,6 +137,15 @@ def webform_submit(*, form: WebForm, data: Mapping[str, Any], ip: str) -> Captur
         for field in (*ALWAYS_REQUIRED, *form.required_fields)
         if not str(data.get(field) or "").strip()
     }
+    # A JSON post may send anything: a field is text or a number, never a list or object.
+    errors.update(
+        {
+            field: "expected text, not a list or an object"
+            for field in (*FORM_FIELDS, "consent")
+            if isinstance(data.get(field), dict | list)
+        }
+    )
+    errors.update(unstorable_text({field: data.get(field) for field in FORM_FIELDS}))
     if str(data.get("consent") or "").strip().lower() not in ("on", "true", "1", "yes"):
         errors["consent"] = "please agree to the privacy notice"
     if errors:
