@@ -75,7 +75,14 @@ def login_check(*, username: str, password: str) -> User:
             % {"minutes": minutes},
             code="account_locked",
         )
-    if user is not None and user.is_active and user.check_password(password):
+    # The password is hashed whoever asks, so the answer takes as long for a name that
+    # does not exist or is inactive as for one that does (no user enumeration by timing).
+    if user is None:
+        User().set_password(password)
+        password_ok = False
+    else:
+        password_ok = user.check_password(password)
+    if user is not None and user.is_active and password_ok:
         if user.failed_login_count or user.locked_until:
             User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
         user.last_login = now

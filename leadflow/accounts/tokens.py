@@ -69,8 +69,8 @@ def token_user(raw: str) -> User | None:
     digest = _digest(raw)
     token = cached_config(f"token:{digest}", partial(_live_token, digest), remember_none=False)
     now = timezone.now()
-    if token is None or not token.user.is_active:
-        return None
+    if token is None or not token.user.is_active or token.user.is_locked:
+        return None  # a locked account's tokens stop with its sign-in (SEC-4)
     if token.expires_at is not None and token.expires_at <= now:
         return None
     if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth.hashers import MD5PasswordHasher, make_password
 from django.utils import timezone
 
 from leadflow.accounts.models import User
@@ -86,6 +87,39 @@ def test_unknown_user_gets_the_same_message(client):
     response = sign_in(client, "nobody", "x")
     assert response.status_code == 200
     assert AuditLog.objects.filter(action="login.failed", object_repr="nobody").exists()
+
+
+class CountingHasher(MD5PasswordHasher):
+    """A fast hasher that counts how often a password was hashed."""
+
+    algorithm = "counting_md5"
+    calls = 0
+
+    def encode(self, password, salt):
+        CountingHasher.calls += 1
+        return super().encode(password, salt)
+
+
+def test_an_unknown_name_costs_a_password_hash_like_a_known_one(client, make_user, settings):
+    # SPEC: SEC-4 — timing told which usernames exist (17 ms against 377 ms)
+    settings.PASSWORD_HASHERS = ["tests.accounts.test_login.CountingHasher"]
+    make_user(username="li", password=make_password("right"))
+    hashed = []
+    for username in ("li", "nobody"):
+        CountingHasher.calls = 0
+        sign_in(client, username, "wrong")
+        hashed.append(CountingHasher.calls)
+    assert hashed == [1, 1]
+
+
+def test_a_locked_accounts_api_token_stops_working(client, make_user, api_for):
+    # SPEC: SEC-4 — the token kept working while sign-in was locked
+    user = make_user(username="li")
+    api = api_for(user)
+    assert api.get("/api/v1/me").status_code == 200
+    for _ in range(5):
+        sign_in(client, "li", "wrong")
+    assert api.get("/api/v1/me").status_code == 401
 
 
 def test_admin_unlocks(client, make_user, admin_user, client_for):
