@@ -15,6 +15,8 @@ class RoleOut(Schema):
     code: str
     name: str
     scope: str
+    lead_scope: str
+    customers_masked: bool
 
 
 class UserOut(Schema):
@@ -32,6 +34,7 @@ class UserOut(Schema):
 class MeOut(UserOut):
     permissions: list[str]
     data_scope: str
+    lead_data_scope: str
 
 
 @router.get("/me", response=MeOut, summary="The authenticated user")
@@ -42,6 +45,7 @@ def me(request):
         **UserOut.model_validate(user).model_dump(),
         "permissions": permissions,
         "data_scope": user.data_scope,
+        "lead_data_scope": user.lead_data_scope,
     }
 
 

@@ -107,7 +107,21 @@ class RoleForm(forms.Form):
     code = forms.SlugField(label=_("Code"), max_length=40)
     name = forms.CharField(label=_("Name (Chinese)"), max_length=60)
     name_en = forms.CharField(label=_("Name (English)"), max_length=60, required=False)
-    scope = forms.ChoiceField(label=_("Data scope"), choices=DataScope.choices)
+    scope = forms.ChoiceField(
+        label=_("Data scope"),
+        choices=DataScope.choices,
+        help_text=_("Customers, reports and everything else a person owns"),
+    )
+    lead_scope = forms.ChoiceField(
+        label=_("Lead data scope"),
+        choices=[("", _("Same as the data scope")), *DataScope.choices],
+        required=False,
+    )
+    customers_masked = forms.BooleanField(
+        label=_("Sees customers' phones, emails and addresses masked"),
+        required=False,
+        help_text=_("Except customers they own or whose team they are on"),
+    )
     permissions = forms.MultipleChoiceField(
         label=_("Permissions"),
         required=False,

@@ -71,6 +71,12 @@ class Role(models.Model):
     name = models.CharField(_("name"), max_length=60)
     name_en = models.CharField(max_length=60, blank=True)
     scope = models.CharField(_("data scope"), max_length=12, choices=DataScope.choices)
+    lead_scope = models.CharField(
+        _("lead data scope"), max_length=12, choices=DataScope.choices, default=DataScope.OWN
+    )
+    customers_masked = models.BooleanField(
+        _("sees customers' phones, emails and addresses masked"), default=False
+    )
     permissions = models.JSONField(default=list, blank=True)
     is_system = models.BooleanField(default=False, help_text="seeded; cannot be deleted")
 
@@ -113,6 +119,13 @@ class User(AbstractUser):
             return DataScope.ALL
         role = self.role
         return role.scope if role is not None else DataScope.OWN
+
+    @property
+    def lead_data_scope(self) -> str:
+        if self.is_superuser:
+            return DataScope.ALL
+        role = self.role
+        return role.lead_scope if role is not None else DataScope.OWN
 
     def has_permission(self, code: str) -> bool:
         if not self.is_active:

@@ -158,12 +158,13 @@ def team_delete(*, by: User, team: Team) -> None:
     team.delete()
 
 
-def _clean_role(name: str, scope: str, permissions: list[str]) -> list[str]:
+def _clean_role(name: str, scopes: dict[str, str], permissions: list[str]) -> list[str]:
     _required_name(name)
-    if scope not in DataScope.values:
-        raise ValidationFailed(
-            gettext("Unknown data scope."), fields={"scope": f"{scope!r} unknown"}
-        )
+    for field, scope in scopes.items():
+        if scope not in DataScope.values:
+            raise ValidationFailed(
+                gettext("Unknown data scope."), fields={field: f"{scope!r} unknown"}
+            )
     unknown = [code for code in permissions if code != "*" and code not in PERMISSIONS]
     if unknown:
         raise ValidationFailed(
@@ -172,11 +173,24 @@ def _clean_role(name: str, scope: str, permissions: list[str]) -> list[str]:
     return sorted(set(permissions))
 
 
+ROLE_AUDITED = ["name", "name_en", "scope", "lead_scope", "customers_masked", "permissions"]
+
+
 @transaction.atomic
 def role_create(
-    *, by: User, code: str, name: str, scope: str, permissions: list[str], name_en: str = ""
+    *,
+    by: User,
+    code: str,
+    name: str,
+    scope: str,
+    permissions: list[str],
+    name_en: str = "",
+    lead_scope: str = "",
+    customers_masked: bool = False,
 ) -> Role:
-    permissions = _clean_role(name, scope, permissions)
+    """A new role; its lead scope is its data scope unless given."""
+    lead_scope = lead_scope or scope
+    permissions = _clean_role(name, {"scope": scope, "lead_scope": lead_scope}, permissions)
     if not code or not code.replace("_", "").isalnum() or not code.isascii():
         raise ValidationFailed(
             gettext("The code may hold only letters, digits and underscores."),
@@ -187,32 +201,51 @@ def role_create(
             gettext("A role with this code already exists."), fields={"code": f"{code} exists"}
         )
     role = Role.objects.create(
-        code=code, name=name.strip(), name_en=name_en.strip(), scope=scope, permissions=permissions
+        code=code,
+        name=name.strip(),
+        name_en=name_en.strip(),
+        scope=scope,
+        lead_scope=lead_scope,
+        customers_masked=customers_masked,
+        permissions=permissions,
     )
     audit_record(
         actor=by,
         action="role.create",
         obj=role,
-        changes={"scope": [None, scope], "permissions": [None, permissions]},
+        changes={name: [None, value] for name, value in snapshot(role, ROLE_AUDITED).items()},
     )
     return role
 
 
 @transaction.atomic
 def role_update(
-    *, by: User, role: Role, name: str, scope: str, permissions: list[str], name_en: str = ""
+    *,
+    by: User,
+    role: Role,
+    name: str,
+    scope: str,
+    permissions: list[str],
+    name_en: str = "",
+    lead_scope: str = "",
+    customers_masked: bool | None = None,
 ) -> Role:
-    permissions = _clean_role(name, scope, permissions)
-    fields = ["name", "name_en", "scope", "permissions"]
-    before = snapshot(role, fields)
-    role.name, role.name_en, role.scope, role.permissions = (
+    """Change a role; a widened scope or unmasked customers is in the audit log with the
+    rest (SEC-3). Left out, the lead scope and masking stay as they are."""
+    lead_scope = lead_scope or role.lead_scope
+    permissions = _clean_role(name, {"scope": scope, "lead_scope": lead_scope}, permissions)
+    before = snapshot(role, ROLE_AUDITED)
+    role.name, role.name_en, role.scope, role.lead_scope, role.permissions = (
         name.strip(),
         name_en.strip(),
         scope,
+        lead_scope,
         permissions,
     )
+    if customers_masked is not None:
+        role.customers_masked = customers_masked
     role.save()
-    changes = changed_fields(before, snapshot(role, fields))
+    changes = changed_fields(before, snapshot(role, ROLE_AUDITED))
     if changes:
         audit_record(actor=by, action="role.update", obj=role, changes=changes)
     return role

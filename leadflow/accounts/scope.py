@@ -11,11 +11,12 @@ from .models import DataScope
 NOTHING = Q(pk__in=[])
 
 
-def scope_filter(user, *, owner_field: str = "owner") -> Q:
-    """A Q object selecting the records whose `owner_field` user is within `user`'s sight."""
+def scope_filter(user, *, owner_field: str = "owner", scope: str = "") -> Q:
+    """A Q object selecting the records whose `owner_field` user is within `user`'s sight:
+    their role's data scope, or `scope` (a role's lead scope) when given."""
     if user is None or not user.is_authenticated or not user.is_active:
         return NOTHING
-    scope = user.data_scope
+    scope = scope or user.data_scope
     own = Q(**{owner_field: user.pk})
     if scope == DataScope.ALL:
         return Q()

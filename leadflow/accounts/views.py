@@ -367,6 +367,8 @@ def role_edit(request, role_id: int | None = None):
             "name": role.name,
             "name_en": role.name_en,
             "scope": role.scope,
+            "lead_scope": role.lead_scope,
+            "customers_masked": role.customers_masked,
             "permissions": [p for p in role.permissions if p != "*"],
             "everything": "*" in role.permissions,
         }
@@ -390,6 +392,8 @@ def role_edit(request, role_id: int | None = None):
                     name=data["name"],
                     name_en=data["name_en"],
                     scope=data["scope"],
+                    lead_scope=data["lead_scope"] or data["scope"],
+                    customers_masked=data["customers_masked"],
                     permissions=permissions,
                 )
             else:
@@ -399,6 +403,8 @@ def role_edit(request, role_id: int | None = None):
                     name=data["name"],
                     name_en=data["name_en"],
                     scope=data["scope"],
+                    lead_scope=data["lead_scope"] or data["scope"],
+                    customers_masked=data["customers_masked"],
                     permissions=permissions,
                 )
         except DomainError as error:

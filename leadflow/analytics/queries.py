@@ -18,12 +18,12 @@ from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext
 
 from leadflow.accounts.models import Team, User
-from leadflow.accounts.scope import visible_to
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.worktime import company_zone
 from leadflow.leads.followup import MAIN_PATH
 from leadflow.leads.models import Channel, FollowUp, FollowUpLapse, FunnelTally, Lead, Stage
 from leadflow.leads.queries import leads_visible_to
+from leadflow.leads.scope import lead_owner_scope
 
 MAX_DAYS = 3 * 366
 
@@ -118,8 +118,8 @@ def furthest_stages(user: User, period: Period, channel: str = "") -> dict[tuple
     if months:
         first, last = months
         ranges = [(since, first), (last, until)]  # apart: an OR of two ranges scans all
-        tallies = visible_to(
-            user, FunnelTally.objects.filter(month__gte=first.date(), month__lt=last.date())
+        tallies = FunnelTally.objects.filter(
+            lead_owner_scope(user), month__gte=first.date(), month__lt=last.date()
         )
         if channel:
             tallies = tallies.filter(channel__code=channel)

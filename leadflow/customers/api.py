@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -9,6 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from leadflow.accounts.models import User
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.paging import cursor_page
+from leadflow.core.personal import shown
 
 from .cadence import contacts_due, interaction_record
 from .confidentiality import (
@@ -18,6 +20,8 @@ from .confidentiality import (
     requests_to_decide,
     sees_whole,
     shown_contact,
+    shown_events,
+    whole_customer_ids,
 )
 from .models import AccessRequest, Customer, GradeProposal, TeamMember
 from .profiles import contact_add, customer_create, customer_update
@@ -86,10 +90,17 @@ class CustomerPage(Schema):
     next_cursor: str | None
 
 
-def customer_body(customer: Customer) -> dict[str, Any]:
+def customer_body(customer: Customer, *, whole: bool) -> dict[str, Any]:
     body = {name: getattr(customer, name) for name in CustomerOut.model_fields}
     body["owner"] = str(customer.owner) if customer.owner else None
-    return body
+    return shown(body, whole=whole)
+
+
+def customer_bodies(user: User, customers: Iterable[Customer]) -> list[dict[str, Any]]:
+    """A list of customers, each as this reader may see it."""
+    customers = list(customers)
+    whole = whole_customer_ids(user, customers)
+    return [customer_body(customer, whole=customer.pk in whole) for customer in customers]
 
 
 @router.get("/customers", response=CustomerPage, summary="Customers I may see")
@@ -114,7 +125,7 @@ def customers_list(
         owner_id=owner_id,
     )
     items, next_cursor = cursor_page(customers, cursor=cursor, limit=limit, key="id")
-    return {"items": [customer_body(c) for c in items], "next_cursor": next_cursor}
+    return {"items": customer_bodies(request.user, items), "next_cursor": next_cursor}
 
 
 def _visible(request, customer_id: int, *, to_edit: bool = False) -> Customer:
@@ -127,17 +138,9 @@ def _visible(request, customer_id: int, *, to_edit: bool = False) -> Customer:
 def _detail(customer: Customer, user: User) -> dict[str, Any]:
     whole = sees_whole(user, customer)
     return {
-        **customer_body(customer),
+        **customer_body(customer, whole=whole),
         "contacts": [shown_contact(c, whole=whole) for c in customer.contacts.all()],
-        "events": [
-            {
-                "at": event.at,
-                "kind": event.kind,
-                "actor": str(event.actor) if event.actor else None,
-                "data": event.data,
-            }
-            for event in customer.events.select_related("actor")
-        ],
+        "events": shown_events(customer.events.select_related("actor"), whole=whole),
     }
 
 
@@ -271,7 +274,7 @@ def customers_interaction(request, customer_id: int, payload: InteractionIn):
 @router.get("/cadence", response=list[CustomerOut], summary="Customers due a contact")
 def cadence_list(request, when: str = Query("overdue", description="overdue | week")):
     """The customers I may see that are overdue for a contact, or due this week."""
-    return [customer_body(c) for c in contacts_due(request.user, when, timezone.now())[:500]]
+    return customer_bodies(request.user, contacts_due(request.user, when, timezone.now())[:500])
 
 
 class ProposalOut(Schema):

@@ -8,6 +8,7 @@ customer asks; a manager with `customers.grant` approves it for some days (a vie
 that ends by itself) or rejects it.
 """
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import transaction
@@ -21,9 +22,10 @@ from leadflow.core.audit import audit_record
 from leadflow.core.cleaning import company_key
 from leadflow.core.company_settings import define, get_settings
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
+from leadflow.core.personal import shown
 from leadflow.notify.delivery import Message, notify
 
-from .models import AccessRequest, Contact, Customer, Share, TeamMember
+from .models import AccessRequest, Contact, Customer, CustomerEvent, Share, TeamMember
 from .permissions import CUSTOMERS_GRANT, CUSTOMERS_REVEAL
 
 define(
@@ -36,20 +38,25 @@ define(
 )
 
 
-def mask_phone(value: str) -> str:
-    return f"{value[:-8]}****{value[-4:]}" if len(value) >= 8 else ("****" if value else "")
-
-
-def mask_email(value: str) -> str:
-    local, _at, domain = value.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else ("***" if value else "")
-
-
 def sees_whole(user: User, customer: Customer) -> bool:
-    """Within the user's data scope, or on the customer's team."""
-    if TeamMember.objects.filter(customer=customer, user=user).exists():
-        return True
-    return Customer.objects.filter(pk=customer.pk).filter(scope_filter(user)).exists()
+    """The owner and the customer's team; else whoever's data scope covers the customer,
+    unless their role sees customers' personal data masked (marketing, customer service)."""
+    return customer.pk in whole_customer_ids(user, [customer])
+
+
+def whole_customer_ids(user: User, customers: list[Customer]) -> set[int]:
+    """Which of these customers `user` sees whole (see `sees_whole`), in two queries."""
+    ids = [customer.pk for customer in customers]
+    whole = {customer.pk for customer in customers if customer.owner_id == user.pk}
+    whole |= set(
+        TeamMember.objects.filter(customer_id__in=ids, user=user).values_list(
+            "customer_id", flat=True
+        )
+    )
+    if user.role is not None and user.role.customers_masked and not user.is_superuser:
+        return whole
+    in_scope = Customer.objects.filter(scope_filter(user), pk__in=set(ids) - whole)
+    return whole | set(in_scope.values_list("pk", flat=True))
 
 
 def shown_contact(contact: Contact, *, whole: bool) -> dict:
@@ -61,10 +68,25 @@ def shown_contact(contact: Contact, *, whole: bool) -> dict:
         "role": contact.role,
         "primary": contact.primary,
         "masked": not whole,
-        "mobile": contact.mobile if whole else mask_phone(contact.mobile),
-        "landline": contact.landline if whole else mask_phone(contact.landline),
-        "email": contact.email if whole else mask_email(contact.email),
+        **shown(
+            {"mobile": contact.mobile, "landline": contact.landline, "email": contact.email},
+            whole=whole,
+        ),
     }
+
+
+def shown_events(events: Iterable[CustomerEvent], *, whole: bool) -> list[dict]:
+    """A customer's timeline as this viewer may see it: old and new values of its
+    personal data masked unless `whole`."""
+    return [
+        {
+            "at": event.at,
+            "kind": event.kind,
+            "actor": str(event.actor) if event.actor else None,
+            "data": shown(event.data, whole=whole),
+        }
+        for event in events
+    ]
 
 
 @transaction.atomic

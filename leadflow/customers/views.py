@@ -15,6 +15,7 @@ from leadflow.accounts.models import User
 from leadflow.core.errors import DomainError
 from leadflow.core.exports import export_from_request, write_table
 from leadflow.core.paging import page_for_request
+from leadflow.core.personal import shown
 from leadflow.core.ui import (
     form_error,
     invalid_form_message,
@@ -31,6 +32,7 @@ from .confidentiality import (
     requests_to_decide,
     sees_whole,
     shown_contact,
+    shown_events,
 )
 from .imports import customer_import_start, template_csv
 from .models import AccessRequest, Customer, CustomerImport, Interaction, Share
@@ -218,8 +220,10 @@ def customer_page(request, customer_id: int):
             "contacts": [
                 shown_contact(contact, whole=whole) for contact in customer.contacts.all()
             ],
-            "events": customer.events.select_related("actor")[:100],
-            "form": form,
+            "events": shown_events(customer.events.select_related("actor")[:100], whole=whole),
+            "address": shown({"address": customer.address}, whole=whole)["address"],
+            # The form holds the whole address: only for who sees it whole.
+            "form": form if whole else None,
             "contact_form": ContactForm(),
             "interaction_form": InteractionForm(initial={"at": timezone.localtime()}),
             "interactions": customer.interactions.select_related("by")[:50],

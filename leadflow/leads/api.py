@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from leadflow.accounts.models import User
 from leadflow.core.paging import cursor_page
 from leadflow.core.permissions import require
+from leadflow.core.personal import shown
 from leadflow.core.schema import DictSchema
 
 from .assignment import (
@@ -532,10 +533,17 @@ class LeadHistory(Schema):
 def customer_lead_history(request, customer_id: int):
     """Every lead converted into the customer, each with its whole timeline (LEAD-CNV-1),
     to anyone who may see the customer."""
-    leads = converted_leads(request.user, customer_id)
-    if leads is None:
+    found = converted_leads(request.user, customer_id)
+    if found is None:
         raise Http404
-    return [{"lead": lead_body(lead), "timeline": lead_timeline(lead)} for lead in leads]
+    leads, whole = found
+    return [
+        {
+            "lead": shown(lead_body(lead), whole=whole),
+            "timeline": [shown(entry, whole=whole) for entry in lead_timeline(lead)],
+        }
+        for lead in leads
+    ]
 
 
 @router.post("/leads/{lead_id}/verify", response=LeadDetail, summary="Verify a new lead (核对)")

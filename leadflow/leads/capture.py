@@ -22,7 +22,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.org import users_with_permission
-from leadflow.accounts.scope import visible_to
 from leadflow.core.audit import audit_record
 from leadflow.core.cleaning import (
     CleaningError,
@@ -45,6 +44,7 @@ from .locks import lock_capture_keys
 from .models import Channel, Lead, LeadEvent, LeadMerge, LeadStatus
 from .numbering import number_prefix, reserve_numbers
 from .rules import Rule, active_rules, non_target_reason
+from .scope import lead_scope
 from .scoring import Scoring, lead_rescore, score_values
 
 # Profile values a later capture may bring; a merge takes the newest non-empty ones.
@@ -654,7 +654,7 @@ def _merge_rule(survivor: Lead, *, by) -> MergeRule:
     """A capture may overwrite only a lead its author could see (SEC-1); an anonymous one
     (the public form) may only fill the empty fields of a lead somebody owns."""
     if by is not None:
-        in_scope = visible_to(by, Lead.objects.filter(pk=survivor.pk)).exists()
+        in_scope = Lead.objects.filter(lead_scope(by), pk=survivor.pk).exists()
         return MergeRule.NEWEST if in_scope else MergeRule.KEEP
     return MergeRule.FILL_EMPTY if survivor.owner_id else MergeRule.NEWEST
 

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from leadflow.accounts.scope import visible_to
 from leadflow.core.cleaning import CleaningError, normalize_email, normalize_phone
+from leadflow.customers.confidentiality import sees_whole
 from leadflow.customers.queries import customer_for
 
 from .followup import due_window
 from .models import Lead, LeadStatus
+from .scope import lead_scope
 
 _NUMBER = re.compile(r"[A-Za-z]\d{4,}")
 POOL_SOON = "pool_soon"  # 待进入公海: accepted leads warned that they go back to the pool
@@ -20,13 +21,13 @@ POOL_SOON = "pool_soon"  # 待进入公海: accepted leads warned that they go b
 def leads_visible_to(user) -> QuerySet[Lead]:
     """Live leads (merged captures excluded) the user may see."""
     leads = Lead.objects.exclude(status=LeadStatus.MERGED)
-    return visible_to(user, leads).select_related("channel", "owner")
+    return leads.filter(lead_scope(user)).select_related("channel", "owner")
 
 
 def lead_for(user, lead_id: int) -> Lead | None:
     """One lead, live or merged, if the user may see it."""
-    leads = visible_to(user, Lead.objects.select_related("channel", "owner", "merged_into"))
-    return leads.filter(pk=lead_id).first()
+    leads = Lead.objects.select_related("channel", "owner", "merged_into")
+    return leads.filter(lead_scope(user), pk=lead_id).first()
 
 
 def search_filter(text: str) -> Q:
@@ -129,13 +130,16 @@ def due_leads(user, when: str, *, now=None) -> QuerySet[Lead]:
     return leads.select_related("channel", "owner").order_by("next_due_at")
 
 
-def converted_leads(user, customer_id: int) -> QuerySet[Lead] | None:
+def converted_leads(user, customer_id: int) -> tuple[QuerySet[Lead], bool] | None:
     """The leads won into a customer, oldest first, to whoever may see the customer (the
-    customer's history includes leads another rep worked); None when they may not."""
-    if customer_for(user, customer_id) is None:
+    customer's history includes leads another rep worked), and whether they see its
+    personal data whole; None when they may not see it."""
+    customer = customer_for(user, customer_id)
+    if customer is None:
         return None
-    return (
+    leads = (
         Lead.objects.filter(customer_id=customer_id)
         .select_related("channel", "owner")
         .order_by("created_at", "id")
     )
+    return leads, sees_whole(user, customer)

@@ -22,6 +22,7 @@ from leadflow.core.context import ip_from_request
 from leadflow.core.errors import DomainError, RateLimited, ValidationFailed
 from leadflow.core.exports import export_from_request, export_response
 from leadflow.core.paging import page_for_request
+from leadflow.core.personal import shown
 from leadflow.core.ui import (
     form_error,
     invalid_form_message,
@@ -1148,8 +1149,12 @@ def lead_claim_view(request, lead_id: int):
 def customer_lead_history(request, customer_id: int):
     """The leads a customer came from, each with its whole timeline (LEAD-CNV-1): loaded
     into the customer page."""
-    leads = converted_leads(request.user, customer_id)
-    if leads is None:
+    found = converted_leads(request.user, customer_id)
+    if found is None:
         raise Http404
-    history = [{"lead": lead, "timeline": lead_timeline(lead)} for lead in leads]
+    leads, whole = found
+    history = [
+        {"lead": lead, "timeline": [shown(entry, whole=whole) for entry in lead_timeline(lead)]}
+        for lead in leads
+    ]
     return render(request, "leads/customer_history.html", {"history": history})

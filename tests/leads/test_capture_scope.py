@@ -109,3 +109,30 @@ def test_the_public_form_still_refreshes_a_lead_nobody_owns(client, capture):
     )
     waiting.refresh_from_db()
     assert waiting.need == "想了解报价"
+
+
+def test_a_sales_manager_sees_and_assigns_a_lead_nobody_owns(capture, rep, api_for):
+    # SPEC: SEC-1, LEAD-ASN-3 — it was 404 to the manager, who could not assign it
+    manager = rep.team.leader
+    waiting = capture().lead
+    api = api_for(manager)
+    assert api.get(f"/api/v1/leads/{waiting.pk}").status_code == 200
+    response = api.post(
+        f"/api/v1/leads/{waiting.pk}/assign",
+        {"rep_id": rep.pk, "reason": "客户指定对接销售代表李"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert response.json()["owner"]["id"] == rep.pk
+
+
+def test_sales_support_sees_the_leads_it_verifies(capture, rep, make_user, api_for):
+    # SPEC: SEC-1, LEAD-CLN-4
+    from leadflow.leads.models import Channel
+
+    Channel.objects.filter(code="Z").update(requires_verification=True)
+    to_verify = capture(channel="Z", mobile="13700137000", email="", name="广州展会公司").lead
+    theirs = accepted_lead(capture, rep)
+    api = api_for(make_user("sales_support"))
+    assert api.get(f"/api/v1/leads/{to_verify.pk}").status_code == 200
+    assert api.get(f"/api/v1/leads/{theirs.pk}").status_code == 404
