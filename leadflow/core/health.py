@@ -1,6 +1,7 @@
 """What /healthz reports: the database answers, and workers are alive and keeping up."""
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import connection
@@ -9,6 +10,35 @@ from django.utils import timezone
 from .models import PeriodicSlot, WorkerHeartbeat
 from .sweeps import SWEEP_JOB
 from .worker import WORKER_ALIVE
+
+# How long /healthz waits to see that a write could start: longer than any one writer's
+# transaction (an import's lasts a couple of seconds), far shorter than a frozen lock.
+WRITE_WAIT_SECONDS = 5.0
+WriteCheck = Callable[[float], str]
+_WRITE_CHECKS: list[WriteCheck] = []
+
+
+def write_check(check: WriteCheck) -> WriteCheck:
+    """Register a check of a lock every write of an area takes: given the seconds to
+    wait, it answers "" or why writes cannot start (leads: the capture lock)."""
+    _WRITE_CHECKS.append(check)
+    return check
+
+
+@write_check
+def _sqlite_writers(seconds: float) -> str:
+    free = getattr(connection, "writers_lock_free_within", None)
+    if free is None or free(seconds):
+        return ""
+    return f"the SQLite writers' lock was not free within {seconds:g} s"
+
+
+def writes_blocked() -> str:
+    """Why a write cannot start now, or "" when it can."""
+    for check in _WRITE_CHECKS:
+        if reason := check(WRITE_WAIT_SECONDS):
+            return reason
+    return ""
 
 
 def health_report() -> tuple[bool, dict]:
@@ -25,6 +55,10 @@ def health_report() -> tuple[bool, dict]:
         "vendor": connection.vendor,
         "latency_ms": round((time.perf_counter() - started) * 1000, 2),
     }
+    blocked = writes_blocked()
+    database["writable"] = not blocked
+    if blocked:
+        database["error"] = blocked
     from django_tasks_db.models import DBTaskResult
 
     now = timezone.now()
@@ -45,5 +79,5 @@ def health_report() -> tuple[bool, dict]:
         "last_sweep": last_sweep,
     }
     behind = last_sweep is None or now - last_sweep > timedelta(minutes=5)
-    status = "ok" if workers["alive"] and not behind else "degraded"
+    status = "ok" if workers["alive"] and not behind and not blocked else "degraded"
     return True, {"status": status, "database": database, "worker": workers}

@@ -14,12 +14,45 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
 from .models import WorkerHeartbeat
-from .sweeps import schedule_sweep
+from .sweeps import schedule_sweep, sweep
 
 logger = logging.getLogger(__name__)
 
 BEAT_SECONDS = 10
 WORKER_ALIVE = timedelta(seconds=60)
+# The id of the worker this process runs ("" outside one): a claim a task makes names it,
+# and lasts while its heartbeat does (the worker's lease, renewed every BEAT_SECONDS).
+CURRENT = {"worker_id": ""}
+
+
+def current_worker_id() -> str:
+    return CURRENT["worker_id"]
+
+
+def live_worker_ids(now) -> set[str]:
+    """The workers whose lease is current: seen within WORKER_ALIVE."""
+    alive = WorkerHeartbeat.objects.filter(last_seen__gte=now - WORKER_ALIVE)
+    return set(alive.values_list("worker_id", flat=True))
+
+
+@sweep("platform.orphaned_tasks")
+def requeue_orphaned_tasks(now) -> dict[str, int]:
+    """Tasks left RUNNING by a worker whose lease ran out (killed, machine lost) run
+    again: every task is written to be safe to repeat (deliveries reuse their
+    Message-ID; an import that died is marked failed by its own sweep)."""
+    from django_tasks_db.models import DBTaskResult
+
+    live = live_worker_ids(now)
+    running = DBTaskResult.objects.filter(status="RUNNING", started_at__lt=now - WORKER_ALIVE)
+    orphaned = [
+        result.pk
+        for result in running.only("pk", "worker_ids")
+        if not result.worker_ids or result.worker_ids[-1] not in live
+    ]
+    requeued = DBTaskResult.objects.filter(pk__in=orphaned, status="RUNNING").update(
+        status="READY", started_at=None
+    )
+    return {"requeued": requeued}
 
 
 def beat_once(*, worker_id: str, started_at) -> None:
@@ -58,6 +91,7 @@ class Beat(threading.Thread):
 
 def run_worker(*, interval: float = 1.0, batch: bool = False, max_tasks: int | None = None) -> None:
     worker_id = f"{socket.gethostname()[:40]}-{get_random_string(12)}"
+    CURRENT["worker_id"] = worker_id
     beat = Beat(worker_id)
     if not batch:
         beat.start()

@@ -9,12 +9,15 @@ occurrence exactly as it would had the rows been captured one by one.
 """
 
 import csv
+import ctypes
+import ctypes.util
 import gc
 import io
 import itertools
 import json
 import multiprocessing
 import os
+import signal
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -24,12 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from leadflow.core.audit import audit_record
 from leadflow.core.cleaning import company_key
 from leadflow.core.errors import ValidationFailed
+from leadflow.core.faults import fault_point
+from leadflow.core.liveness import alive_while
 from leadflow.core.spreadsheets import count_rows, read_table
 
 from . import indexes
@@ -587,6 +592,7 @@ class LeadImporter:
                             more = False
                             break
                         self._write_chunk(chunk)
+                        fault_point("import.chunk_written")
                         if self.progress:
                             self.progress(self.summary.rows)
         if self.by is not None:
@@ -847,6 +853,11 @@ def import_leads(
             rows_total=count_rows(path),
             created_by=by,
         )
+    with alive_while(indexes.import_claim(batch.pk)):  # the sweep sees at once if this process dies
+        return _import_claimed(path, importer, batch)
+
+
+def _import_claimed(path: Path, importer: "LeadImporter", batch: ImportBatch) -> ImportSummary:
     now = timezone.now()
     ImportBatch.objects.filter(pk=batch.pk).update(
         state=ImportBatch.State.RUNNING, started_at=now, heartbeat_at=now
@@ -895,12 +906,14 @@ def _prepared_in_child(path: Path, importer: LeadImporter) -> Iterator[list[Prep
     # the children never touch them, so they share these pages instead of copying them.
     for part in range(parts):
         receiver, sender = forking.Pipe(duplex=False)
+        receivers.append(receiver)
         child = forking.Process(
-            target=_clean_in_child, daemon=True, args=(sender, path, importer, part, parts)
+            target=_clean_in_child,
+            daemon=True,
+            args=(sender, path, importer, part, parts, os.getpid(), tuple(receivers)),
         )
         child.start()
         sender.close()
-        receivers.append(receiver)
         children.append(child)
     try:
         for turn in itertools.count():
@@ -922,7 +935,10 @@ def _prepared_in_child(path: Path, importer: LeadImporter) -> Iterator[list[Prep
                 child.kill()
 
 
-def _clean_in_child(sender, path: Path, importer: LeadImporter, part: int, parts: int) -> None:
+def _clean_in_child(
+    sender, path: Path, importer: LeadImporter, part: int, parts: int, parent: int, receivers
+) -> None:
+    _die_with_parent(parent, receivers)
     # Cleaning makes no reference cycles, and the collector's passes over the chunk in
     # hand cost this short-lived process about a tenth of its time.
     gc.disable()
@@ -939,6 +955,46 @@ def _clean_in_child(sender, path: Path, importer: LeadImporter, part: int, parts
     except BrokenPipeError:
         return  # the importer finished on another child's end of file first
     sender.close()
+
+
+def _die_with_parent(parent: int, receivers) -> None:
+    """A cleaning child must not outlive the importer (issue: a killed import froze every
+    write). It was forked holding copies of the importer's database descriptors: the
+    SQLite writers' lock file and the PostgreSQL socket, with its transaction and locks.
+    It closes them (it never uses the database), closes the reading ends of the pipes
+    (so a send to a dead importer fails instead of blocking), and asks the kernel to kill
+    it when the importer dies."""
+    for alias in connections:
+        wrapper = connections[alias]
+        lock_file = getattr(wrapper, "_lock_file", None)
+        if lock_file is not None:
+            os.close(lock_file)
+        raw = wrapper.connection
+        if raw is not None and wrapper.vendor == "postgresql":
+            os.close(raw.fileno())
+    for receiver in receivers:
+        receiver.close()
+    if _set_parent_death_signal is not None:
+        _set_parent_death_signal()
+    if os.getppid() != parent:  # the importer died before the signal was asked for
+        os._exit(1)
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """prctl(PR_SET_PDEATHSIG, SIGKILL) on Linux; None elsewhere (the closed pipes then
+    end the child at its next send)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+    prctl = getattr(libc, "prctl", None)
+    if prctl is None:
+        return None
+    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+PR_SET_PDEATHSIG = 1
+_set_parent_death_signal = _parent_death_signal()
 
 
 def template_csv() -> bytes:

@@ -27,7 +27,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, models
+from django.utils.translation import gettext
 
+from leadflow.core.liveness import is_alive
 from leadflow.core.sweeps import sweep
 
 from .models import ImportBatch, Lead
@@ -41,6 +43,11 @@ STALLED_AFTER = timedelta(minutes=10)
 FOREIGN_KEY_SUFFIX = "_fk_%(to_table)s_%(to_column)s"
 # PostgreSQL's name for the UNIQUE of the column `number`, as the table was made with it.
 NUMBER_UNIQUE = f"{Lead._meta.db_table}_number_key"
+
+
+def import_claim(batch_id: int) -> str:
+    """The name of the liveness claim a running import holds (core.liveness)."""
+    return f"import-{batch_id}"
 
 
 def worth_setting_aside(rows: int) -> bool:
@@ -154,15 +161,33 @@ def _restore_foreign_keys(cursor, editor, constraints: dict[str, dict[str, Any]]
 
 @sweep("leads.indexes")
 def restore_after_failed_import(now: datetime) -> dict[str, object]:
-    """Put back what an import left set aside, once no import is running; an import
-    that stopped reporting progress is marked failed."""
+    """Put back what an import left set aside, once no import is running. An import
+    whose process is gone (its liveness claim is free: killed, crashed, machine lost) or
+    that stopped reporting progress is marked failed, saying how many rows it had
+    committed: those stay imported, the rest of the file did not arrive."""
     running = ImportBatch.objects.filter(state=ImportBatch.State.RUNNING)
-    stalled = running.filter(heartbeat_at__lt=now - STALLED_AFTER)
-    failed = stalled.update(
-        state=ImportBatch.State.FAILED,
-        failure="The import stopped without finishing (no progress for 10 minutes).",
-        finished_at=now,
-    )
-    if running.exists():
-        return {"stalled": failed, "restored": []}
-    return {"stalled": failed, "restored": restore()}
+    ended = [
+        batch
+        for batch in running
+        if (batch.heartbeat_at or now) < now - STALLED_AFTER or not is_alive(import_claim(batch.pk))
+    ]
+    for batch in ended:
+        ImportBatch.objects.filter(pk=batch.pk, state=ImportBatch.State.RUNNING).update(
+            state=ImportBatch.State.FAILED,
+            failure=gettext(
+                "The import stopped without finishing: the first %(rows)d of %(total)d rows "
+                "were imported (%(created)d new, %(merged)d merged, %(rejected)d refused); "
+                "import the rest of the file again."
+            )
+            % {
+                "rows": batch.rows_done,
+                "total": batch.rows_total,
+                "created": batch.created,
+                "merged": batch.merged,
+                "rejected": batch.rejected,
+            },
+            finished_at=now,
+        )
+    if running.all().exists():  # asked again: `running` holds the rows read above
+        return {"stalled": len(ended), "restored": []}
+    return {"stalled": len(ended), "restored": restore()}

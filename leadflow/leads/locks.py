@@ -10,7 +10,9 @@ All locks are transaction-scoped: they end with the transaction that took them.
 
 import zlib
 
-from django.db import connection
+from django.db import OperationalError, connection, transaction
+
+from leadflow.core.health import write_check
 
 CAPTURE_LOCK = 7_401_001  # advisory lock class id for leads capture
 KEY_LOCK = 7_401_002
@@ -34,3 +36,19 @@ def lock_all_captures() -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CAPTURE_LOCK])
+
+
+@write_check
+def capture_lock_free(seconds: float) -> str:
+    """For /healthz: "" when a capture would get its lock within `seconds`. A transaction
+    left open by a dead process (an import's, holding the capture lock exclusively)
+    stops every capture."""
+    if connection.vendor != "postgresql":
+        return ""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{seconds * 1000:.0f}"])
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [CAPTURE_LOCK])
+    except OperationalError:
+        return f"the capture lock was not free within {seconds:g} s"
+    return ""

@@ -5,16 +5,20 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import task
 
 from leadflow.accounts.models import Department, Team, User
+from leadflow.core.faults import fault_point
 from leadflow.core.sweeps import sweep
+from leadflow.core.worker import WORKER_ALIVE, current_worker_id, live_worker_ids
 
 from . import robots
 from .models import Delivery, Notification, Robot
@@ -94,6 +98,7 @@ def notify(target, message: Message) -> list[Notification]:
                 address=user.email,
                 subject=message.title,
                 body=body,
+                message_id=new_message_id(),
                 next_attempt_at=now,
                 created_at=now,
             )
@@ -142,6 +147,11 @@ def _queue(deliveries: list[Delivery]) -> None:
         send_deliveries.enqueue([delivery.pk for delivery in created])
 
 
+def new_message_id() -> str:
+    """A Message-ID in the site's own domain (RFC 5322), made once per email delivery."""
+    return make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "localhost")
+
+
 def _backoff(attempts: int) -> timedelta:
     return timedelta(minutes=2 ** (attempts - 1))  # 1, 2, 4, 8, 16 minutes
 
@@ -170,8 +180,14 @@ def _claim(delivery_id: int, now: datetime) -> Delivery | None:
                 next_attempt_at=oldest + timedelta(minutes=1)
             )
             return None
+    if delivery.channel == Delivery.Channel.EMAIL and not delivery.message_id:
+        delivery.message_id = new_message_id()  # a row queued before Message-IDs were kept
     claimed = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(
-        status=Delivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        status=Delivery.Status.SENDING,
+        claimed_at=now,
+        claimed_by=current_worker_id(),
+        attempts=F("attempts") + 1,
+        message_id=delivery.message_id,
     )
     if claimed != 1:
         return None
@@ -180,8 +196,28 @@ def _claim(delivery_id: int, now: datetime) -> Delivery | None:
 
 
 def _send(delivery: Delivery, now: datetime) -> None:
+    """Send it; return once the receiving server or webhook has accepted it. For email,
+    `_accepted` is recorded before the SMTP session is closed: closing can fail, and a
+    failure after acceptance must not make the message go out a second time."""
     if delivery.channel == Delivery.Channel.EMAIL:
-        EmailMessage(subject=delivery.subject, body=delivery.body, to=[delivery.address]).send()
+        connection = get_connection()
+        connection.open()
+        try:
+            email = EmailMessage(
+                subject=delivery.subject,
+                body=delivery.body,
+                to=[delivery.address],
+                headers={"Message-ID": delivery.message_id},
+                connection=connection,
+            )
+            email.send()
+            fault_point("delivery.accepted")
+            _accepted(delivery)
+        finally:
+            try:
+                connection.close()
+            except Exception as error:  # the message was accepted: only the goodbye failed
+                logger.info("closing the SMTP session after delivery %s: %s", delivery.pk, error)
         return
     robot = delivery.robot
     if robot is None or not robot.enabled:
@@ -193,6 +229,14 @@ def _send(delivery: Delivery, now: datetime) -> None:
         delivery.payload,
         int(now.timestamp() * 1000),
     )
+    _accepted(delivery)
+
+
+def _accepted(delivery: Delivery) -> None:
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Delivery.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    fault_point("delivery.recorded")
 
 
 def deliver(delivery_id: int) -> str:
@@ -201,6 +245,7 @@ def deliver(delivery_id: int) -> str:
     delivery = _claim(delivery_id, now)
     if delivery is None:
         return "skipped"
+    fault_point("delivery.claimed")
     try:
         _send(delivery, now)
     except Exception as error:
@@ -212,9 +257,6 @@ def deliver(delivery_id: int) -> str:
         )
         logger.warning("delivery %s attempt %s failed: %s", delivery.pk, delivery.attempts, error)
         return "failed" if final else "retry"
-    Delivery.objects.filter(pk=delivery.pk).update(
-        status=Delivery.Status.SENT, sent_at=timezone.now(), last_error=""
-    )
     return "sent"
 
 
@@ -229,9 +271,18 @@ def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
 
 @sweep("notify.deliveries")
 def sweep_deliveries(now: datetime) -> dict[str, int]:
-    """Retry what is due again, and free deliveries a crashed worker left half-sent."""
-    stale = Delivery.objects.filter(
-        status=Delivery.Status.SENDING, claimed_at__lt=now - STALE_CLAIM
+    """Retry what is due again, and free deliveries a crashed worker left half-sent: at
+    once when the claiming worker's lease has run out, after STALE_CLAIM when it was
+    claimed outside a worker. Sent again, an email keeps its Message-ID."""
+    sending = Delivery.objects.filter(status=Delivery.Status.SENDING)
+    orphaned = (
+        sending.exclude(claimed_by="")
+        .exclude(claimed_by__in=live_worker_ids(now))
+        .filter(claimed_at__lt=now - WORKER_ALIVE)
+    )
+    stale = sending.filter(claimed_by="", claimed_at__lt=now - STALE_CLAIM)
+    freed = Delivery.objects.filter(
+        pk__in=[*orphaned.values_list("pk", flat=True), *stale.values_list("pk", flat=True)]
     ).update(status=Delivery.Status.PENDING, next_attempt_at=now)
     due = list(
         Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
@@ -240,4 +291,4 @@ def sweep_deliveries(now: datetime) -> dict[str, int]:
     )
     if due:
         send_deliveries.enqueue(due)
-    return {"due": len(due), "stale": stale}
+    return {"due": len(due), "stale": freed}

@@ -76,6 +76,11 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The worker whose lease the claim lasts for (core.worker); "" outside a worker.
+    claimed_by = models.CharField(max_length=80, blank=True)
+    # An email's Message-ID, the same on every attempt: a message sent again after a crash
+    # is recognisably the same message, not a new one.
+    message_id = models.CharField(max_length=200, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField()

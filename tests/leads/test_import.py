@@ -2,6 +2,8 @@
 
 import csv
 import json
+import threading
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from leadflow.core.errors import ValidationFailed
+from leadflow.core.liveness import alive_while
 from leadflow.leads import importer as importer_module
 from leadflow.leads import indexes
 from leadflow.leads.capture import merge_undo
@@ -337,6 +340,30 @@ def test_a_large_import_sets_the_lookup_indexes_aside_and_rebuilds_them(tmp_path
     assert (batch.state, batch.created, batch.merged) == (ImportBatch.State.DONE, 3, 1)
 
 
+@contextmanager
+def claimed_elsewhere(key: str):
+    """The liveness claim `key` held by another connection (a thread), as a running
+    import in another process would hold it."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with alive_while(key):
+                held.set()
+                release.wait()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait()
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join()
+
+
 def test_the_sweep_rebuilds_indexes_an_interrupted_import_left_missing(db):
     # SPEC: LEAD-CAP-2 — nothing stays broken after a crash mid-import.
     now = timezone.now()
@@ -350,12 +377,13 @@ def test_the_sweep_rebuilds_indexes_an_interrupted_import_left_missing(db):
         state=ImportBatch.State.RUNNING,
         heartbeat_at=now - timedelta(minutes=2),
     )
-    result = indexes.restore_after_failed_import(now)
-    assert result == {"stalled": 0, "restored": []}  # an import is still loading: wait
-    assert "lead_mobile" not in _lead_indexes()
+    with claimed_elsewhere(indexes.import_claim(running.pk)):
+        result = indexes.restore_after_failed_import(now)
+        assert result == {"stalled": 0, "restored": []}  # an import is still loading: wait
+        assert "lead_mobile" not in _lead_indexes()
 
-    later = now + timedelta(minutes=15)
-    result = indexes.restore_after_failed_import(later)
+        later = now + timedelta(minutes=15)  # alive, but no progress for 15 minutes
+        result = indexes.restore_after_failed_import(later)
     assert result["stalled"] == 1
     assert set(result["restored"]) == set_aside
     assert _in_force() == before

@@ -15,6 +15,7 @@ held, so the other web worker waited too (see `checkpoint_after_response`).
 
 import os
 import re
+import time
 from itertools import chain
 
 from django.db import connections
@@ -83,6 +84,28 @@ class DatabaseWrapper(base.DatabaseWrapper):
         except BaseException:
             self._release_write_lock()
             raise
+
+    def writers_lock_free_within(self, seconds: float) -> bool:
+        """Whether a writer would get the writers' lock within `seconds` (for /healthz): a
+        process that holds it and never lets go freezes every write."""
+        path = self._lock_path()
+        if path is None or self._locked:
+            return True
+        handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        deadline = time.monotonic() + seconds
+        try:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        return False
+                    time.sleep(0.05)  # another writer's transaction: a few ms as a rule
+                    continue
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                return True
+        finally:
+            os.close(handle)
 
     def get_new_connection(self, conn_params):
         self._checkpoints_after_response = False  # a new connection checkpoints as SQLite does
