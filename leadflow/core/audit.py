@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .context import client_ip
@@ -47,8 +48,43 @@ ACTION_LABELS: dict[str, object] = {
 }
 
 
+def register_action_labels(labels: dict[str, object]) -> None:
+    """An area names its own action codes (a code ending in "." or "_" names every code
+    that starts with it, e.g. "customer.access_")."""
+    ACTION_LABELS.update(labels)
+
+
 def action_label(code: str) -> str:
-    return str(ACTION_LABELS.get(code, code))
+    if code in ACTION_LABELS:
+        return str(ACTION_LABELS[code])
+    prefixes = [key for key in ACTION_LABELS if key.endswith((".", "_")) and code.startswith(key)]
+    prefix = max(prefixes, key=len, default="")  # the most particular name
+    return f"{ACTION_LABELS[prefix]} ({code.removeprefix(prefix)})" if prefix else code
+
+
+def audit_sentence(entry: AuditLog) -> str:
+    """One entry as a sentence a person reads: who did what to which record, and what
+    changed (SEC-3)."""
+    sentence = gettext("%(actor)s: %(action)s %(object)s") % {
+        "actor": entry.actor_name,
+        "action": action_label(entry.action),
+        "object": entry.object_repr or "",
+    }
+    details = [
+        f"{field} {_shown(pair[0])} → {_shown(pair[1])}"
+        for field, pair in entry.changes.items()
+        if isinstance(pair, list | tuple) and len(pair) == 2
+    ]
+    details += [f"{key} {_shown(value)}" for key, value in entry.extra.items()]
+    return f"{sentence.strip()}（{'；'.join(details)}）" if details else sentence.strip()
+
+
+def _shown(value: Any) -> str:
+    if value in (None, "", [], {}):
+        return "∅"
+    if isinstance(value, list | tuple):
+        return "、".join(str(item) for item in value)
+    return str(value)
 
 
 def _plain(value: Any) -> Any:

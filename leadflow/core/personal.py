@@ -9,6 +9,10 @@ and masked in another.
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.db import models
+
+from .audit import audit_record
+
 
 def mask_phone(value: str) -> str:
     """+8613800138000 → +86138****8000."""
@@ -53,3 +57,19 @@ def _masked(name: str, value: Any) -> Any:
     if mask is not None and isinstance(value, str):
         return mask(value)
     return value
+
+
+def personal_data_viewed(*, user, obj: models.Model) -> None:
+    """Audit (SEC-3) that `user` was shown this record's personal data whole."""
+    audit_record(actor=user, action=f"{obj._meta.model_name}.view", obj=obj)
+
+
+def personal_list_viewed(*, user, object_type: str, shown_whole: int) -> None:
+    """Audit (SEC-3) a list that showed `shown_whole` records' personal data whole."""
+    if shown_whole:
+        audit_record(
+            actor=user,
+            action=f"{object_type.rpartition('.')[2]}.list_view",
+            object_type=object_type,
+            extra={"rows": shown_whole},
+        )

@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from leadflow.accounts.models import User
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.paging import cursor_page
-from leadflow.core.personal import shown
+from leadflow.core.personal import personal_data_viewed, personal_list_viewed, shown
 
 from .cadence import contacts_due, interaction_record
 from .confidentiality import (
@@ -100,6 +100,7 @@ def customer_bodies(user: User, customers: Iterable[Customer]) -> list[dict[str,
     """A list of customers, each as this reader may see it."""
     customers = list(customers)
     whole = whole_customer_ids(user, customers)
+    personal_list_viewed(user=user, object_type="customers.customer", shown_whole=len(whole))
     return [customer_body(customer, whole=customer.pk in whole) for customer in customers]
 
 
@@ -137,6 +138,8 @@ def _visible(request, customer_id: int, *, to_edit: bool = False) -> Customer:
 
 def _detail(customer: Customer, user: User) -> dict[str, Any]:
     whole = sees_whole(user, customer)
+    if whole:
+        personal_data_viewed(user=user, obj=customer)
     return {
         **customer_body(customer, whole=whole),
         "contacts": [shown_contact(c, whole=whole) for c in customer.contacts.all()],

@@ -22,7 +22,8 @@ from leadflow.core.errors import ValidationFailed
 from leadflow.core.sweeps import sweep
 from leadflow.notify.delivery import Message, briefly, notify
 
-from .models import Customer, CustomerEvent, Interaction
+from .events import customer_event_record
+from .models import Customer, Interaction
 from .queries import customers_visible_to
 
 GROUP = _("Customer contact cadence")
@@ -72,12 +73,12 @@ def interaction_record(
         customer.last_contact_at = at
         Customer.objects.filter(pk=customer.pk).update(last_contact_at=at, updated_at=now)
         schedule_contact(customer)
-    CustomerEvent.objects.create(
-        customer=customer,
+    customer_event_record(
+        customer,
+        "contacted",
+        by,
+        {"method": method, "at": at.isoformat(), "summary": record.summary[:200]},
         at=now,
-        kind="contacted",
-        actor=by,
-        data={"method": method, "at": at.isoformat(), "summary": record.summary[:200]},
     )
     return record
 

@@ -13,7 +13,8 @@ from leadflow.accounts.models import User
 from leadflow.core.crypto import lookup_hash
 
 from .cadence import schedule_contact
-from .models import Contact, Customer, CustomerEvent
+from .events import customer_event_record
+from .models import Contact, Customer
 
 
 @dataclass(frozen=True)
@@ -106,13 +107,7 @@ def customer_take_on(
     customer.last_contact_at = now
     Customer.objects.filter(pk=customer.pk).update(last_contact_at=now)
     schedule_contact(customer)
-    CustomerEvent.objects.create(
-        customer=customer,
-        at=now,
-        kind="created" if created else "joined",
-        actor=by,
-        data=source,
-    )
+    customer_event_record(customer, "created" if created else "joined", by, source, at=now)
     return customer, created
 
 

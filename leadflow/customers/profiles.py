@@ -36,9 +36,10 @@ from leadflow.core.worktime import WorkCalendar
 
 from .cadence import schedule_contact
 from .credit_code import normalize_credit_code
+from .events import customer_event_record
 from .grading import Thresholds, grade_of
 from .intake import Person, Prospect, existing_customer
-from .models import Contact, Customer, CustomerEvent, Level
+from .models import Contact, Customer, Level
 from .permissions import CUSTOMERS_CREATE
 
 IMPORTANT_FIELDS = frozenset({"name", "legal_representative", "business_scope", "address"})
@@ -202,16 +203,6 @@ def _grade(customer: Customer) -> str:
         purchasing_power=customer.purchasing_power,
         potential=customer.potential,
         frequency=customer.purchase_frequency,
-    )
-
-
-def customer_event_record(
-    customer: Customer, kind: str, by: User | None, data: dict[str, Any]
-) -> None:
-    """A step on the customer's own timeline, now, by `by` (profile, team and sharing
-    changes write theirs through here)."""
-    CustomerEvent.objects.create(
-        customer=customer, at=timezone.now(), kind=kind, actor=by, data=data
     )
 
 

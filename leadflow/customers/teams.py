@@ -11,8 +11,8 @@ from django.utils.translation import gettext
 from leadflow.accounts.models import User
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 
+from .events import customer_event_record
 from .models import Customer, Share, TeamMember
-from .profiles import customer_event_record
 from .queries import manages
 
 

@@ -15,7 +15,7 @@ from leadflow.accounts.models import User
 from leadflow.core.errors import DomainError
 from leadflow.core.exports import export_from_request, write_table
 from leadflow.core.paging import page_for_request
-from leadflow.core.personal import shown
+from leadflow.core.personal import personal_data_viewed, shown
 from leadflow.core.ui import (
     form_error,
     invalid_form_message,
@@ -212,6 +212,8 @@ def customer_page(request, customer_id: int):
                 messages.success(request, gettext("Profile saved."))
                 return redirect("customer", customer_id=customer.pk)
     whole = sees_whole(request.user, customer)  # once, not once per contact
+    if whole:
+        personal_data_viewed(user=request.user, obj=customer)
     return render(
         request,
         "customers/detail.html",

@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from leadflow.accounts.models import User
 from leadflow.core.paging import cursor_page
 from leadflow.core.permissions import require
-from leadflow.core.personal import shown
+from leadflow.core.personal import personal_data_viewed, personal_list_viewed, shown
 from leadflow.core.schema import DictSchema
 
 from .assignment import (
@@ -252,6 +252,7 @@ def leads_list(
         request.user, LeadFilters(q=q, status=status, channel=channel, owner_id=owner_id, kind=kind)
     )
     items, next_cursor = cursor_page(leads, cursor=cursor, limit=limit, key="id")
+    personal_list_viewed(user=request.user, object_type="leads.lead", shown_whole=len(items))
     return {"items": [lead_body(lead) for lead in items], "next_cursor": next_cursor}
 
 
@@ -264,7 +265,9 @@ def _visible(request, lead_id: int) -> Lead:
 
 @router.get("/leads/{lead_id}", response=LeadDetail, summary="One lead with its timeline")
 def leads_get(request, lead_id: int):
-    return _detail(_visible(request, lead_id))
+    lead = _visible(request, lead_id)
+    personal_data_viewed(user=request.user, obj=lead)
+    return _detail(lead)
 
 
 class EventIn(Schema):

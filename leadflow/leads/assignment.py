@@ -28,6 +28,7 @@ from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.core.sweeps import sweep
 from leadflow.notify.delivery import Message, notify
 
+from .events import lead_step_record
 from .followup import clear_deadlines, start_deadlines
 from .models import (
     Lead,
@@ -464,7 +465,7 @@ def lead_accept(*, lead: Lead, by: User) -> Lead:
     LeadAssignment.objects.filter(lead=lead, rep=by, accepted_at__isnull=True).update(
         accepted_at=now
     )
-    LeadEvent.objects.create(lead=lead, at=now, kind="accepted", actor=by)
+    lead_step_record(lead=lead, at=now, kind="accepted", by=by)
     return lead
 
 
@@ -492,7 +493,7 @@ def lead_decline(*, lead: Lead, by: User, reason: str) -> Lead:
     LeadAssignment.objects.filter(lead=lead, rep=by, declined_at__isnull=True).update(
         declined_at=now, decline_reason=reason[:200]
     )
-    LeadEvent.objects.create(lead=lead, at=now, kind="declined", actor=by, data={"reason": reason})
+    lead_step_record(lead=lead, at=now, kind="declined", by=by, data={"reason": reason})
     assigner = Assigner.load(now)
     _release(assigner, lead, by)
     assigner.assign(lead, kind=LeadAssignment.Kind.DECLINED, reason=reason)

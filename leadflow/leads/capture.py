@@ -612,8 +612,8 @@ def capture_lead(
         [lead.number] = reserve_numbers(prefix=prefix)
         insert_new(lead)  # the hot path of every capture: the statement is built once
         candidates, matched_on = find_duplicates(clean, exclude_id=lead.pk)
-        if by is not None:
-            audit_record(actor=by, action="lead.create", obj=lead, extra={"via": via})
+        # Anonymous captures (the public form) are audited too, under the way they came.
+        audit_record(actor=by or via, action="lead.create", obj=lead, extra={"via": via})
         if not candidates:
             if lead.status == LeadStatus.TO_ASSIGN:
                 # Assigned by a worker within a second, once this transaction commits.

@@ -9,7 +9,8 @@ from leadflow.accounts.models import User
 from leadflow.customers.intake import Person, Prospect, customer_take_on
 from leadflow.sales.deals import deal_record
 
-from .models import Lead, LeadEvent
+from .events import lead_step_record
+from .models import Lead
 
 
 def convert_won_lead(
@@ -60,11 +61,11 @@ def convert_won_lead(
     )
     lead.customer, lead.deal = customer, deal
     Lead.objects.filter(pk=lead.pk).update(customer=customer, deal=deal)
-    LeadEvent.objects.create(
+    lead_step_record(
         lead=lead,
         at=now,
         kind="converted",
-        actor=by,
+        by=by,
         data={
             "customer_id": customer.pk,
             "customer": customer.name,

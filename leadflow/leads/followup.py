@@ -33,12 +33,12 @@ from leadflow.customers.credit_code import InvalidCreditCode, normalize_credit_c
 from leadflow.notify.delivery import Message, briefly, notify
 
 from .conversion import convert_won_lead
+from .events import lead_step_record
 from .models import (
     FollowUp,
     FollowUpDue,
     FollowUpLapse,
     Lead,
-    LeadEvent,
     LeadStatus,
     Priority,
     Stage,
@@ -233,11 +233,11 @@ def followup_record(
         pool_warned=False,
         updated_at=now,
     )
-    LeadEvent.objects.create(
+    lead_step_record(
         lead=lead,
         at=now,
         kind="followed_up",
-        actor=by,
+        by=by,
         data={
             "method": method,
             "contact_at": contact_at.isoformat(),
@@ -466,7 +466,7 @@ def lead_stage_set(
     data = {"from": before, "to": stage, "fact": fact.strip(), "reason": changes["stage_reason"]}
     if stage == Stage.WON:
         data.update(deal_amount=str(deal_amount), deal_date=str(deal_date))
-    LeadEvent.objects.create(lead=lead, at=now, kind="stage", actor=by, data=data)
+    lead_step_record(lead=lead, at=now, kind="stage", by=by, data=data)
     if stage == Stage.WON and deal_amount is not None and deal_date is not None:
         convert_won_lead(
             lead=lead,

@@ -29,6 +29,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, connections, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from leadflow.core.audit import audit_record
 from leadflow.core.cleaning import company_key
@@ -595,14 +596,13 @@ class LeadImporter:
                         fault_point("import.chunk_written")
                         if self.progress:
                             self.progress(self.summary.rows)
-        if self.by is not None:
-            audit_record(
-                actor=self.by,
-                action="lead.import",
-                object_type="leads.importbatch",
-                object_id=self.batch.pk if self.batch else "",
-                extra={k: v for k, v in self.summary.as_dict().items() if k != "errors"},
-            )
+        audit_record(  # every import, from the UI or the command line (SEC-3)
+            actor=self.by or gettext("command line"),
+            action="lead.import",
+            object_type="leads.importbatch",
+            object_id=self.batch.pk if self.batch else "",
+            extra={k: v for k, v in self.summary.as_dict().items() if k != "errors"},
+        )
         return self.summary
 
     def _reject(self, row_number: int, errors: dict[str, str]) -> None:

@@ -24,6 +24,7 @@ from leadflow.core.sweeps import sweep
 from leadflow.notify.delivery import Message, briefly, notify
 
 from .assignment import open_leads_of
+from .events import lead_step_record
 from .followup import clear_deadlines, start_deadlines
 from .models import Lead, LeadAssignment, LeadEvent, LeadStatus, RepProfile, Stage
 from .permissions import LEADS_ASSIGN, LEADS_CLAIM
@@ -252,5 +253,5 @@ def lead_claim(*, lead: Lead, by: User) -> Lead:
     LeadAssignment.objects.create(
         lead=lead, rep=by, kind=LeadAssignment.Kind.CLAIMED, at=now, accepted_at=now
     )
-    LeadEvent.objects.create(lead=lead, at=now, kind="claimed", actor=by)
+    lead_step_record(lead=lead, at=now, kind="claimed", by=by)
     return lead

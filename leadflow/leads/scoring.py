@@ -25,6 +25,7 @@ from leadflow.core.audit import audit_record, changed_fields, snapshot
 from leadflow.core.company_settings import CHECKS, define, get_settings
 from leadflow.core.config_cache import cached_config, forget_config
 from leadflow.core.errors import ValidationFailed
+from leadflow.core.storable import check_storable
 
 from .models import Lead, LeadEvent, LeadStatus, Priority, ScoreRule
 
@@ -338,7 +339,8 @@ def lead_priority_set(*, lead: Lead, priority: str, reason: str, by) -> Lead:
         )
     before = lead.priority
     if priority:
-        lead.priority, lead.priority_reason = priority, reason[:200]
+        check_storable(Lead, {"priority_reason": reason})  # written with update()
+        lead.priority, lead.priority_reason = priority, reason
     else:
         lead.priority, lead.priority_reason = PRIORITY_BY_GRADE.get(lead.grade, ""), ""
     now = timezone.now()

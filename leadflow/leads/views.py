@@ -22,7 +22,7 @@ from leadflow.core.context import ip_from_request
 from leadflow.core.errors import DomainError, RateLimited, ValidationFailed
 from leadflow.core.exports import export_from_request, export_response
 from leadflow.core.paging import page_for_request
-from leadflow.core.personal import shown
+from leadflow.core.personal import personal_data_viewed, personal_list_viewed, shown
 from leadflow.core.ui import (
     form_error,
     invalid_form_message,
@@ -213,6 +213,7 @@ def leads_page(request):
         )
         return export_from_request(request, name="leads", headers=EXPORT_HEADERS, rows=rows)
     page, next_cursor = page_for_request(leads, request)
+    personal_list_viewed(user=request.user, object_type="leads.lead", shown_whole=len(page))
     return render(
         request,
         "leads/list.html",
@@ -235,6 +236,7 @@ def lead_page(request, lead_id: int):
     lead = lead_for(request.user, lead_id)
     if lead is None:
         raise Http404
+    personal_data_viewed(user=request.user, obj=lead)
     merges = LeadMerge.objects.filter(survivor=lead).select_related("merged", "by").order_by("-at")
     return render(
         request,

@@ -32,20 +32,37 @@ except ImportError:  # not POSIX: SQLite's own busy timeout alone
 # close to SQLite's own 1000 pages.
 COMMITS_PER_CHECKPOINT = 40
 TRIGGER_WRITES = re.compile(r"INSERT\s+INTO\s+\"?(\w+)", re.IGNORECASE)
+REFUSES_DELETE = re.compile(r"BEFORE\s+DELETE\b.*RAISE\s*\(\s*ABORT", re.IGNORECASE | re.DOTALL)
 
 
 class DatabaseOperations(operations.DatabaseOperations):
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
         """Empty the tables that triggers write into last (SQLite has no TRUNCATE, and a
-        DELETE fires the triggers), so what they add while the others empty goes too."""
+        DELETE fires the triggers), so what they add while the others empty goes too.
+        A trigger that refuses deletes (the append-only audit log) is set aside while
+        the table is emptied, as PostgreSQL's TRUNCATE passes it: emptying a table whole
+        is the database owner's act, not a user's delete."""
         with self.connection.cursor() as cursor:
-            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'")
-            written = {name for (sql,) in cursor.fetchall() for name in TRIGGER_WRITES.findall(sql)}
+            cursor.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+            triggers = cursor.fetchall()
+        written = {name for (_, _, sql) in triggers for name in TRIGGER_WRITES.findall(sql)}
         if allow_cascade:  # as Django does it, before the order is set
             graph = self._references_graph  # type: ignore[attr-defined]
             tables = set(chain.from_iterable(graph(table) for table in tables))
         ordered = sorted(tables, key=lambda table: table in written)
-        return super().sql_flush(style, ordered, reset_sequences=reset_sequences)
+        refusing = [
+            (name, sql)
+            for (name, table, sql) in triggers
+            if table in tables and REFUSES_DELETE.search(sql)
+        ]
+        statements = super().sql_flush(style, ordered, reset_sequences=reset_sequences)
+        if not refusing:
+            return statements
+        return [
+            *(f'DROP TRIGGER "{name}"' for name, _ in refusing),
+            *statements,
+            *(sql for _, sql in refusing),
+        ]
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

@@ -2,7 +2,7 @@ from django import forms, template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from leadflow.core.audit import action_label
+from leadflow.core.audit import action_label, audit_sentence
 from leadflow.leads.models import ScoreRule, Stage
 
 EVENT_LABELS = dict(ScoreRule.Event.choices)
@@ -92,6 +92,11 @@ def stage_label(code: str) -> str:
 def event_label(kind: str) -> str:
     """A timeline event kind as people say it (what a lead did, for scoring)."""
     return str(EVENT_LABELS.get(kind, kind))
+
+
+@register.filter(name="audit_sentence")
+def audit_sentence_filter(entry) -> str:
+    return audit_sentence(entry)
 
 
 @register.filter(name="action_label")
