@@ -6,8 +6,10 @@ import json
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape
 
+from leadflow.core.audit import audit_sentence
 from leadflow.core.models import AuditLog
 from leadflow.customers.models import Customer
 from leadflow.customers.profiles import contact_add, customer_update
@@ -113,7 +115,8 @@ def test_the_audit_page_reads_as_sentences(capture, rep, admin_user, client_for)
     # SPEC: SEC-3
     lead = accepted_lead(capture, rep)
     page = client_for(admin_user).get("/admin/audit/?action=lead.accepted").content.decode()
-    sentence = AuditLog.objects.get(action="lead.accepted")
-    assert f"{rep.username}: " in page
-    assert lead.number in sentence.object_repr
-    assert sentence.object_repr in page
+    entry = AuditLog.objects.get(action="lead.accepted")
+    with translation.override("zh-hans"):
+        sentence = audit_sentence(entry)
+    assert sentence.startswith(f"{rep.username}：接受了线索 {lead.number}")
+    assert escape(sentence) in page
