@@ -1,9 +1,12 @@
-"""Personal data as a reader may see it (SEC-2): phones, emails and addresses of leads and
-customers, masked for whoever may not see them whole.
+"""Personal data (SEC-2): phones, emails and addresses of leads and customers.
 
-The one place that masks: the UI, the API and exports render a record's values, and the
-old and new values in its history, through `shown`, so a field is never whole in one
-and masked in another.
+At rest their columns are encrypted (core.crypto), and so are their values inside a
+record's history (JSON: an event's old and new values, a merge's snapshots): `seal` before
+storing such JSON, `unseal` after reading it.
+
+For a reader, the one place that masks: the UI, the API and exports render a record's
+values, and the old and new values in its history, through `shown`, so a field is never
+whole in one and masked in another.
 """
 
 from collections.abc import Callable, Mapping
@@ -12,6 +15,7 @@ from typing import Any
 from django.db import models
 
 from .audit import audit_record
+from .crypto import decrypt, encrypt
 
 
 def mask_phone(value: str) -> str:
@@ -40,12 +44,43 @@ PERSONAL: dict[str, Callable[[str], str]] = {
 }
 
 
+SEALED = "enc:"  # the mark of an encrypted value inside JSON
+
+
+def seal(values: Mapping[str, Any]) -> dict[str, Any]:
+    """`values` (JSON-like) with every personal field's text encrypted, nested ones too."""
+    return {name: _sealed(name, value) for name, value in values.items()}
+
+
+def _sealed(name: str, value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return seal(value)
+    if isinstance(value, list | tuple):
+        return [_sealed(name, item) for item in value]
+    if name in PERSONAL and isinstance(value, str) and value and not value.startswith(SEALED):
+        return SEALED + encrypt(value)
+    return value
+
+
+def unseal(value: Any) -> Any:
+    """A JSON-like value with every sealed text decrypted."""
+    if isinstance(value, Mapping):
+        return {name: unseal(item) for name, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [unseal(item) for item in value]
+    if isinstance(value, str) and value.startswith(SEALED):
+        return decrypt(value.removeprefix(SEALED))
+    return value
+
+
 def shown(values: Mapping[str, Any], *, whole: bool) -> dict[str, Any]:
-    """`values` as this reader may see them: unchanged when `whole`, else every personal
-    field masked, in nested values too (an event's {"fields": {"address": [old, new]}})."""
+    """`values` as this reader may see them, sealed history opened: whole when `whole`,
+    else every personal field masked, in nested values too (an event's
+    {"fields": {"address": [old, new]}})."""
+    opened: dict[str, Any] = unseal(values)
     if whole:
-        return dict(values)
-    return {name: _masked(name, value) for name, value in values.items()}
+        return opened
+    return {name: _masked(name, value) for name, value in opened.items()}
 
 
 def _masked(name: str, value: Any) -> Any:

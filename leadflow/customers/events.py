@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import User
 from leadflow.core.audit import audit_record, register_action_labels
-from leadflow.core.personal import PERSONAL
+from leadflow.core.personal import PERSONAL, seal
 
 from .models import Customer, CustomerEvent
 
@@ -36,10 +36,10 @@ def customer_event_record(
     at: datetime | None = None,
 ) -> None:
     """A step on the customer's own timeline, now, by `by` (profile, team and sharing
-    changes write theirs through here), and in the audit log when a person took it
-    (SEC-3): which fields changed, not their values, which are personal data."""
+    changes write theirs through here), its personal values encrypted (SEC-2), and in the
+    audit log when a person took it (SEC-3): which fields changed, not their values."""
     CustomerEvent.objects.create(
-        customer=customer, at=at or timezone.now(), kind=kind, actor=by, data=data
+        customer=customer, at=at or timezone.now(), kind=kind, actor=by, data=seal(data)
     )
     if by is not None:
         audit_record(

@@ -33,8 +33,10 @@ from leadflow.core.cleaning import (
 )
 from leadflow.core.company_settings import define
 from leadflow.core.config_cache import cached_config
+from leadflow.core.crypto import lookup_hash
 from leadflow.core.errors import Conflict, ValidationFailed
 from leadflow.core.inserts import insert_new
+from leadflow.core.personal import seal, unseal
 from leadflow.core.worktime import company_zone
 from leadflow.notify.delivery import Message, notify
 
@@ -348,15 +350,31 @@ def non_target_fields(rules: list[Rule]) -> tuple[str, ...]:
     return tuple(sorted({rule.field for rule in rules}))
 
 
+# The column each dedupe key is found by: phones and emails are encrypted, so by their
+# keyed hashes (SEC-2); the company key is no personal data.
+KEY_COLUMNS = {"mobile": "mobile_hash", "email": "email_hash", "company_key": "company_key"}
+
+
 def dedupe_keys(values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The (field, value) pairs that make two leads the same (LEAD-CLN-2)."""
+    """The (field, value) pairs that make two leads the same (LEAD-CLN-2), as stored in
+    KEY_COLUMNS: the mobile and the email by their keyed hashes."""
     keys = []
     if values.get("mobile"):
-        keys.append(("mobile", values["mobile"]))
+        keys.append(("mobile", lookup_hash(values["mobile"])))
     if values.get("email"):
-        keys.append(("email", values["email"]))
+        keys.append(("email", lookup_hash(values["email"])))
     if values.get("kind") == "company" and values.get("company_key"):
         keys.append(("company_key", values["company_key"]))
+    return keys
+
+
+def stored_keys(mobile_hash: str, email_hash: str, kind: str, key: str) -> list[tuple[str, str]]:
+    """`dedupe_keys` of a stored lead, from its KEY_COLUMNS."""
+    keys = [("mobile", mobile_hash)] if mobile_hash else []
+    if email_hash:
+        keys.append(("email", email_hash))
+    if kind == "company" and key:
+        keys.append(("company_key", key))
     return keys
 
 
@@ -413,7 +431,9 @@ def find_duplicates(values: Mapping[str, Any], *, exclude_id: int) -> tuple[list
     # Most captures are new people: one small indexed query answers "none" before any
     # lead is loaded (written out, as the ORM took longer to build it than to run it).
     conditions = " OR ".join(
-        f"({name} = %s AND kind = 'company')" if name == "company_key" else f"{name} = %s"
+        f"({name} = %s AND kind = 'company')"
+        if name == "company_key"
+        else f"{KEY_COLUMNS[name]} = %s"
         for name, _ in keys
     )
     with connection.cursor() as cursor:
@@ -427,7 +447,12 @@ def find_duplicates(values: Mapping[str, Any], *, exclude_id: int) -> tuple[list
         return [], []
     candidates = list(Lead.objects.filter(pk__in=ids).order_by("id"))
     matched_on = sorted(
-        {name for name, value in keys for lead in candidates if getattr(lead, name) == value}
+        {
+            name
+            for name, value in keys
+            for lead in candidates
+            if getattr(lead, KEY_COLUMNS[name]) == value
+        }
     )
     return candidates, matched_on
 
@@ -487,8 +512,8 @@ def merge_leads(
     record = LeadMerge.objects.create(
         survivor=survivor,
         merged=merged,
-        survivor_before=_plain(before),
-        survivor_after=_plain(_snapshot(survivor)),
+        survivor_before=seal(_plain(before)),  # personal values encrypted (SEC-2)
+        survivor_after=seal(_plain(_snapshot(survivor))),
         merged_status=merged_status,
         reason=reason,
         at=now,
@@ -527,13 +552,10 @@ def merge_undo(*, merge: LeadMerge, by) -> Lead:
     now = timezone.now()
     survivor = Lead.objects.select_for_update().get(pk=merge.survivor_id)
     restored = []
-    for name, after in merge.survivor_after.items():
-        if (
-            name in merge.survivor_before
-            and getattr(survivor, name) == after
-            and after != merge.survivor_before[name]
-        ):
-            setattr(survivor, name, merge.survivor_before[name])
+    before, after_merge = unseal(merge.survivor_before), unseal(merge.survivor_after)
+    for name, after in after_merge.items():
+        if name in before and getattr(survivor, name) == after and after != before[name]:
+            setattr(survivor, name, before[name])
             restored.append(name)
     survivor.updated_at = now
     survivor.save()

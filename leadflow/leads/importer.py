@@ -33,9 +33,11 @@ from django.utils.translation import gettext
 
 from leadflow.core.audit import audit_record
 from leadflow.core.cleaning import company_key
+from leadflow.core.crypto import encrypt, lookup_hash
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.faults import fault_point
 from leadflow.core.liveness import alive_while
+from leadflow.core.personal import seal
 from leadflow.core.spreadsheets import count_rows, read_table
 
 from . import indexes
@@ -53,6 +55,7 @@ from .capture import (
     merge_changes,
     merge_leads,
     non_target_fields,
+    stored_keys,
 )
 from .locks import lock_all_captures
 from .models import ImportBatch, Lead, LeadEvent, LeadMerge, LeadStatus
@@ -144,9 +147,13 @@ ROWS_PER_TRANSACTION = 50_000
 IMPORT_PRAGMAS = {"cache_size": -131_072, "mmap_size": 0}
 MAX_REPORTED_ERRORS = 100_000
 
-# What the cleaning process sends for each accepted row: the lead's own values, in order.
+# What the cleaning process sends for each accepted row: the lead's own values, in order,
+# its personal data encrypted (SEC-2) and the keyed hashes it is found by.
+PERSONAL_FIELDS = ("mobile", "landline", "email", "address")
+HASH_FIELDS = ("mobile_hash", "landline_hash", "email_hash")
 ROW_FIELDS = (
     *PROFILE_FIELDS,
+    *HASH_FIELDS,
     "kind",
     "company_key",
     "channel_id",
@@ -210,9 +217,12 @@ _MERGED = str(LeadStatus.MERGED)
 _NON_TARGET = str(LeadStatus.NON_TARGET)
 
 # A cleaned file row: (row number, {field: reason} when refused, its values in ROW_FIELDS
-# order, its number prefix, its dedupe keys). Plain tuples, because a million of them
-# cross the pipe from the cleaning process, and plain tuples are the cheapest to send.
-Prepared = tuple[int, dict[str, str] | None, tuple[Any, ...], str, tuple[tuple[str, str], ...]]
+# order, its number prefix, its dedupe keys, its PERSONAL_FIELDS in plain text for a merge
+# to compare). Plain tuples, because a million of them cross the pipe from the cleaning
+# process, and plain tuples are the cheapest to send.
+Prepared = tuple[
+    int, dict[str, str] | None, tuple[Any, ...], str, tuple[tuple[str, str], ...], tuple[str, ...]
+]
 
 
 @dataclass
@@ -244,8 +254,9 @@ def read_rows(
 
 
 class _KeyIndex:
-    """The dedupe keys of every live lead: field → value → lead id. One dict per field
-    keyed by the plain value keeps a million leads' keys in a few hundred MB."""
+    """The dedupe keys of every live lead: field → value → lead id, the mobile and the
+    email by their keyed hashes (as `dedupe_keys` gives them). One dict per field keeps a
+    million leads' keys in a few hundred MB."""
 
     def __init__(self):
         self.ids: dict[str, dict[str, int]] = {"mobile": {}, "email": {}, "company_key": {}}
@@ -267,10 +278,11 @@ class _KeyIndex:
         start = max(self.seen_up_to, own_up_to)
         live = Lead.objects.exclude(status=LeadStatus.MERGED).filter(id__gt=start)
         # Oldest first, so the oldest lead owns a shared key, as in capture_lead.
-        rows = live.order_by("id").values_list("id", "mobile", "email", "kind", "company_key")
-        for lead_id, mobile, email, kind, key in rows.iterator(10_000):
-            values = {"mobile": mobile, "email": email, "kind": kind, "company_key": key}
-            self.add(dedupe_keys(values), lead_id)
+        rows = live.order_by("id").values_list(
+            "id", "mobile_hash", "email_hash", "kind", "company_key"
+        )
+        for lead_id, mobile_hash, email_hash, kind, key in rows.iterator(10_000):
+            self.add(stored_keys(mobile_hash, email_hash, kind, key), lead_id)
         last = Lead.objects.order_by("-id").values_list("id", flat=True).first()
         self.seen_up_to = max(self.seen_up_to, last or 0)
 
@@ -386,6 +398,7 @@ def insert_leads(
 _SCORE_FIELDS = ("score", "grade", "priority")
 _UPDATE_FIELDS = [
     *PROFILE_FIELDS,
+    *HASH_FIELDS,
     "company_key",
     "status",
     "non_target_reason",
@@ -395,12 +408,16 @@ _UPDATE_FIELDS = [
 
 
 def _update_leads(rows: list[dict[str, Any]], now: str) -> None:
-    """Write merged values back to stored survivors, one statement for the chunk."""
+    """Write merged values back to stored survivors (their personal values plain, written
+    encrypted with their hashes), one statement for the chunk."""
     if not rows:
         return
     assignments = ", ".join(f"{name} = %s" for name in (*_UPDATE_FIELDS, "updated_at"))
     sql = f"UPDATE {Lead._meta.db_table} SET {assignments} WHERE id = %s"  # noqa: S608
-    params = [[*(row[name] for name in _UPDATE_FIELDS), now, row["id"]] for row in rows]
+    params = []
+    for row in rows:
+        stored = {**row, **_hashes(row), **{name: encrypt(row[name]) for name in PERSONAL_FIELDS}}
+        params.append([*(stored[name] for name in _UPDATE_FIELDS), now, row["id"]])
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
 
@@ -446,6 +463,7 @@ class _Pending:
 
     survivor_id: int
     capture: list[Any]  # the capture's row (ROW_COLUMNS order), numbered before recording
+    personal: tuple[str, ...]  # the capture's PERSONAL_FIELDS, plain
     own_status: str  # the status the capture had before it merged, restored by an undo
     matched_on: str
 
@@ -489,7 +507,7 @@ def prepare_rows(
                 raw["channel"] = channel_code
             clean, errors = clean_lead(raw, context=context, now=now)
             if errors:
-                prepared.append((row_number, errors, (), "", ()))
+                prepared.append((row_number, errors, (), "", (), ()))
                 continue
             key = tuple([clean[name] for name in status_fields])
             if (status := statuses.get(key)) is None:
@@ -511,9 +529,29 @@ def prepare_rows(
             clean["score"], clean["grade"], clean["priority"] = score
             clean["status"], clean["non_target_reason"] = str(status[0]), status[1]
             clean["channel_id"], clean["acquired_at"] = channel.pk, stored[0]
+            keys = tuple(dedupe_keys(clean))
+            personal = _seal_row(clean, keys)
             values = tuple([clean[name] for name in ROW_FIELDS])
-            prepared.append((row_number, None, values, stored[1], tuple(dedupe_keys(clean))))
+            prepared.append((row_number, None, values, stored[1], keys, personal))
         yield prepared
+
+
+def _seal_row(clean: dict[str, Any], keys: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """Encrypt the row's personal data in place and set its keyed hashes (the dedupe keys
+    hashed them already); the plain values, for a merge to compare."""
+    personal = tuple([clean[name] for name in PERSONAL_FIELDS])
+    hashed = dict(keys)
+    clean["mobile_hash"] = hashed.get("mobile", "")
+    clean["email_hash"] = hashed.get("email", "")
+    clean["landline_hash"] = lookup_hash(clean["landline"])
+    for name, value in zip(PERSONAL_FIELDS, personal, strict=True):
+        clean[name] = encrypt(value)
+    return personal
+
+
+def _hashes(plain: Mapping[str, str]) -> dict[str, str]:
+    """The keyed hashes of a lead's plain personal values."""
+    return {f"{name}_hash": lookup_hash(plain[name]) for name in ("mobile", "landline", "email")}
 
 
 # Entries each memo of prepare_rows keeps: enough for a file's repeated values, and a
@@ -638,18 +676,20 @@ class LeadImporter:
             self.own_up_to = max(ids)
         prefixes: list[str] = []  # each insert's number prefix, in file order
         new_rows: dict[int, list[Any]] = {}  # this chunk's live leads, by id
+        new_personal: dict[int, tuple[str, ...]] = {}  # and their plain personal values
         inserts: list[list[Any]] = []
         pending: list[_Pending] = []
         merges: list[_Merge] = []
         linked: list[tuple[int, list[int], str]] = []  # a row that joins several leads
         index, summary = self.index, self.summary
-        for lead_id, (_, _, values, prefix, keys) in zip(ids, accepted, strict=True):
+        for lead_id, (_, _, values, prefix, keys, personal) in zip(ids, accepted, strict=True):
             row = [lead_id, "", *values, values[_ACQUIRED_IN_ROW], None]
             prefixes.append(prefix)
             inserts.append(row)
             found = index.match(keys)
             if not found:
                 new_rows[lead_id] = row
+                new_personal[lead_id] = personal
                 index.add(keys, lead_id)
                 summary.created += 1
                 if row[_STATUS] == _NON_TARGET:
@@ -661,11 +701,17 @@ class LeadImporter:
             summary.merged += 1
             matched_on = "+".join(sorted({k for k, v in keys if index.owner(k, v) == survivor_id}))
             if survivor_id in new_rows:
-                merges.append(
-                    self._merge_into_row(new_rows[survivor_id], row, own_status, matched_on)
+                merge, new_personal[survivor_id] = self._merge_into_row(
+                    new_rows[survivor_id],
+                    new_personal[survivor_id],
+                    row,
+                    personal,
+                    own_status,
+                    matched_on,
                 )
+                merges.append(merge)
             else:
-                pending.append(_Pending(survivor_id, row, own_status, matched_on))
+                pending.append(_Pending(survivor_id, row, personal, own_status, matched_on))
             if len(found) > 1:
                 # The row shows these leads are one person too (as capture_lead does).
                 matched_all = "+".join(sorted(name for name, _ in keys))
@@ -705,19 +751,40 @@ class LeadImporter:
                 self.index.take_over(other, survivor_id)
 
     def _merge_into_row(
-        self, survivor_row: list[Any], capture: list[Any], own_status: str, matched_on: str
-    ) -> _Merge:
-        """Merge a capture into a lead of this same chunk, before either is written."""
+        self,
+        survivor_row: list[Any],
+        survivor_personal: tuple[str, ...],
+        capture: list[Any],
+        capture_personal: tuple[str, ...],
+        own_status: str,
+        matched_on: str,
+    ) -> tuple[_Merge, tuple[str, ...]]:
+        """Merge a capture into a lead of this same chunk, before either is written; the
+        survivor's plain personal values after it."""
         survivor = dict(zip(ROW_COLUMNS, survivor_row, strict=True))
-        survivor["priority_reason"] = IMPORTED_LEAD["priority_reason"]
-        merge = self._merge(survivor, capture, own_status, matched_on)
+        tokens = {name: survivor[name] for name in PERSONAL_FIELDS}
+        before = dict(zip(PERSONAL_FIELDS, survivor_personal, strict=True))
+        survivor.update(before, priority_reason=IMPORTED_LEAD["priority_reason"])
+        merge = self._merge(survivor, capture, capture_personal, own_status, matched_on)
+        after = {name: survivor[name] for name in PERSONAL_FIELDS}
+        if after != before:
+            survivor.update(_hashes(after))
+        for name in PERSONAL_FIELDS:  # encrypted again only where the merge changed it
+            survivor[name] = tokens[name] if after[name] == before[name] else encrypt(after[name])
         survivor_row[:] = [survivor[name] for name in ROW_COLUMNS]
-        return merge
+        return merge, tuple(after.values())
 
     def _merge(
-        self, survivor: dict[str, Any], capture_row: list[Any], own_status: str, matched_on: str
+        self,
+        survivor: dict[str, Any],
+        capture_row: list[Any],
+        capture_personal: tuple[str, ...],
+        own_status: str,
+        matched_on: str,
     ) -> _Merge:
+        """`survivor` and the capture compared with their personal values in plain text."""
         capture = dict(zip(ROW_COLUMNS, capture_row, strict=True))
+        capture.update(zip(PERSONAL_FIELDS, capture_personal, strict=True))
         before = {name: survivor[name] for name in SNAPSHOT_FIELDS}
         changes = merge_changes(before, survivor["values_at"], capture, capture["values_at"])
         survivor.update(changes)
@@ -765,7 +832,13 @@ class LeadImporter:
         }
         originals = {lead_id: dict(row) for lead_id, row in stored.items()}
         merges = [
-            self._merge(stored[item.survivor_id], item.capture, item.own_status, item.matched_on)
+            self._merge(
+                stored[item.survivor_id],
+                item.capture,
+                item.personal,
+                item.own_status,
+                item.matched_on,
+            )
             for item in pending
         ]
         changed = [row for lead_id, row in stored.items() if row != originals[lead_id]]
@@ -784,8 +857,8 @@ class LeadImporter:
                 (
                     merge.survivor_id,
                     merge.capture[_ID],
-                    _json(merge.before),
-                    _json(merge.after),
+                    _json(seal(merge.before)),  # personal values encrypted (SEC-2)
+                    _json(seal(merge.after)),
                     merge.own_status,
                     merge.matched_on,
                     now_text,

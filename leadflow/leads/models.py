@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from leadflow.core.crypto import EncryptedTextField, LookupHashField
+
 
 class Channel(models.Model):
     """Where leads come from (LEAD-CAP-1). Seeded with the policy's twelve channels."""
@@ -75,13 +77,17 @@ class Lead(models.Model):
     company_key = models.CharField(max_length=200, blank=True, editable=False)
     contact_name = models.CharField(_("contact"), max_length=60, blank=True)
     contact_title = models.CharField(_("contact title"), max_length=60, blank=True)
-    mobile = models.CharField(_("mobile"), max_length=16, blank=True)
-    landline = models.CharField(_("landline"), max_length=16, blank=True)
-    email = models.CharField(_("email"), max_length=254, blank=True)
+    # Personal data, encrypted at rest (SEC-2); found and deduplicated by keyed hashes.
+    mobile = EncryptedTextField(_("mobile"), blank=True)
+    mobile_hash = LookupHashField(of="mobile", db_index=False)
+    landline = EncryptedTextField(_("landline"), blank=True)
+    landline_hash = LookupHashField(of="landline", db_index=False)
+    email = EncryptedTextField(_("email"), blank=True)
+    email_hash = LookupHashField(of="email", db_index=False)
     industry = models.CharField(_("industry"), max_length=60)
     need = models.TextField(_("initial need"))
     region = models.CharField(_("region"), max_length=100, blank=True)
-    address = models.CharField(_("address"), max_length=200, blank=True)
+    address = EncryptedTextField(_("address"), blank=True)  # SEC-2
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     annual_revenue = models.CharField(_("annual revenue"), max_length=60, blank=True)
     budget = models.CharField(_("budget"), max_length=60, blank=True)
@@ -217,8 +223,9 @@ class Lead(models.Model):
             # Dedupe look-ups (LEAD-CLN-2). Not unique: an administrator may undo a merge
             # and keep two leads that share a phone; captures are serialised instead
             # (see leads.locks).
-            models.Index(fields=["mobile"], name="lead_mobile"),
-            models.Index(fields=["email"], name="lead_email"),
+            models.Index(fields=["mobile_hash"], name="lead_mobile"),
+            models.Index(fields=["email_hash"], name="lead_email"),
+            models.Index(fields=["landline_hash"], name="lead_landline"),
             models.Index(fields=["company_key"], name="lead_company_key"),
             # The sweep's question: which assigned leads are past their accept deadline?
             models.Index(

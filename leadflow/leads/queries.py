@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from leadflow.core.cleaning import CleaningError, normalize_email, normalize_phone
+from leadflow.core.crypto import lookup_hash
 from leadflow.customers.confidentiality import sees_whole
 from leadflow.customers.queries import customer_for
 
@@ -35,17 +36,18 @@ def search_filter(text: str) -> Q:
     text = text.strip()
     if _NUMBER.fullmatch(text):
         return Q(number__startswith=text.upper())
+    # Phones and emails are encrypted (SEC-2): found whole, by their keyed hashes.
     if "@" in text:
         try:
-            return Q(email=normalize_email(text))
+            return Q(email_hash=lookup_hash(normalize_email(text)))
         except CleaningError:
-            return Q(email=text.lower())
+            return Q(email_hash=lookup_hash(text.lower()))
     if sum(ch.isdigit() for ch in text) >= 7:
         try:
-            phone = normalize_phone(text)
+            phone = lookup_hash(normalize_phone(text).e164)
         except CleaningError:
-            return Q(mobile__contains=text) | Q(landline__contains=text)
-        return Q(mobile=phone.e164) | Q(landline=phone.e164)
+            return Q(pk__in=[])  # part of a number finds nothing: only whole ones are kept
+        return Q(mobile_hash=phone) | Q(landline_hash=phone)
     return Q(name__icontains=text) | Q(contact_name__icontains=text)
 
 

@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from openpyxl import Workbook
 
+from leadflow.core.crypto import decrypt
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.liveness import alive_while
 from leadflow.leads import importer as importer_module
@@ -473,6 +474,20 @@ def test_a_row_that_joins_two_leads_merges_them_as_a_capture_would(tmp_path, cap
     assert LeadMerge.objects.filter(survivor=first, merged=second).exists()
 
 
+def _opened(chunks) -> list:
+    """Prepared rows with their encrypted values decrypted: each encryption of the same
+    value differs (a random IV), the value does not."""
+    sealed = [importer_module.ROW_FIELDS.index(name) for name in importer_module.PERSONAL_FIELDS]
+    opened = []
+    for chunk in chunks:
+        for row, errors, values, prefix, keys, personal in chunk:
+            values = tuple(
+                decrypt(value) if index in sealed else value for index, value in enumerate(values)
+            )
+            opened.append((row, errors, values, prefix, keys, personal))
+    return opened
+
+
 def test_decisions_remembered_across_rows_are_the_ones_each_row_would_get(tmp_path, monkeypatch):
     # SPEC: LEAD-CLN-3, LEAD-CLN-4, LEAD-SCR-1 — status, score and number prefix per row are
     # the same whether decided afresh for every row or taken from the file's memo.
@@ -480,12 +495,12 @@ def test_decisions_remembered_across_rows_are_the_ones_each_row_would_get(tmp_pa
     # Row 12: the same channel, industry and need as 广州丙公司, another company.
     rows = [*ROWS, *ROWS, ["广州丁公司", *ROWS[4][1:8], "2026-03-03 10:00", "广州", "5000"]]
     path = write_csv(tmp_path / "leads.csv", rows=rows)
-    remembered = list(LeadImporter(basis="合同履行").prepare(read_rows(path)))
+    remembered = _opened(LeadImporter(basis="合同履行").prepare(read_rows(path)))
     # One entry: a decision is made afresh whenever a row differs from the row before.
     monkeypatch.setattr(importer_module, "MEMO_ENTRIES", 1)
-    afresh = list(LeadImporter(basis="合同履行").prepare(read_rows(path)))
+    afresh = _opened(LeadImporter(basis="合同履行").prepare(read_rows(path)))
     assert remembered == afresh
-    prepared = {row: values for row, _, values, _, _ in remembered[0]}
+    prepared = {row: values for row, _, values, _, _, _ in remembered}
     status = importer_module.ROW_FIELDS.index("status")
     assert prepared[6][status] == prepared[11][status] == LeadStatus.NON_TARGET  # 广州丙公司
     assert prepared[12][status] == LeadStatus.TO_ASSIGN
