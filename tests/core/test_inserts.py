@@ -4,7 +4,7 @@ import pytest
 import time_machine
 
 from leadflow.core.audit import audit_record
-from leadflow.core.crypto import decrypt
+from leadflow.core.crypto import TOKEN_PREFIX, decrypt
 from leadflow.core.errors import DomainError
 from leadflow.core.inserts import insert_new
 from leadflow.core.models import AuditLog
@@ -127,6 +127,6 @@ def _plain(value):
     value differs at every encryption (a random IV): compare what it holds."""
     if type(value).__name__ == "Jsonb":
         return value.obj
-    if isinstance(value, str) and value.startswith("gAAAAA"):
+    if isinstance(value, str) and value.startswith(TOKEN_PREFIX):
         return ("encrypted", decrypt(value))
     return value
