@@ -9,7 +9,10 @@ emails, full-width brackets) and 2% invalid rows. Then, in a fresh database:
   1. `leadflow import leads FILE --json` in a child process: wall time, CPU time (all its
      processes: steadier than wall time on a shared two-core machine) and peak memory,
   2. the floor: a raw executemany of the same rows into a table with three indexes, with
-     SQLite's default page cache (as the issue measured it) and with the import's own.
+     SQLite's default page cache (as the issue measured it) and with the import's own,
+  3. what encrypting the file's personal data costs alone (SEC-2): a Fernet token for
+     each mobile, email and address and a keyed hash for each mobile and email, in this
+     process, as CPU time and as a share of the import's CPU.
 Prints rows/s and the ratio to each floor. Targets (issue #3): ≤ 30 s on SQLite, ≤ 40 s on
 PostgreSQL, ≤ 1 GB peak memory.
 """
@@ -276,6 +279,33 @@ def floor_seconds(path: Path, cache_kib: int = 0) -> float:
     return seconds
 
 
+def sealing_seconds(path: Path) -> float:
+    """CPU seconds to encrypt each row's mobile, email and address and hash its mobile and
+    email, as the import's cleaning processes do (leads.importer._seal_row with
+    core.crypto: AES-256-GCM, HMAC-SHA256)."""
+    import base64
+    import hmac
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    cipher, key = AESGCM(AESGCM.generate_key(bit_length=256)), os.urandom(32)
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = csv.reader(handle)
+        header = next(rows)
+        columns = [header.index(name) for name in ("手机", "邮箱", "地址") if name in header]
+        values = [[row[i] for i in columns] for row in rows]
+    started = time.process_time()
+    for row in values:
+        for value in row:
+            if value:
+                nonce = os.urandom(12)
+                base64.urlsafe_b64encode(nonce + cipher.encrypt(nonce, value.encode(), None))
+        for value in row[:2]:
+            if value:
+                hmac.digest(key, value.encode(), "sha256").hex()
+    return time.process_time() - started
+
+
 def run_import(path: Path, env: dict[str, str]) -> tuple[float, float, float, dict]:
     """Wall time, CPU time and peak memory (MB) of the import and its cleaning processes,
     and its summary. On two cores the CPU time is the steadier figure to compare."""
@@ -335,6 +365,7 @@ def main() -> None:
     # The import reads and writes through a 128 MB page cache (leads.importer.IMPORT_PRAGMAS);
     # the same cache makes the floor faster, so both are shown.
     cached_floor = floor_seconds(path, cache_kib=IMPORT_CACHE_KIB)
+    sealing = sealing_seconds(path)
     rows = summary["rows"]
     print(f"database          {database}")
     print(
@@ -350,6 +381,10 @@ def main() -> None:
     print(
         f"raw, import cache {cached_floor:.1f} s   {rows / cached_floor:,.0f} rows/s   "
         f"ratio {seconds / cached_floor:.2f}×"
+    )
+    print(
+        f"sealing alone     {sealing:.1f} s CPU   {sealing / cpu:.0%} of the import's CPU "
+        "(encrypt mobile, email, address; hash mobile, email)"
     )
 
 

@@ -8,6 +8,7 @@ with the holder's process (and with its children, which must not outlive it: see
 """
 
 import os
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from django.db import connection
 
 try:
     import fcntl
-except ImportError:  # not POSIX: no SQLite liveness, is_alive says alive (the safe answer)
+except ImportError:  # not POSIX: no file locks; is_alive says alive (the safe answer)
     fcntl = None  # type: ignore[assignment]
 
 LIVENESS_LOCK = 7_401_100  # advisory lock class id
@@ -64,14 +65,30 @@ def is_alive(key: str) -> bool:
         return not taken
     if fcntl is None:
         return True
-    try:
-        handle = os.open(_path(key), os.O_RDWR | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    return not file_lock_free(_path(key))
+
+
+def file_lock_free(path: str, *, within: float = 0.0, create: bool = False) -> bool:
+    """Whether an exclusive flock on `path` could be had now, or within `within` seconds
+    (it is let go at once). A file that is not there is free, unless `create`. Without
+    flock (not POSIX): free."""
+    if fcntl is None:
         return True
+    try:
+        handle = os.open(path, os.O_RDWR | os.O_CLOEXEC | (os.O_CREAT if create else 0), 0o600)
+    except FileNotFoundError:
+        return True
+    deadline = time.monotonic() + within
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.05)  # a holder that lets go soon (a writer's transaction)
+                continue
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return True
     finally:
         os.close(handle)
-    return False

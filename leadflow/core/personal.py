@@ -48,8 +48,16 @@ SEALED = "enc:"  # the mark of an encrypted value inside JSON
 
 
 def seal(values: Mapping[str, Any]) -> dict[str, Any]:
-    """`values` (JSON-like) with every personal field's text encrypted, nested ones too."""
-    return {name: _sealed(name, value) for name, value in values.items()}
+    """`values` (JSON-like) with every personal field's text encrypted, nested ones too.
+    (Written for speed: an import seals two snapshots of every lead it merges.)"""
+    sealed = dict(values)
+    for name, value in values.items():
+        if type(value) is str:
+            if value and name in PERSONAL and not value.startswith(SEALED):
+                sealed[name] = SEALED + encrypt(value)
+        elif isinstance(value, Mapping | list | tuple):
+            sealed[name] = _sealed(name, value)
+    return sealed
 
 
 def _sealed(name: str, value: Any) -> Any:

@@ -423,9 +423,10 @@ def distinct_pairs(lead_ids: list[int]) -> set[frozenset[int]]:
     return {frozenset(pair) for pair in undone.values_list("survivor_id", "merged_id")}
 
 
-def find_duplicates(values: Mapping[str, Any], *, exclude_id: int) -> tuple[list[Lead], list[str]]:
-    """Live leads sharing a dedupe key with `values`, oldest first, and which keys matched."""
-    keys = dedupe_keys(values)
+def find_duplicates(
+    keys: list[tuple[str, str]], *, exclude_id: int
+) -> tuple[list[Lead], list[str]]:
+    """Live leads sharing one of these dedupe keys, oldest first, and which keys matched."""
     if not keys:
         return [], []
     # Most captures are new people: one small indexed query answers "none" before any
@@ -629,11 +630,12 @@ def capture_lead(
         },
     )
     with transaction.atomic():
-        lock_capture_keys([value for _, value in dedupe_keys(clean)])
+        keys = dedupe_keys(clean)
+        lock_capture_keys([value for _, value in keys])
         prefix = number_prefix(clean["channel"].code, clean["acquired_at"], context.zone)
         [lead.number] = reserve_numbers(prefix=prefix)
         insert_new(lead)  # the hot path of every capture: the statement is built once
-        candidates, matched_on = find_duplicates(clean, exclude_id=lead.pk)
+        candidates, matched_on = find_duplicates(keys, exclude_id=lead.pk)
         # Anonymous captures (the public form) are audited too, under the way they came.
         audit_record(actor=by or via, action="lead.create", obj=lead, extra={"via": via})
         if not candidates:

@@ -34,7 +34,13 @@ from leadflow.core.sweeps import sweep
 
 from .models import ImportBatch, Lead
 
-SET_ASIDE = ("lead_status_recent", "lead_mobile", "lead_email", "lead_company_key")
+SET_ASIDE = (
+    "lead_status_recent",
+    "lead_mobile",
+    "lead_email",
+    "lead_landline",
+    "lead_company_key",
+)
 # Setting aside pays once the file is large and at least as large as the table.
 SET_ASIDE_MIN_ROWS = 100_000
 # An import that has not reported progress for this long is taken for dead.

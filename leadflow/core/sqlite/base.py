@@ -15,11 +15,12 @@ held, so the other web worker waited too (see `checkpoint_after_response`).
 
 import os
 import re
-import time
 from itertools import chain
 
 from django.db import connections
 from django.db.backends.sqlite3 import base, operations
+
+from leadflow.core.liveness import file_lock_free
 
 try:
     import fcntl
@@ -108,21 +109,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         path = self._lock_path()
         if path is None or self._locked:
             return True
-        handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        deadline = time.monotonic() + seconds
-        try:
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        return False
-                    time.sleep(0.05)  # another writer's transaction: a few ms as a rule
-                    continue
-                fcntl.flock(handle, fcntl.LOCK_UN)
-                return True
-        finally:
-            os.close(handle)
+        return file_lock_free(path, within=seconds, create=True)
 
     def get_new_connection(self, conn_params):
         self._checkpoints_after_response = False  # a new connection checkpoints as SQLite does
