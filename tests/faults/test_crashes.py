@@ -254,18 +254,24 @@ delivery = Delivery.objects.get(channel="email")
 print(json.dumps({"id": delivery.pk, "message_id": delivery.message_id}))
 """
 
-RECOVER = """
+# Another worker, three minutes later: the dead worker's lease has run out.
+TAKE_OVER = """
 from datetime import timedelta
 import time_machine
 from django.utils import timezone
 from leadflow.core.sweeps import run_all_sweeps
 from leadflow.core.worker import run_worker
-from leadflow.notify.models import Delivery
 with time_machine.travel(timezone.now() + timedelta(minutes=3), tick=True):
-    run_all_sweeps(timezone.now())  # the dead worker's lease has run out
+    run_all_sweeps(timezone.now())
     run_worker(batch=True, interval=0)
+"""
+RECOVER = (
+    TAKE_OVER
+    + """
+from leadflow.notify.models import Delivery
 print(json.dumps(list(Delivery.objects.values_list("status", "message_id"))))
 """
+)
 
 
 @pytest.mark.parametrize(
@@ -298,3 +304,48 @@ def test_a_worker_killed_mid_send_sends_once_or_again_under_the_same_message_id(
         """
     )
     assert left.stdout.strip().splitlines()[-1] == "0"
+
+
+QUEUE_AN_UPLOAD = """
+from pathlib import Path
+from leadflow.accounts.models import Role, User
+from leadflow.leads.imports import import_start
+user = User.objects.create(username="zhao", role=Role.objects.get(code="marketing"))
+batch = import_start(path=Path(sys.argv[1]), file_name="名单.csv", basis="展会登记时书面同意",
+                     channel=None, by=user)
+print(batch.pk)
+"""
+
+
+def test_a_worker_killed_mid_import_leaves_a_failed_batch_and_free_writes(world, tmp_path):
+    # SPEC: LEAD-CAP-2 — a UI import whose worker died stayed 'running' with its task
+    path = _lead_file(tmp_path / "名单.csv", 60_000)
+    queued = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", PREAMBLE + textwrap.dedent(QUEUE_AN_UPLOAD), str(path)],
+        env=world.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert queued.returncode == 0, queued.stderr[-2000:]
+
+    killed = world.leadflow("worker", "--batch", LEADFLOW_KILL_AT="import.chunk_written")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+
+    recovered = world.run(
+        TAKE_OVER
+        + """
+from django_tasks_db.models import DBTaskResult
+from leadflow.leads.models import ImportBatch
+batch = ImportBatch.objects.get()
+print(json.dumps({"state": batch.state, "failure": batch.failure,
+                  "running": DBTaskResult.objects.filter(status="RUNNING").count()}))
+"""
+    )
+    assert recovered.returncode == 0, recovered.stderr[-2000:]
+    outcome = json.loads(recovered.stdout.strip().splitlines()[-1])
+    assert (outcome["state"], outcome["running"]) == ("failed", 0)
+    assert "60000" in outcome["failure"]
+    captured = world.run(CAPTURE, timeout=60)
+    assert captured.returncode == 0, captured.stderr[-2000:]
