@@ -55,7 +55,7 @@ def requeue_orphaned_tasks(now) -> dict[str, int]:
     return {"requeued": requeued}
 
 
-def beat_once(*, worker_id: str, started_at) -> None:
+def beat_once(*, worker_id: str, started_at, schedule: bool = True) -> None:
     now = timezone.now()
     WorkerHeartbeat.objects.update_or_create(
         worker_id=worker_id,
@@ -66,14 +66,18 @@ def beat_once(*, worker_id: str, started_at) -> None:
             "last_seen": now,
         },
     )
-    if schedule_sweep(now=now, worker_id=worker_id):
+    if schedule and schedule_sweep(now=now, worker_id=worker_id):
         logger.info("sweep for %s enqueued", now.replace(second=0, microsecond=0))
 
 
 class Beat(threading.Thread):
-    def __init__(self, worker_id: str):
+    """The worker's heartbeat (its lease) every BEAT_SECONDS, and the minute sweep's
+    claim unless `schedule` is off (a --batch run keeps its lease but runs no sweep)."""
+
+    def __init__(self, worker_id: str, *, schedule: bool = True):
         super().__init__(name="leadflow-beat", daemon=True)
         self.worker_id = worker_id
+        self.schedule = schedule
         self.started_at = timezone.now()
         self.stopped = threading.Event()
 
@@ -81,7 +85,9 @@ class Beat(threading.Thread):
         while not self.stopped.is_set():
             try:
                 close_old_connections()
-                beat_once(worker_id=self.worker_id, started_at=self.started_at)
+                beat_once(
+                    worker_id=self.worker_id, started_at=self.started_at, schedule=self.schedule
+                )
             except Exception:
                 logger.exception("worker beat failed; retrying")
             finally:
@@ -92,9 +98,8 @@ class Beat(threading.Thread):
 def run_worker(*, interval: float = 1.0, batch: bool = False, max_tasks: int | None = None) -> None:
     worker_id = f"{socket.gethostname()[:40]}-{get_random_string(12)}"
     CURRENT["worker_id"] = worker_id
-    beat = Beat(worker_id)
-    if not batch:
-        beat.start()
+    beat = Beat(worker_id, schedule=not batch)
+    beat.start()
     worker = Worker(
         queue_names=["*"],
         interval=interval,
@@ -110,4 +115,5 @@ def run_worker(*, interval: float = 1.0, batch: bool = False, max_tasks: int | N
         worker.run()
     finally:
         beat.stopped.set()
+        beat.join(timeout=BEAT_SECONDS)  # its last beat must not land after the delete
         WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()
