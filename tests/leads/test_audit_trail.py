@@ -18,6 +18,7 @@ from leadflow.leads.followup import followup_record, lead_stage_set
 from tests.leads.conftest import accepted_lead
 from tests.leads.test_conversion import win
 from tests.leads.test_import import write_csv
+from tests.leads.test_web import FORM_DATA
 
 pytestmark = pytest.mark.django_db
 
@@ -94,13 +95,7 @@ def test_command_line_imports_and_public_form_captures_are_audited(tmp_path, cli
     demo_leads_create()
     client.post(
         "/f/demo",
-        {
-            "name": "深圳某某电子有限公司",
-            "mobile": "13912345678",
-            "industry": "电子",
-            "need": "想了解报价",
-            "consent": "on",
-        },
+        FORM_DATA,
         REMOTE_ADDR="203.0.113.9",
     )
     captured = AuditLog.objects.filter(action="lead.create").latest("id")

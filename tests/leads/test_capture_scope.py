@@ -8,6 +8,7 @@ from leadflow.leads.models import Lead, LeadEvent, LeadStatus
 from leadflow.notify.models import Notification
 from tests.leads.conftest import accepted_lead
 from tests.leads.test_api import BODY, post
+from tests.leads.test_web import FORM_DATA
 
 pytestmark = pytest.mark.django_db
 
@@ -99,13 +100,7 @@ def test_the_public_form_still_refreshes_a_lead_nobody_owns(client, capture):
     waiting = capture(name="深圳某某电子有限公司", mobile="13912345678").lead
     client.post(
         "/f/demo",
-        {
-            "name": "深圳某某电子有限公司",
-            "mobile": "13912345678",
-            "industry": "电子",
-            "need": "想了解报价",
-            "consent": "on",
-        },
+        FORM_DATA,
     )
     waiting.refresh_from_db()
     assert waiting.need == "想了解报价"
