@@ -28,12 +28,11 @@ from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.core.sweeps import sweep
 from leadflow.notify.delivery import Message, notify
 
-from .events import lead_step_record
+from .events import lead_step_record, timeline_event_record
 from .followup import clear_deadlines, start_deadlines
 from .models import (
     Lead,
     LeadAssignment,
-    LeadEvent,
     LeadStatus,
     ReassignRequest,
     RepProfile,
@@ -259,7 +258,7 @@ class Assigner:
         """Give the lead to the best eligible rep, or leave it waiting with the reason."""
         if self.nurture_grade_c and lead.grade == "C" and kind == LeadAssignment.Kind.AUTO:
             _set(lead, status=LeadStatus.NURTURE, waiting_reason="", updated_at=self.now)
-            LeadEvent.objects.create(lead=lead, at=self.now, kind="nurture", actor=by)
+            timeline_event_record(lead=lead, at=self.now, kind="nurture", by=by)
             return None
         excluded = _declined_by(lead)
         values = {"region": lead.region, "industry": lead.industry, "priority": lead.priority}
@@ -298,11 +297,11 @@ class Assigner:
             by=by,
             at=self.now,
         )
-        LeadEvent.objects.create(
+        timeline_event_record(
             lead=lead,
             at=self.now,
             kind="assigned",
-            actor=by,
+            by=by,
             data={"rep": str(rep), "how": kind, "reason": reason, "match": match},
         )
         for candidate in self.candidates:
@@ -539,8 +538,8 @@ def reassign_request_create(*, lead: Lead, by: User, reason: str) -> ReassignReq
         )
     now = timezone.now()
     request = ReassignRequest.objects.create(lead=lead, rep=by, reason=reason.strip(), at=now)
-    LeadEvent.objects.create(
-        lead=lead, at=now, kind="reassign_requested", actor=by, data={"reason": reason}
+    timeline_event_record(
+        lead=lead, at=now, kind="reassign_requested", by=by, data={"reason": reason}
     )
     return request
 
@@ -560,11 +559,11 @@ def reassign_request_decide(
     request.decided_by, request.decided_at, request.decision_note = by, now, note.strip()
     request.save()
     lead = request.lead
-    LeadEvent.objects.create(
+    timeline_event_record(
         lead=lead,
         at=now,
         kind="reassign_decided",
-        actor=by,
+        by=by,
         data={"approved": approve, "note": request.decision_note},
     )
     if approve and lead.owner_id == request.rep_id:

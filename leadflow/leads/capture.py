@@ -41,9 +41,10 @@ from leadflow.core.worktime import company_zone
 from leadflow.notify.delivery import Message, notify
 
 from .assignment import assign_new_lead
+from .events import merged_data, timeline_event_record
 from .followup import clear_deadlines
 from .locks import lock_capture_keys
-from .models import Channel, Lead, LeadEvent, LeadMerge, LeadStatus
+from .models import Channel, Lead, LeadMerge, LeadStatus
 from .numbering import number_prefix, reserve_numbers
 from .rules import Rule, active_rules, non_target_reason
 from .scope import lead_scope
@@ -520,17 +521,14 @@ def merge_leads(
         at=now,
         by=by,
     )
-    LeadEvent.objects.create(
+    timeline_event_record(
         lead=survivor,
         at=now,
         kind="merged",
-        actor=by,
-        data={
-            "merged_number": merged.number,
-            "matched_on": reason,
-            "changed": sorted(changes),
-            **({"to_confirm": held_back} if held_back else {}),
-        },
+        by=by,
+        data=merged_data(
+            merged_number=merged.number, matched_on=reason, changed=changes, to_confirm=held_back
+        ),
     )
     lead_rescore(lead=survivor, trigger="merge", by=by, now=now)
     return record
@@ -566,11 +564,11 @@ def merge_undo(*, merge: LeadMerge, by) -> Lead:
     LeadMerge.objects.filter(pk=merge.pk).update(undone_at=now, undone_by=by)
     merged = Lead.objects.get(pk=merge.merged_id)
     for lead in (survivor, merged):
-        LeadEvent.objects.create(
+        timeline_event_record(
             lead=lead,
             at=now,
             kind="merge_undone",
-            actor=by,
+            by=by,
             data={"survivor": survivor.number, "merged": merged.number, "restored": restored},
         )
         lead_rescore(lead=lead, trigger="merge_undone", by=by, now=now)
@@ -710,7 +708,7 @@ def lead_verify(*, lead: Lead, by) -> Lead:
     now = timezone.now()
     Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.TO_ASSIGN, updated_at=now)
     lead.status = LeadStatus.TO_ASSIGN
-    LeadEvent.objects.create(lead=lead, at=now, kind="verified", actor=by)
+    timeline_event_record(lead=lead, at=now, kind="verified", by=by)
     audit_record(actor=by, action="lead.verify", obj=lead)
     assign_new_lead.enqueue(lead.pk)
     return lead

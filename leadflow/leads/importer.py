@@ -57,6 +57,7 @@ from .capture import (
     non_target_fields,
     stored_keys,
 )
+from .events import merged_data
 from .locks import lock_all_captures
 from .models import ImportBatch, Lead, LeadEvent, LeadMerge, LeadStatus
 from .numbering import number, number_prefix, reserve_number_blocks
@@ -865,11 +866,9 @@ class LeadImporter:
                     by_id,
                 )
             )
-            data = {
-                "merged_number": merge.capture[_NUMBER],
-                "matched_on": merge.matched_on,
-                "changed": changed,
-            }
+            data = merged_data(
+                merged_number=merge.capture[_NUMBER], matched_on=merge.matched_on, changed=changed
+            )
             events.append((merge.survivor_id, now_text, "merged", by_id, _json(data)))
             if merge.rescored:
                 (score_before, grade_before), (score, grade) = merge.rescored

@@ -24,9 +24,9 @@ from leadflow.core.sweeps import sweep
 from leadflow.notify.delivery import Message, briefly, notify
 
 from .assignment import open_leads_of
-from .events import lead_step_record
+from .events import lead_step_record, timeline_events_record
 from .followup import clear_deadlines, start_deadlines
-from .models import Lead, LeadAssignment, LeadEvent, LeadStatus, RepProfile, Stage
+from .models import Lead, LeadAssignment, LeadStatus, RepProfile, Stage
 from .permissions import LEADS_ASSIGN, LEADS_CLAIM
 
 _TABLE = Lead._meta.db_table
@@ -123,9 +123,8 @@ def _log_returns(rows: list[tuple], reason: str, now: datetime, values: dict) ->
         )
         for lead_id, owner_id, _ in rows
     )
-    LeadEvent.objects.bulk_create(
-        LeadEvent(lead_id=lead_id, at=now, kind="returned_to_pool", data={"reason": text})
-        for lead_id, _, _ in rows
+    timeline_events_record(
+        "returned_to_pool", ((lead_id, {"reason": text}) for lead_id, _, _ in rows), now
     )
 
 

@@ -27,6 +27,7 @@ from leadflow.core.config_cache import cached_config, forget_config
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.storable import check_storable
 
+from .events import timeline_event_record, timeline_events_record
 from .models import Lead, LeadEvent, LeadStatus, Priority, ScoreRule
 
 GROUP = _("Lead scoring")
@@ -276,11 +277,11 @@ def lead_rescore(*, lead: Lead, trigger: str, by=None, now: datetime | None = No
         for name in [*rules, *(name for name in before if name not in rules)]
         if rules.get(name, 0) != before.get(name, 0)
     ]
-    LeadEvent.objects.create(
+    timeline_event_record(
         lead=lead,
         at=now,
         kind="scored",
-        actor=by,
+        by=by,
         data={
             "trigger": trigger,
             "score": [lead.score, score],
@@ -318,7 +319,7 @@ def lead_event_record(*, lead: Lead, kind: str, by=None, data: dict | None = Non
             gettext("Unknown event."),
             fields={"kind": f"{kind!r} is not one of {', '.join(sorted(EVENTS))}"},
         )
-    LeadEvent.objects.create(lead=lead, at=timezone.now(), kind=kind, actor=by, data=data or {})
+    timeline_event_record(lead=lead, kind=kind, by=by, data=data)
     return lead_rescore(lead=lead, trigger=kind, by=by)
 
 
@@ -347,11 +348,11 @@ def lead_priority_set(*, lead: Lead, priority: str, reason: str, by) -> Lead:
     Lead.objects.filter(pk=lead.pk).update(
         priority=lead.priority, priority_reason=lead.priority_reason, updated_at=now
     )
-    LeadEvent.objects.create(
+    timeline_event_record(
         lead=lead,
         at=now,
         kind="priority_set",
-        actor=by,
+        by=by,
         data={"priority": [before, lead.priority], "reason": lead.priority_reason},
     )
     audit_record(
@@ -497,9 +498,9 @@ def rescore_all_leads(trigger: str = "rules") -> dict[str, int]:
                 "grade": [row["grade"], grade],
                 "rules": {item.rule: item.points for item in found},
             }
-            events.append(LeadEvent(lead_id=row["id"], at=now, kind="scored", data=data))
+            events.append((row["id"], data))
         with transaction.atomic():
             Lead.objects.bulk_update(updates, ["score", "grade", "priority", "updated_at"])
-            LeadEvent.objects.bulk_create(events)
+            timeline_events_record("scored", events, now)
         changed += len(updates)
     return {"changed": changed}
