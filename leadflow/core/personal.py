@@ -53,8 +53,8 @@ def seal(values: Mapping[str, Any]) -> dict[str, Any]:
     sealed = dict(values)
     for name, value in values.items():
         if type(value) is str:
-            if value and name in PERSONAL and not value.startswith(SEALED):
-                sealed[name] = SEALED + encrypt(value)
+            if name in PERSONAL:
+                sealed[name] = _seal_text(value)
         elif isinstance(value, Mapping | list | tuple):
             sealed[name] = _sealed(name, value)
     return sealed
@@ -65,9 +65,12 @@ def _sealed(name: str, value: Any) -> Any:
         return seal(value)
     if isinstance(value, list | tuple):
         return [_sealed(name, item) for item in value]
-    if name in PERSONAL and isinstance(value, str) and value and not value.startswith(SEALED):
-        return SEALED + encrypt(value)
-    return value
+    return _seal_text(value) if name in PERSONAL and isinstance(value, str) else value
+
+
+def _seal_text(text: str) -> str:
+    """A personal field's text encrypted, once (an empty or already sealed one as it is)."""
+    return SEALED + encrypt(text) if text and not text.startswith(SEALED) else text
 
 
 def unseal(value: Any) -> Any:
