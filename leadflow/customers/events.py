@@ -1,6 +1,6 @@
 """A step on a customer's own timeline (CUS-4), recorded once for the timeline and, when
-a person took it, once for the audit log (SEC-3). Every customer change writes its
-event through here."""
+a person took it, once for the audit log (SEC-3). Every `CustomerEvent` is written here,
+of a kind listed in KINDS with what its data holds."""
 
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,24 @@ register_action_labels(
 )
 
 
+# Every kind of customer event and what its data holds.
+KINDS: dict[str, str] = {
+    "created": "source (the lead: lead_id, lead, deal_id …) or entered ('by hand'), grade",
+    "joined": "the same source, when another lead was won for a customer who exists",
+    "changed": "fields {field: [before, after]}, important, changed_on, late",
+    "graded": "from, to, why",
+    "contact_added": "name, role, important",
+    "contacted": "method, at, summary",
+    "team_added": "user, role",
+    "team_removed": "user, role",
+    "shared": "with, rights, until, reason",
+    "share_revoked": "with",
+    "data_reviewed": "note",
+    "risk": "reasons [codes], before [codes]: a churn warning (CUS-7)",
+    "risk_cleared": "reasons [], before [codes]",
+}
+
+
 def customer_event_record(
     customer: Customer,
     kind: str,
@@ -38,6 +56,8 @@ def customer_event_record(
     """A step on the customer's own timeline, now, by `by` (profile, team and sharing
     changes write theirs through here), its personal values encrypted (SEC-2), and in the
     audit log when a person took it (SEC-3): which fields changed, not their values."""
+    if kind not in KINDS:
+        raise ValueError(f"{kind!r} is not a customer event kind (customers.events.KINDS)")
     CustomerEvent.objects.create(
         customer=customer, at=at or timezone.now(), kind=kind, actor=by, data=seal(data)
     )

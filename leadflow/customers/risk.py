@@ -16,7 +16,8 @@ from leadflow.core.company_settings import define
 from leadflow.notify.delivery import Message, notify
 
 from .cadence import cadence_days
-from .models import Customer, CustomerEvent
+from .events import customer_event_record
+from .models import Customer
 
 define(
     "customers.churn_drop_percent",
@@ -54,11 +55,12 @@ def risk_update(*, customer: Customer, reasons: list[str], now: datetime) -> boo
         setattr(customer, name, value)
     if after == before:
         return False
-    CustomerEvent.objects.create(
-        customer=customer,
+    customer_event_record(
+        customer,
+        "risk" if after else "risk_cleared",
+        None,
+        {"reasons": sorted(after), "before": sorted(before)},
         at=now,
-        kind="risk" if after else "risk_cleared",
-        data={"reasons": sorted(after), "before": sorted(before)},
     )
     new = after - before
     if new and customer.owner_id:

@@ -20,14 +20,8 @@ from .assignment import (
     reassign_request_create,
     reassign_request_decide,
 )
-from .capture import (
-    Consent,
-    capture_lead,
-    lead_outside_scope,
-    lead_verify,
-    merge_leads,
-    merge_undo,
-)
+from .capture import lead_capture, lead_merge, lead_merge_undo, lead_outside_scope, lead_verify
+from .cleaning import Consent
 from .followup import followup_record, lead_stage_set
 from .models import Channel, FollowUp, Lead, LeadMerge, ReassignRequest
 from .permissions import LEADS_ASSIGN, LEADS_CREATE, LEADS_MERGE, LEADS_PRIORITY, LEADS_VERIFY
@@ -222,7 +216,7 @@ def leads_create(request, payload: LeadIn):
         if consent_in
         else Consent()
     )
-    result = capture_lead(values=values, consent=consent, via="api", by=request.user)
+    result = lead_capture(values=values, consent=consent, via="api", by=request.user)
     if result.outside_scope:
         raise lead_outside_scope(result)
     if result.merged:
@@ -582,7 +576,7 @@ class MergeOut(Schema):
 def leads_merge(request, lead_id: int, payload: MergeIn):
     require(request.user, LEADS_MERGE)
     merged, survivor = _visible(request, lead_id), _visible(request, payload.into)
-    return merge_leads(survivor=survivor, merged=merged, reason="manual", by=request.user)
+    return lead_merge(survivor=survivor, merged=merged, reason="manual", by=request.user)
 
 
 @router.get(
@@ -599,7 +593,7 @@ def lead_merges_undo(request, merge_id: int):
     require(request.user, LEADS_MERGE)
     merge = get_object_or_404(LeadMerge, pk=merge_id)
     _visible(request, merge.survivor_id)
-    restored = merge_undo(merge=merge, by=request.user)
+    restored = lead_merge_undo(merge=merge, by=request.user)
     return _detail(Lead.objects.select_related("channel", "owner").get(pk=restored.pk))
 
 

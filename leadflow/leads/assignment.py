@@ -28,7 +28,14 @@ from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.core.sweeps import sweep
 from leadflow.notify.delivery import Message, notify
 
-from .events import lead_step_record, timeline_event_record
+from .events import (
+    lead_accepted,
+    lead_assigned,
+    lead_declined,
+    lead_nurtured,
+    reassign_decided,
+    reassign_requested,
+)
 from .followup import clear_deadlines, start_deadlines
 from .models import (
     Lead,
@@ -258,7 +265,7 @@ class Assigner:
         """Give the lead to the best eligible rep, or leave it waiting with the reason."""
         if self.nurture_grade_c and lead.grade == "C" and kind == LeadAssignment.Kind.AUTO:
             _set(lead, status=LeadStatus.NURTURE, waiting_reason="", updated_at=self.now)
-            timeline_event_record(lead=lead, at=self.now, kind="nurture", by=by)
+            lead_nurtured(lead, by=by, at=self.now)
             return None
         excluded = _declined_by(lead)
         values = {"region": lead.region, "industry": lead.industry, "priority": lead.priority}
@@ -297,13 +304,7 @@ class Assigner:
             by=by,
             at=self.now,
         )
-        timeline_event_record(
-            lead=lead,
-            at=self.now,
-            kind="assigned",
-            by=by,
-            data={"rep": str(rep), "how": kind, "reason": reason, "match": match},
-        )
+        lead_assigned(lead, rep=rep, how=kind, reason=reason, match=match, by=by, at=self.now)
         for candidate in self.candidates:
             if candidate.rep_id == rep.pk:
                 candidate.open_leads += 1
@@ -464,7 +465,7 @@ def lead_accept(*, lead: Lead, by: User) -> Lead:
     LeadAssignment.objects.filter(lead=lead, rep=by, accepted_at__isnull=True).update(
         accepted_at=now
     )
-    lead_step_record(lead=lead, at=now, kind="accepted", by=by)
+    lead_accepted(lead, by=by, at=now)
     return lead
 
 
@@ -492,7 +493,7 @@ def lead_decline(*, lead: Lead, by: User, reason: str) -> Lead:
     LeadAssignment.objects.filter(lead=lead, rep=by, declined_at__isnull=True).update(
         declined_at=now, decline_reason=reason[:200]
     )
-    lead_step_record(lead=lead, at=now, kind="declined", by=by, data={"reason": reason})
+    lead_declined(lead, reason=reason, by=by, at=now)
     assigner = Assigner.load(now)
     _release(assigner, lead, by)
     assigner.assign(lead, kind=LeadAssignment.Kind.DECLINED, reason=reason)
@@ -538,9 +539,7 @@ def reassign_request_create(*, lead: Lead, by: User, reason: str) -> ReassignReq
         )
     now = timezone.now()
     request = ReassignRequest.objects.create(lead=lead, rep=by, reason=reason.strip(), at=now)
-    timeline_event_record(
-        lead=lead, at=now, kind="reassign_requested", by=by, data={"reason": reason}
-    )
+    reassign_requested(lead, reason=reason, by=by, at=now)
     return request
 
 
@@ -559,13 +558,7 @@ def reassign_request_decide(
     request.decided_by, request.decided_at, request.decision_note = by, now, note.strip()
     request.save()
     lead = request.lead
-    timeline_event_record(
-        lead=lead,
-        at=now,
-        kind="reassign_decided",
-        by=by,
-        data={"approved": approve, "note": request.decision_note},
-    )
+    reassign_decided(lead, approved=approve, note=request.decision_note, by=by, at=now)
     if approve and lead.owner_id == request.rep_id:
         LeadAssignment.objects.filter(lead=lead, rep_id=request.rep_id).update(
             decline_reason=request.reason

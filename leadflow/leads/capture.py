@@ -1,90 +1,52 @@
-"""Capture (LEAD-CAP-1…5) and dedupe (LEAD-CLN-2…4): the one path every lead comes in by.
-
-The UI, the API and the public web form call `capture_lead`; the importer runs the same
-decisions (`clean_lead`, `decide_status`, `dedupe_keys`, `merge_changes`) over whole
-chunks of rows. Rules live here once.
+"""Capture (LEAD-CAP-1…5) and dedupe (LEAD-CLN-2…4): the writes of the one path every
+lead comes in by. The UI, the API and the public web form call `lead_capture`; what it
+decides (clean values, consent, status, dedupe keys, what a merge changes) is decided by
+the pure functions of `leads.cleaning`, which the bulk import uses too.
 """
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
-from functools import cached_property, lru_cache
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.org import users_with_permission
 from leadflow.core.audit import audit_record
-from leadflow.core.cleaning import (
-    CleaningError,
-    company_key,
-    guess_kind,
-    normalize_email,
-    normalize_name,
-    normalize_phone,
-)
 from leadflow.core.company_settings import define
-from leadflow.core.config_cache import cached_config
-from leadflow.core.crypto import lookup_hash
 from leadflow.core.errors import Conflict, ValidationFailed
 from leadflow.core.inserts import insert_new
 from leadflow.core.personal import seal, unseal
-from leadflow.core.worktime import company_zone
 from leadflow.notify.delivery import Message, notify
 
 from .assignment import assign_new_lead
-from .events import merged_data, timeline_event_record
+from .cleaning import (
+    KEY_COLUMNS,
+    PROFILE_FIELDS,
+    SNAPSHOT_FIELDS,
+    CaptureContext,
+    Consent,
+    MergeRule,
+    check_consent,
+    clean_lead,
+    decide_status,
+    dedupe_keys,
+    merge_outcome,
+)
+from .events import lead_merged, lead_verified, merge_undone
 from .followup import clear_deadlines
 from .locks import lock_capture_keys
-from .models import Channel, Lead, LeadMerge, LeadStatus
+from .models import Lead, LeadMerge, LeadStatus
 from .numbering import number_prefix, reserve_numbers
-from .rules import Rule, active_rules, non_target_reason
+from .rules import active_rules
 from .scope import lead_scope
 from .scoring import Scoring, lead_rescore, score_values
 
 # Profile values a later capture may bring; a merge takes the newest non-empty ones.
-PROFILE_FIELDS = (
-    "name",
-    "contact_name",
-    "contact_title",
-    "mobile",
-    "landline",
-    "email",
-    "industry",
-    "need",
-    "region",
-    "address",
-    "employees",
-    "annual_revenue",
-    "budget",
-    "purchase_timeline",
-    "current_supplier",
-)
-TEXT_LIMITS = {
-    "name": 200,
-    "contact_name": 60,
-    "contact_title": 60,
-    "industry": 60,
-    "need": 2000,
-    "region": 100,
-    "address": 200,
-    "annual_revenue": 60,
-    "budget": 60,
-    "purchase_timeline": 60,
-    "current_supplier": 100,
-    "channel_detail": 100,
-}
-# What a merge records of the survivor, before and after, so it can be undone.
-SNAPSHOT_FIELDS = (*PROFILE_FIELDS, "kind", "company_key", "status", "non_target_reason")
-REQUIRED = ("name", "industry", "need")
 define(
     "leads.privacy_notice_version",
     "privacy-2026-01",
@@ -92,62 +54,6 @@ define(
     _("Privacy notice version staff confirm when entering a lead"),
     _("Leads"),
 )
-PRE_ASSIGNMENT = (LeadStatus.TO_VERIFY, LeadStatus.TO_ASSIGN, LeadStatus.NON_TARGET)
-FUTURE_TOLERANCE = timedelta(minutes=10)
-# No lead is older than the system's idea of one: earlier dates are typing mistakes.
-EARLIEST_ACQUIRED = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Consent:
-    """How the person agreed (LEAD-CAP-5): a notice version and when, or for imports the
-    lawful basis the file states."""
-
-    lawful_basis: str = "consent"
-    notice_version: str = ""
-    consented_at: datetime | None = None
-    channel: str = ""
-
-
-@dataclass(frozen=True)
-class CaptureContext:
-    """What cleaning needs from the database, loaded once per capture or per import."""
-
-    channels: dict[str, Channel]  # by code and by name
-    campaign_ids: frozenset[int]
-    rules: list[Rule]
-    zone: ZoneInfo = field(default_factory=company_zone)  # for times given without a zone
-
-    @cached_property  # looked up once per merge during an import
-    def channels_by_id(self) -> dict[int, Channel]:
-        return {channel.pk: channel for channel in self.channels.values()}
-
-    @classmethod
-    def load(cls) -> "CaptureContext":
-        # Campaigns belong to marketing, which leads does not import; the foreign key
-        # knows the model.
-        campaign = Lead._meta.get_field("campaign").related_model
-        channels: dict[str, Channel] = {}
-        for channel in Channel.objects.filter(active=True):
-            channels[channel.code] = channel
-            channels[channel.name] = channel
-        campaigns = frozenset(
-            campaign._default_manager.filter(active=True).values_list("id", flat=True)
-        )
-        return cls(channels=channels, campaign_ids=campaigns, rules=active_rules())
-
-    @classmethod
-    def current(cls) -> "CaptureContext":
-        """This process's recent copy (see core.config_cache): single captures use it."""
-        return cached_config("leads.capture_context", cls.load)
-
-
-class MergeRule(StrEnum):
-    """How far a capture may change the lead it joins (LEAD-CLN-2, SEC-1)."""
-
-    NEWEST = "newest"  # its newest non-empty values win
-    FILL_EMPTY = "fill_empty"  # anonymous, onto an owned lead: only empty fields are filled
-    KEEP = "keep"  # the caller may not see the lead: nothing of it changes
 
 
 @dataclass
@@ -158,258 +64,6 @@ class CaptureResult:
     matched_on: list[str] = field(default_factory=list)
     # The capture joined a lead outside the caller's scope: answer without showing it.
     outside_scope: bool = False
-
-
-KINDS = frozenset(Lead.Kind.values)
-# "2026-03-01 10:00", "2026/3/1 10:00:05", "2026-03-01": how spreadsheets write times.
-_LOCAL_MOMENT = re.compile(
-    r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?"
-)
-
-
-def _text(raw: Mapping[str, Any], name: str) -> str:
-    value = raw.get(name)
-    if value is None:
-        return ""
-    return value.strip() if type(value) is str else str(value).strip()
-
-
-def _parse_moment(value: Any, zone: ZoneInfo) -> datetime | None:
-    """An aware moment; times without a zone are in `zone` (a date alone is 09:00)."""
-    moment: datetime | None
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime.combine(value, time(9))
-    else:
-        moment = _parse_moment_text(str(value).strip(), zone)
-        if moment is None:
-            return None
-    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
-
-
-@lru_cache(maxsize=65_536)  # a file repeats its times: parsed once each
-def _parse_moment_text(text: str, zone: ZoneInfo) -> datetime | None:
-    """The moment a text names, in `zone` when it is a plain local time; a text with an
-    ISO offset keeps it, and one with none is left naive for `_parse_moment`."""
-    if plain := _LOCAL_MOMENT.fullmatch(text):
-        year, month, day, hour, minute, second = plain.groups()
-        try:
-            return datetime(
-                int(year),
-                int(month),
-                int(day),
-                int(hour or 9),
-                int(minute or 0),
-                int(second or 0),
-                tzinfo=zone,
-            )
-        except ValueError:
-            return None
-    dashed = text.replace("/", "-")
-    return parse_datetime(dashed) or (
-        datetime.combine(day, time(9)) if (day := parse_date(dashed)) else None
-    )
-
-
-def _parse_count(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    else:
-        text = str(value).strip().replace(",", "").removesuffix("人").strip()
-        if not text.isdigit():
-            raise ValueError(text)
-        number = int(text)
-    if number < 0 or number > 10_000_000:
-        raise ValueError(number)
-    return number
-
-
-def clean_lead(
-    raw: Mapping[str, Any], *, context: CaptureContext, now: datetime
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Validated, normalised values and {field: reason} for everything refused.
-
-    Pure: the same input gives the same answer on every way in. A reason names the value.
-    """
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for name, limit in TEXT_LIMITS.items():
-        value = raw.get(name)  # _text, inline: this loop runs a million times an import
-        text = "" if value is None else (value if type(value) is str else str(value)).strip()
-        if name == "name":
-            text = normalize_name(text)
-        if len(text) > limit:
-            errors[name] = f"longer than {limit} characters"
-        elif "\x00" in text:  # a file may hold one; PostgreSQL refuses it (core.storable)
-            errors[name] = "contains a NUL character"
-        values[name] = text
-    for name in REQUIRED:
-        if not values[name] and name not in errors:
-            errors[name] = "required"
-
-    kind = _text(raw, "kind")
-    if kind and kind not in KINDS:
-        errors["kind"] = f"{kind!r} is not company or individual"
-    values["kind"] = kind if kind in KINDS else guess_kind(values["name"])
-    # The name is normalised already: its key is only case-folded (see company_key).
-    values["company_key"] = values["name"].casefold() if values["kind"] == "company" else ""
-
-    values["mobile"] = values["landline"] = ""
-    for name in ("mobile", "landline"):
-        text = _text(raw, name)
-        if not text:
-            continue
-        try:
-            phone = normalize_phone(text, field=name)
-        except CleaningError as error:
-            errors[name] = f"{text!r}: {error.reason}"
-            continue
-        # A landline typed into the mobile field (or the other way round) is kept where
-        # it belongs rather than refused.
-        target = "mobile" if phone.kind == "mobile" else "landline"
-        if not values[target]:
-            values[target] = phone.e164
-    email = _text(raw, "email")
-    values["email"] = ""
-    if email:
-        try:
-            values["email"] = normalize_email(email)
-        except CleaningError as error:
-            errors["email"] = f"{email!r}: {error.reason}"
-    if not values["mobile"] and not values["email"] and not {"mobile", "email"} & errors.keys():
-        errors["mobile"] = "give a mobile number or an email address (at least one)"
-
-    employees = raw.get("employees")
-    values["employees"] = None
-    if employees not in (None, ""):
-        try:
-            values["employees"] = _parse_count(employees)
-        except ValueError:
-            errors["employees"] = f"{employees!r} is not a whole number of people"
-
-    code = _text(raw, "channel")
-    channel = context.channels.get(code) or context.channels.get(code.upper())
-    if not code:
-        errors["channel"] = "required"
-    elif channel is None:
-        errors["channel"] = f"{code!r} is not an active channel code or name"
-    values["channel"] = channel
-
-    campaign = raw.get("campaign_id")
-    values["campaign_id"] = None
-    if campaign not in (None, ""):
-        try:
-            campaign_id = int(str(campaign))
-        except ValueError:
-            campaign_id = -1
-        if campaign_id in context.campaign_ids:
-            values["campaign_id"] = campaign_id
-        else:
-            errors["campaign_id"] = f"{campaign!r} is not an active campaign"
-
-    acquired = raw.get("acquired_at")
-    if acquired in (None, ""):
-        values["acquired_at"] = now
-    else:
-        moment = _parse_moment(acquired, context.zone)
-        if moment is None:
-            errors["acquired_at"] = f"{acquired!r} is not a date and time"
-        elif moment > now + FUTURE_TOLERANCE:
-            errors["acquired_at"] = f"{acquired!r} is in the future"
-        elif moment < EARLIEST_ACQUIRED:
-            errors["acquired_at"] = f"{acquired!r} is before {EARLIEST_ACQUIRED:%Y-%m-%d}"
-        values["acquired_at"] = moment
-    return values, errors
-
-
-def check_consent(consent: Consent, *, via: str) -> dict[str, str]:
-    """{field: reason} when the capture lacks consent or a stated lawful basis (LEAD-CAP-5)."""
-    if via == "import":
-        return (
-            {}
-            if consent.lawful_basis.strip()
-            else {"lawful_basis": "an import must state the lawful basis for the file"}
-        )
-    if consent.lawful_basis == "consent" and not consent.notice_version.strip():
-        reason = "the person's consent is required: give the notice version they agreed to"
-        return {"consent": reason}
-    return {}
-
-
-def decide_status(values: Mapping[str, Any], rules: list[Rule]) -> tuple[str, str]:
-    """(status, non-target reason) for a lead with these values (LEAD-CLN-3, LEAD-CLN-4)."""
-    reason = non_target_reason(rules, values)
-    if reason:
-        return LeadStatus.NON_TARGET, reason
-    channel = values["channel"]
-    return (LeadStatus.TO_VERIFY if channel.requires_verification else LeadStatus.TO_ASSIGN), ""
-
-
-def non_target_fields(rules: list[Rule]) -> tuple[str, ...]:
-    """The lead fields `decide_status` reads besides the channel."""
-    return tuple(sorted({rule.field for rule in rules}))
-
-
-# The column each dedupe key is found by: phones and emails are encrypted, so by their
-# keyed hashes (SEC-2); the company key is no personal data.
-KEY_COLUMNS = {"mobile": "mobile_hash", "email": "email_hash", "company_key": "company_key"}
-
-
-def dedupe_keys(values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The (field, value) pairs that make two leads the same (LEAD-CLN-2), as stored in
-    KEY_COLUMNS: the mobile and the email by their keyed hashes."""
-    keys = []
-    if values.get("mobile"):
-        keys.append(("mobile", lookup_hash(values["mobile"])))
-    if values.get("email"):
-        keys.append(("email", lookup_hash(values["email"])))
-    if values.get("kind") == "company" and values.get("company_key"):
-        keys.append(("company_key", values["company_key"]))
-    return keys
-
-
-def stored_keys(mobile_hash: str, email_hash: str, kind: str, key: str) -> list[tuple[str, str]]:
-    """`dedupe_keys` of a stored lead, from its KEY_COLUMNS."""
-    keys = [("mobile", mobile_hash)] if mobile_hash else []
-    if email_hash:
-        keys.append(("email", email_hash))
-    if kind == "company" and key:
-        keys.append(("company_key", key))
-    return keys
-
-
-def merge_changes(
-    survivor: Mapping[str, Any],
-    survivor_values_at: datetime,
-    capture: Mapping[str, Any],
-    capture_at: datetime,
-    rule: MergeRule = MergeRule.NEWEST,
-) -> dict[str, Any]:
-    """The survivor fields a capture changes: its non-empty values when it is at least as
-    recent as the survivor's, otherwise only the survivor's empty fields are filled; under
-    FILL_EMPTY only empty fields, under KEEP none.
-    `survivor` and `capture` hold PROFILE_FIELDS and "kind"."""
-    if rule == MergeRule.KEEP:
-        return {}
-    newer = rule == MergeRule.NEWEST and capture_at >= survivor_values_at
-    return {
-        name: value
-        for name, value in differing_values(survivor, capture).items()
-        if newer or survivor.get(name) in (None, "")
-    }
-
-
-def differing_values(survivor: Mapping[str, Any], capture: Mapping[str, Any]) -> dict[str, Any]:
-    """The capture's non-empty profile values that differ from the survivor's."""
-    differing = {}
-    for name in PROFILE_FIELDS:
-        if name == "name" and capture.get("kind") != survivor.get("kind"):
-            continue  # a person's name never replaces a company's, nor the other way round
-        value = capture.get(name)
-        if value not in (None, "") and value != survivor.get(name):
-            differing[name] = value
-    return differing
 
 
 def _snapshot(lead: Lead) -> dict[str, Any]:
@@ -460,7 +114,7 @@ def find_duplicates(
 
 
 @transaction.atomic
-def merge_leads(
+def lead_merge(
     *,
     survivor: Lead,
     merged: Lead,
@@ -484,22 +138,18 @@ def merge_leads(
             fields={"lead": f"{merged.number} → {survivor.number}"},
         )
     before, offered = _snapshot(survivor), _snapshot(merged)
-    changes = merge_changes(before, survivor.values_at, offered, merged.values_at, rule)
-    held_back = (
-        sorted(differing_values(before, offered).keys() - changes.keys())
-        if rule != MergeRule.NEWEST
-        else []
+    outcome = merge_outcome(
+        before,
+        survivor.values_at,
+        offered,
+        merged.values_at,
+        channel=survivor.channel,
+        rules=active_rules(),
+        rule=rule,
     )
-    for name, value in changes.items():
+    for name, value in outcome.changes.items():
         setattr(survivor, name, value)
-    if "name" in changes and survivor.kind == "company":
-        survivor.company_key = company_key(survivor.name)
-    if rule == MergeRule.NEWEST:
-        survivor.values_at = max(survivor.values_at, merged.values_at)
-    if survivor.status in PRE_ASSIGNMENT:
-        survivor.status, survivor.non_target_reason = decide_status(
-            {**_snapshot(survivor), "channel": survivor.channel}, active_rules()
-        )
+    survivor.values_at = outcome.values_at
     survivor.updated_at = now
     survivor.save()
     merged_status = merged.status
@@ -521,14 +171,14 @@ def merge_leads(
         at=now,
         by=by,
     )
-    timeline_event_record(
-        lead=survivor,
-        at=now,
-        kind="merged",
+    lead_merged(
+        survivor,
+        merged_number=merged.number,
+        matched_on=reason,
+        changed=outcome.changed,
+        to_confirm=outcome.held_back,
         by=by,
-        data=merged_data(
-            merged_number=merged.number, matched_on=reason, changed=changes, to_confirm=held_back
-        ),
+        at=now,
     )
     lead_rescore(lead=survivor, trigger="merge", by=by, now=now)
     return record
@@ -542,7 +192,7 @@ def _plain(values: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def merge_undo(*, merge: LeadMerge, by) -> Lead:
+def lead_merge_undo(*, merge: LeadMerge, by) -> Lead:
     """Undo a merge: the merged lead is live again with its own values, the survivor gets
     back every value the merge changed and nobody has changed since; the pair is never
     merged automatically again."""
@@ -564,12 +214,8 @@ def merge_undo(*, merge: LeadMerge, by) -> Lead:
     LeadMerge.objects.filter(pk=merge.pk).update(undone_at=now, undone_by=by)
     merged = Lead.objects.get(pk=merge.merged_id)
     for lead in (survivor, merged):
-        timeline_event_record(
-            lead=lead,
-            at=now,
-            kind="merge_undone",
-            by=by,
-            data={"survivor": survivor.number, "merged": merged.number, "restored": restored},
+        merge_undone(
+            lead, survivor=survivor.number, merged=merged.number, restored=restored, by=by, at=now
         )
         lead_rescore(lead=lead, trigger="merge_undone", by=by, now=now)
     audit_record(
@@ -581,7 +227,7 @@ def merge_undo(*, merge: LeadMerge, by) -> Lead:
     return merged
 
 
-def capture_lead(
+def lead_capture(
     *, values: Mapping[str, Any], consent: Consent, via: str, by=None
 ) -> CaptureResult:
     """Validate, number, store and dedupe one captured lead. Nothing is saved when any
@@ -648,8 +294,8 @@ def capture_lead(
         for other in others if rule != MergeRule.KEEP else ():
             # The capture shows these leads are the same person too, unless an admin said not.
             if frozenset((survivor.pk, other.pk)) not in distinct:
-                merge_leads(survivor=survivor, merged=other, reason=reason, by=by, now=now)
-        merge_leads(survivor=survivor, merged=lead, reason=reason, by=by, now=now, rule=rule)
+                lead_merge(survivor=survivor, merged=other, reason=reason, by=by, now=now)
+        lead_merge(survivor=survivor, merged=lead, reason=reason, by=by, now=now, rule=rule)
         survivor.refresh_from_db()
         if rule != MergeRule.NEWEST:
             _tell_about_held_back_capture(survivor, capture=lead)
@@ -708,7 +354,7 @@ def lead_verify(*, lead: Lead, by) -> Lead:
     now = timezone.now()
     Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.TO_ASSIGN, updated_at=now)
     lead.status = LeadStatus.TO_ASSIGN
-    timeline_event_record(lead=lead, at=now, kind="verified", by=by)
+    lead_verified(lead, by=by, at=now)
     audit_record(actor=by, action="lead.verify", obj=lead)
     assign_new_lead.enqueue(lead.pk)
     return lead

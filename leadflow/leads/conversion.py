@@ -9,7 +9,7 @@ from leadflow.accounts.models import User
 from leadflow.customers.intake import Person, Prospect, customer_take_on
 from leadflow.sales.deals import deal_record
 
-from .events import lead_step_record
+from .events import lead_converted
 from .models import Lead
 
 
@@ -61,17 +61,4 @@ def convert_won_lead(
     )
     lead.customer, lead.deal = customer, deal
     Lead.objects.filter(pk=lead.pk).update(customer=customer, deal=deal)
-    lead_step_record(
-        lead=lead,
-        at=now,
-        kind="converted",
-        by=by,
-        data={
-            "customer_id": customer.pk,
-            "customer": customer.name,
-            "new_customer": created,
-            "deal_id": deal.pk,
-            "amount": str(deal.amount),
-            "cycle_days": str(deal.cycle_days),
-        },
-    )
+    lead_converted(lead, customer=customer, new_customer=created, deal=deal, by=by, at=now)

@@ -33,7 +33,7 @@ from leadflow.customers.credit_code import InvalidCreditCode, normalize_credit_c
 from leadflow.notify.delivery import Message, briefly, notify
 
 from .conversion import convert_won_lead
-from .events import lead_step_record
+from .events import followed_up, stage_changed
 from .models import (
     FollowUp,
     FollowUpDue,
@@ -233,19 +233,16 @@ def followup_record(
         pool_warned=False,
         updated_at=now,
     )
-    lead_step_record(
-        lead=lead,
-        at=now,
-        kind="followed_up",
+    followed_up(
+        lead,
+        method=method,
+        contact_at=contact_at,
+        intent=intent,
+        next_step=record.next_step,
+        next_due_at=due,
+        late=late,
         by=by,
-        data={
-            "method": method,
-            "contact_at": contact_at.isoformat(),
-            "intent": intent,
-            "next_step": record.next_step,
-            "next_due_at": due.isoformat() if due else None,
-            "late": late,
-        },
+        at=now,
     )
     return record
 
@@ -463,10 +460,18 @@ def lead_stage_set(
             pool_warned=False,
         )
     write_deadlines(lead, **changes)
-    data = {"from": before, "to": stage, "fact": fact.strip(), "reason": changes["stage_reason"]}
-    if stage == Stage.WON:
-        data.update(deal_amount=str(deal_amount), deal_date=str(deal_date))
-    lead_step_record(lead=lead, at=now, kind="stage", by=by, data=data)
+    won = stage == Stage.WON
+    stage_changed(
+        lead,
+        before=before,
+        after=stage,
+        fact=fact.strip(),
+        reason=changes["stage_reason"],
+        deal_amount=deal_amount if won else None,
+        deal_date=deal_date if won else None,
+        by=by,
+        at=now,
+    )
     if stage == Stage.WON and deal_amount is not None and deal_date is not None:
         convert_won_lead(
             lead=lead,

@@ -32,7 +32,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from leadflow.core.audit import audit_record
-from leadflow.core.cleaning import company_key
 from leadflow.core.crypto import encrypt, lookup_hash
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.faults import fault_point
@@ -41,8 +40,8 @@ from leadflow.core.personal import seal
 from leadflow.core.spreadsheets import count_rows, read_table
 
 from . import indexes
-from .capture import (
-    PRE_ASSIGNMENT,
+from .capture import distinct_pairs, lead_merge
+from .cleaning import (
     PROFILE_FIELDS,
     SNAPSHOT_FIELDS,
     CaptureContext,
@@ -51,17 +50,15 @@ from .capture import (
     clean_lead,
     decide_status,
     dedupe_keys,
-    distinct_pairs,
-    merge_changes,
-    merge_leads,
+    merge_outcome,
     non_target_fields,
     stored_keys,
 )
-from .events import merged_data
+from .events import merged_data, scored_data, timeline_rows_insert
 from .locks import lock_all_captures
-from .models import ImportBatch, Lead, LeadEvent, LeadMerge, LeadStatus
+from .models import ImportBatch, Lead, LeadMerge, LeadStatus
 from .numbering import number, number_prefix, reserve_number_blocks
-from .scoring import Scoring, event_counts, score_values
+from .scoring import Scoring, event_counts, score_values, scored_rules
 
 # Column headers in Chinese or English, as people name them.
 HEADERS = {
@@ -278,7 +275,7 @@ class _KeyIndex:
         stored a lead meanwhile: every lead not yet seen has a larger id."""
         start = max(self.seen_up_to, own_up_to)
         live = Lead.objects.exclude(status=LeadStatus.MERGED).filter(id__gt=start)
-        # Oldest first, so the oldest lead owns a shared key, as in capture_lead.
+        # Oldest first, so the oldest lead owns a shared key, as in lead_capture.
         rows = live.order_by("id").values_list(
             "id", "mobile_hash", "email_hash", "kind", "company_key"
         )
@@ -477,7 +474,7 @@ class _Merge:
     after: dict[str, Any]
     own_status: str
     matched_on: str
-    rescored: list[list[Any]] | None = None  # [[score, grade] before, after] if it changed
+    scored: dict[str, Any] | None = None  # the "scored" event's data, when the score changed
 
 
 def prepare_rows(
@@ -714,7 +711,7 @@ class LeadImporter:
             else:
                 pending.append(_Pending(survivor_id, row, personal, own_status, matched_on))
             if len(found) > 1:
-                # The row shows these leads are one person too (as capture_lead does).
+                # The row shows these leads are one person too (as lead_capture does).
                 matched_all = "+".join(sorted(name for name, _ in keys))
                 linked.append((survivor_id, found[1:], matched_all))
             index.add(keys, survivor_id)
@@ -748,7 +745,7 @@ class LeadImporter:
                     break
                 if frozenset((survivor_id, other.pk)) in distinct:
                     continue  # an administrator said these are different people
-                merge_leads(survivor=survivor, merged=other, reason=matched_on, by=self.by, now=now)
+                lead_merge(survivor=survivor, merged=other, reason=matched_on, by=self.by, now=now)
                 self.index.take_over(other, survivor_id)
 
     def _merge_into_row(
@@ -787,28 +784,32 @@ class LeadImporter:
         capture = dict(zip(ROW_COLUMNS, capture_row, strict=True))
         capture.update(zip(PERSONAL_FIELDS, capture_personal, strict=True))
         before = {name: survivor[name] for name in SNAPSHOT_FIELDS}
-        changes = merge_changes(before, survivor["values_at"], capture, capture["values_at"])
-        survivor.update(changes)
-        if "name" in changes and survivor["kind"] == "company":
-            survivor["company_key"] = company_key(survivor["name"])
-            self.index.add([("company_key", survivor["company_key"])], survivor["id"])
-        self.index.add(dedupe_keys(changes | {"kind": survivor["kind"]}), survivor["id"])
-        survivor["values_at"] = max(survivor["values_at"], capture["values_at"])
-        if survivor["status"] in PRE_ASSIGNMENT:
-            status, reason = decide_status(
-                {**survivor, "channel": self.context.channels_by_id[survivor["channel_id"]]},
-                self.context.rules,
-            )
-            survivor["status"], survivor["non_target_reason"] = str(status), reason
+        outcome = merge_outcome(
+            before,
+            survivor["values_at"],
+            capture,
+            capture["values_at"],
+            channel=self.context.channels_by_id[survivor["channel_id"]],
+            rules=self.context.rules,
+        )
+        survivor.update(outcome.changes, values_at=outcome.values_at)
+        self.index.add(dedupe_keys(outcome.changes | {"kind": survivor["kind"]}), survivor["id"])
         score_before = (survivor["score"], survivor["grade"])
         counts = self.survivor_events.get(survivor["id"], {})
-        score, grade, priority = score_values(self.scoring, survivor, counts)
+        score, grade, priority, rules = scored_rules(self.scoring, survivor, counts)
         survivor.update(score=score, grade=grade)
         if not survivor["priority_reason"]:  # a priority a person set stays
             survivor["priority"] = priority
         after = {name: survivor[name] for name in SNAPSHOT_FIELDS}
-        rescored = [list(score_before), [score, grade]] if score_before != (score, grade) else None
-        return _Merge(survivor["id"], capture_row, before, after, own_status, matched_on, rescored)
+        scored = None
+        if score_before != (score, grade):
+            scored = scored_data(
+                trigger="merge",
+                score=[score_before[0], score],
+                grade=[score_before[1], grade],
+                rules=rules,
+            )
+        return _Merge(survivor["id"], capture_row, before, after, own_status, matched_on, scored)
 
     def _merge_into_stored(self, pending: list[_Pending], now_text: str) -> list[_Merge]:
         """Merge captures into leads stored by earlier chunks or before the import."""
@@ -869,15 +870,9 @@ class LeadImporter:
             data = merged_data(
                 merged_number=merge.capture[_NUMBER], matched_on=merge.matched_on, changed=changed
             )
-            events.append((merge.survivor_id, now_text, "merged", by_id, _json(data)))
-            if merge.rescored:
-                (score_before, grade_before), (score, grade) = merge.rescored
-                scored = {
-                    "trigger": "merge",
-                    "score": [score_before, score],
-                    "grade": [grade_before, grade],
-                }
-                events.append((merge.survivor_id, now_text, "scored", by_id, _json(scored)))
+            events.append((merge.survivor_id, now_text, "merged", by_id, data))
+            if merge.scored:
+                events.append((merge.survivor_id, now_text, "scored", by_id, merge.scored))
         json_value = "%s::jsonb" if self.vendor == "postgresql" else "%s"
         with connection.cursor() as cursor:
             cursor.executemany(
@@ -886,11 +881,7 @@ class LeadImporter:
                 f"VALUES (%s, %s, {json_value}, {json_value}, %s, %s, %s, %s)",
                 records,
             )
-            cursor.executemany(
-                f"INSERT INTO {LeadEvent._meta.db_table} (lead_id, at, kind, actor_id, data) "  # noqa: S608
-                f"VALUES (%s, %s, %s, %s, {json_value})",
-                events,
-            )
+        timeline_rows_insert(events)
 
 
 # One encoder for the import: json.dumps with options builds a new one at every call.

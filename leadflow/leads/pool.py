@@ -24,7 +24,7 @@ from leadflow.core.sweeps import sweep
 from leadflow.notify.delivery import Message, briefly, notify
 
 from .assignment import open_leads_of
-from .events import lead_step_record, timeline_events_record
+from .events import lead_claimed, leads_returned_to_pool
 from .followup import clear_deadlines, start_deadlines
 from .models import Lead, LeadAssignment, LeadStatus, RepProfile, Stage
 from .permissions import LEADS_ASSIGN, LEADS_CLAIM
@@ -123,9 +123,7 @@ def _log_returns(rows: list[tuple], reason: str, now: datetime, values: dict) ->
         )
         for lead_id, owner_id, _ in rows
     )
-    timeline_events_record(
-        "returned_to_pool", ((lead_id, {"reason": text}) for lead_id, _, _ in rows), now
-    )
+    leads_returned_to_pool((lead_id for lead_id, _, _ in rows), reason=text, at=now)
 
 
 def _tell(rows: list[tuple], *, returned: bool) -> None:
@@ -252,5 +250,5 @@ def lead_claim(*, lead: Lead, by: User) -> Lead:
     LeadAssignment.objects.create(
         lead=lead, rep=by, kind=LeadAssignment.Kind.CLAIMED, at=now, accepted_at=now
     )
-    lead_step_record(lead=lead, at=now, kind="claimed", by=by)
+    lead_claimed(lead, by=by, at=now)
     return lead

@@ -27,7 +27,7 @@ from leadflow.core.config_cache import cached_config, forget_config
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.storable import check_storable
 
-from .events import timeline_event_record, timeline_events_record
+from .events import activity_recorded, lead_scored, leads_scored, priority_set, scored_data
 from .models import Lead, LeadEvent, LeadStatus, Priority, ScoreRule
 
 GROUP = _("Lead scoring")
@@ -228,6 +228,16 @@ def score_values(
     return score, grade, PRIORITY_BY_GRADE[grade]
 
 
+def scored_rules(
+    scoring: Scoring, values: Mapping[str, Any], event_counts: Mapping[str, int]
+) -> tuple[int, str, str, dict[str, int]]:
+    """`score_values` and the points each rule gives, for a "scored" event's payload."""
+    found = contributions(scoring, values, event_counts)
+    score = score_of(scoring, _points(found))
+    grade = grade_of(scoring, score)
+    return score, grade, PRIORITY_BY_GRADE[grade], {item.rule: item.points for item in found}
+
+
 def event_counts(lead_ids: list[int]) -> dict[int, dict[str, int]]:
     """{lead id: {event kind: times}} for the scoring events recorded on these leads."""
     counts: dict[int, dict[str, int]] = {}
@@ -277,18 +287,15 @@ def lead_rescore(*, lead: Lead, trigger: str, by=None, now: datetime | None = No
         for name in [*rules, *(name for name in before if name not in rules)]
         if rules.get(name, 0) != before.get(name, 0)
     ]
-    timeline_event_record(
-        lead=lead,
-        at=now,
-        kind="scored",
+    lead_scored(
+        lead,
         by=by,
-        data={
-            "trigger": trigger,
-            "score": [lead.score, score],
-            "grade": [lead.grade, grade],
-            "rules": rules,
-            "changes": changes,
-        },
+        at=now,
+        trigger=trigger,
+        score=[lead.score, score],
+        grade=[lead.grade, grade],
+        rules=rules,
+        changes=changes,
     )
     Lead.objects.filter(pk=lead.pk).update(
         score=score, grade=grade, priority=priority, updated_at=now
@@ -319,7 +326,7 @@ def lead_event_record(*, lead: Lead, kind: str, by=None, data: dict | None = Non
             gettext("Unknown event."),
             fields={"kind": f"{kind!r} is not one of {', '.join(sorted(EVENTS))}"},
         )
-    timeline_event_record(lead=lead, kind=kind, by=by, data=data)
+    activity_recorded(lead, kind=kind, data=data, by=by)
     return lead_rescore(lead=lead, trigger=kind, by=by)
 
 
@@ -348,12 +355,8 @@ def lead_priority_set(*, lead: Lead, priority: str, reason: str, by) -> Lead:
     Lead.objects.filter(pk=lead.pk).update(
         priority=lead.priority, priority_reason=lead.priority_reason, updated_at=now
     )
-    timeline_event_record(
-        lead=lead,
-        at=now,
-        kind="priority_set",
-        by=by,
-        data={"priority": [before, lead.priority], "reason": lead.priority_reason},
+    priority_set(
+        lead, before=before, after=lead.priority, reason=lead.priority_reason, by=by, at=now
     )
     audit_record(
         actor=by,
@@ -483,24 +486,22 @@ def rescore_all_leads(trigger: str = "rules") -> dict[str, int]:
         now = timezone.now()
         updates, events = [], []
         for row in batch:
-            found = contributions(scoring, row, counts.get(row["id"], {}))
-            score = score_of(scoring, _points(found))
-            grade = grade_of(scoring, score)
-            priority = row["priority"] if row["priority_reason"] else PRIORITY_BY_GRADE[grade]
+            score, grade, priority, rules = scored_rules(scoring, row, counts.get(row["id"], {}))
+            priority = row["priority"] if row["priority_reason"] else priority
             if (score, grade, priority) == (row["score"], row["grade"], row["priority"]):
                 continue
             updates.append(
                 Lead(pk=row["id"], score=score, grade=grade, priority=priority, updated_at=now)
             )
-            data = {
-                "trigger": trigger,
-                "score": [row["score"], score],
-                "grade": [row["grade"], grade],
-                "rules": {item.rule: item.points for item in found},
-            }
+            data = scored_data(
+                trigger=trigger,
+                score=[row["score"], score],
+                grade=[row["grade"], grade],
+                rules=rules,
+            )
             events.append((row["id"], data))
         with transaction.atomic():
             Lead.objects.bulk_update(updates, ["score", "grade", "priority", "updated_at"])
-            timeline_events_record("scored", events, now)
+            leads_scored(events, at=now)
         changed += len(updates)
     return {"changed": changed}

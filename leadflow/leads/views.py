@@ -41,14 +41,8 @@ from .assignment import (
     rep_profile_save,
     team_profile_save,
 )
-from .capture import (
-    Consent,
-    capture_lead,
-    lead_outside_scope,
-    lead_verify,
-    merge_leads,
-    merge_undo,
-)
+from .capture import lead_capture, lead_merge, lead_merge_undo, lead_outside_scope, lead_verify
+from .cleaning import Consent
 from .config import config_add, config_toggle
 from .followup import DUE_WINDOWS, followup_record, lead_stage_set, supervision
 from .importer import template_csv
@@ -356,7 +350,7 @@ def lead_new(request):
         )
         data["channel"] = data["channel"].code
         try:
-            result = capture_lead(values=data, consent=consent, via="ui", by=request.user)
+            result = lead_capture(values=data, consent=consent, via="ui", by=request.user)
         except DomainError as error:
             form_error(form, error)
             if "consent" in error.fields:
@@ -411,7 +405,7 @@ def merges_page(request):
             form.add_error(None, gettext("No lead has that number."))
         else:
             try:
-                merge_leads(survivor=survivor, merged=merged, reason="manual", by=request.user)
+                lead_merge(survivor=survivor, merged=merged, reason="manual", by=request.user)
             except DomainError as error:
                 form_error(form, error)
             else:
@@ -432,7 +426,7 @@ def merges_page(request):
 def merge_undo_view(request, merge_id: int):
     merge = get_object_or_404(LeadMerge, pk=merge_id)
     try:
-        restored = merge_undo(merge=merge, by=request.user)
+        restored = lead_merge_undo(merge=merge, by=request.user)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("lead_merges")

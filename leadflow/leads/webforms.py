@@ -1,6 +1,6 @@
 """Public web forms (LEAD-CAP-2): a company website posts to /f/{key} or embeds the form.
 
-A submission is captured by the same `capture_lead` as any other lead, with the form's
+A submission is captured by the same `lead_capture` as any other lead, with the form's
 consent notice, after the honeypot and the per-IP rate limit (SEC-5)."""
 
 import secrets
@@ -17,7 +17,8 @@ from leadflow.core.errors import RateLimited, ValidationFailed
 from leadflow.core.ratelimit import rate_hit
 from leadflow.core.storable import unstorable_text
 
-from .capture import CaptureResult, Consent, capture_lead
+from .capture import CaptureResult, lead_capture
+from .cleaning import Consent
 from .models import Channel, WebForm
 
 # What a web form may ask, in the order it shows them; name, industry, need and a mobile or
@@ -157,4 +158,4 @@ def webform_submit(*, form: WebForm, data: Mapping[str, Any], ip: str) -> Captur
         campaign_id=form.campaign_id,
     )
     consent = Consent(notice_version=form.consent_version, channel=f"web form {form.key}")
-    return capture_lead(values=values, consent=consent, via="form")
+    return lead_capture(values=values, consent=consent, via="form")

@@ -20,7 +20,7 @@ from leadflow.analytics.queries import (
     leads_by_month,
 )
 from leadflow.leads.assignment import lead_accept, lead_assign_manual
-from leadflow.leads.capture import capture_lead
+from leadflow.leads.capture import lead_capture
 from leadflow.leads.followup import followup_record, lead_stage_set, remind_overdue
 from leadflow.leads.funnel_tally import fold_funnel_tally
 from leadflow.leads.models import Lead
@@ -57,7 +57,7 @@ def world(org, make_user):
     ]
     for n, (channel, employees, rep, stage, amount) in enumerate(plan):
         with time_machine.travel(MARCH + timedelta(hours=n), tick=False):
-            lead = capture_lead(
+            lead = lead_capture(
                 values=lead_values(
                     name=f"分析公司{n}",
                     mobile=f"1370013700{n}",
@@ -113,7 +113,7 @@ def world(org, make_user):
         leads.append(lead)
     remind_overdue(MARCH + timedelta(days=2))  # the uncontacted ones lapse on first contact
     with time_machine.travel(MARCH - timedelta(days=20), tick=False):
-        capture_lead(
+        lead_capture(
             values=lead_values(name="二月公司", mobile="13600136000", email="", channel="G"),
             consent=CONSENT,
             via="api",
@@ -256,7 +256,7 @@ def test_the_funnel_reads_whole_months_from_the_tally_and_its_edges_from_the_lea
     for n, moment in enumerate(moments):
         for owner in (ours, theirs):
             with time_machine.travel(moment, tick=False):
-                lead = capture_lead(
+                lead = lead_capture(
                     values=lead_values(
                         name=f"边界公司{n}{owner.pk}", mobile=f"135{owner.pk:03d}0000{n}", email=""
                     ),

@@ -136,8 +136,9 @@ def _processes_reading(path: Path) -> list[int]:
 
 
 CAPTURE = """
-from leadflow.leads.capture import Consent, capture_lead
-result = capture_lead(
+from leadflow.leads.cleaning import Consent
+from leadflow.leads.capture import lead_capture
+result = lead_capture(
     values={"name": "杭州某某贸易有限公司", "mobile": "13812345678", "industry": "零售",
             "need": "咨询", "channel": "G"},
     consent=Consent(notice_version="privacy-2026-01"),

@@ -4,7 +4,8 @@ import pytest
 from django.db import connection
 
 from leadflow.leads.assignment import lead_accept, lead_assign_manual
-from leadflow.leads.capture import Consent, capture_lead
+from leadflow.leads.capture import lead_capture
+from leadflow.leads.cleaning import Consent
 
 CONSENT = Consent(notice_version="privacy-2026-01", channel="web")
 
@@ -27,7 +28,7 @@ def lead_values(**changes):
 @pytest.fixture
 def capture(db):
     def run(by=None, via="api", consent=CONSENT, **changes):
-        return capture_lead(values=lead_values(**changes), consent=consent, via=via, by=by)
+        return lead_capture(values=lead_values(**changes), consent=consent, via=via, by=by)
 
     return run
 

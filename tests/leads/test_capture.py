@@ -9,7 +9,8 @@ import time_machine
 from django.db import connection
 
 from leadflow.core.errors import ValidationFailed
-from leadflow.leads.capture import Consent, capture_lead, lead_verify, merge_undo
+from leadflow.leads.capture import lead_capture, lead_merge_undo, lead_verify
+from leadflow.leads.cleaning import Consent
 from leadflow.leads.models import Channel, Lead, LeadMerge, LeadStatus, NonTargetRule
 from tests.leads.conftest import CONSENT, lead_values
 
@@ -180,7 +181,7 @@ def test_merge_can_be_undone_and_is_not_redone(capture, admin_user):
     first = capture(need="采购设备").lead
     result = capture(need="更换设备", email="new@example.cn")
     merge = LeadMerge.objects.get(merged=result.capture)
-    restored = merge_undo(merge=merge, by=admin_user)
+    restored = lead_merge_undo(merge=merge, by=admin_user)
     first.refresh_from_db()
     assert (first.need, first.email) == ("采购设备", "wang@example.cn")
     assert restored.status == LeadStatus.TO_ASSIGN
@@ -233,7 +234,7 @@ def test_fifty_concurrent_captures_never_share_a_number():
 
     def one(index):
         try:
-            result = capture_lead(
+            result = lead_capture(
                 values=lead_values(
                     name=f"并发公司{index}", mobile=f"139{index:08d}", email=f"c{index}@example.cn"
                 ),
@@ -263,7 +264,7 @@ def test_concurrent_captures_of_one_person_end_as_one_live_lead():
 
     def one(index):
         try:
-            capture_lead(
+            lead_capture(
                 values=lead_values(email=f"same{index}@example.cn"), consent=CONSENT, via="api"
             )
         except Exception as error:  # noqa: BLE001

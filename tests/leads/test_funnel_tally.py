@@ -10,7 +10,7 @@ import time_machine
 from django.db.models import Sum
 
 from leadflow.leads.assignment import lead_accept, lead_assign_manual
-from leadflow.leads.capture import merge_leads
+from leadflow.leads.capture import lead_merge
 from leadflow.leads.followup import lead_stage_set
 from leadflow.leads.funnel_tally import fold_funnel_tally, recount_funnel_tally
 from leadflow.leads.models import Channel, FunnelTally, Lead, LeadStatus
@@ -65,7 +65,7 @@ def test_every_change_of_a_worked_lead_moves_its_count(capture, rep, make_user):
         lead_accept(lead=lead, by=other)
         assert tallied() == counted()
         twin = accepted_lead(capture, rep, name="另一家公司", mobile="13700137000", email="")
-        merge_leads(survivor=lead, merged=twin, reason="同一客户")
+        lead_merge(survivor=lead, merged=twin, reason="同一客户")
         assert tallied() == counted()
         # Bulk SQL, as the importer and the sweeps write, is counted the same.
         Lead.objects.filter(pk=lead.pk).update(channel=Channel.objects.get(code="S"))

@@ -18,9 +18,10 @@ from leadflow.core.errors import ValidationFailed
 from leadflow.core.liveness import alive_while
 from leadflow.leads import importer as importer_module
 from leadflow.leads import indexes
-from leadflow.leads.capture import merge_undo
+from leadflow.leads.capture import lead_merge_undo
 from leadflow.leads.importer import LeadImporter, import_leads, read_rows
 from leadflow.leads.models import ImportBatch, Lead, LeadMerge, LeadStatus, NonTargetRule
+from leadflow.leads.scoring import lead_breakdown
 
 pytestmark = pytest.mark.django_db
 HEADER = [
@@ -173,8 +174,12 @@ def test_import_merges_into_leads_already_stored_and_can_be_undone(tmp_path, cap
     # SPEC: LEAD-SCR-4 — the merge brought 800 employees: +10 (500+), B 20 → A 30, explained.
     assert [e.kind for e in existing.events.all()] == ["merged", "scored", "merged"]
     assert (existing.score, existing.grade, existing.priority) == (30, "A", "high")
+    # The import's "scored" event names the rules, as the single path's does (#18).
+    scored = existing.events.get(kind="scored")
+    assert scored.data["rules"] == {item.rule: item.points for item in lead_breakdown(existing)}
+    assert scored.data["score"] == [20, 30]
     merge = LeadMerge.objects.filter(survivor=existing).order_by("id").last()
-    merge_undo(merge=merge, by=admin_user)
+    lead_merge_undo(merge=merge, by=admin_user)
     assert Lead.objects.get(pk=merge.merged_id).status == LeadStatus.TO_ASSIGN
 
 
@@ -198,13 +203,14 @@ def test_same_outcome_as_one_by_one_capture(tmp_path, capture):
     bulk = sorted(Lead.objects.values_list(*SAME_ON_EVERY_PATH))
     Lead.objects.filter(merged_into__isnull=False).delete()
     Lead.objects.all().delete()
-    from leadflow.leads.capture import Consent, capture_lead
+    from leadflow.leads.capture import lead_capture
+    from leadflow.leads.cleaning import Consent
     from leadflow.leads.models import LeadNumberSequence
 
     LeadNumberSequence.objects.all().delete()
     for _, raw in read_rows(tmp_path / "leads.csv"):
         try:
-            capture_lead(values=raw, consent=Consent(lawful_basis="合同履行"), via="api")
+            lead_capture(values=raw, consent=Consent(lawful_basis="合同履行"), via="api")
         except ValidationFailed:
             pass
     single = sorted(Lead.objects.values_list(*SAME_ON_EVERY_PATH))
@@ -279,7 +285,7 @@ def test_import_joins_the_oldest_of_two_leads_sharing_a_key_like_capture(
     # SPEC: LEAD-CLN-2 — after an undo two live leads share a mobile; both paths pick the oldest.
     oldest = capture(name="甲公司", email="", mobile="13800138000").lead
     separated = capture(name="乙公司", email="", mobile="13800138000").capture
-    merge_undo(merge=LeadMerge.objects.get(merged=separated), by=admin_user)
+    lead_merge_undo(merge=LeadMerge.objects.get(merged=separated), by=admin_user)
     path = write_csv(
         tmp_path / "one.csv",
         rows=[
@@ -462,7 +468,7 @@ def test_several_cleaning_processes_keep_the_rows_in_file_order(tmp_path, monkey
 
 def test_a_row_that_joins_two_leads_merges_them_as_a_capture_would(tmp_path, capture):
     # SPEC: LEAD-CLN-2 — mobile of one lead, email of another: the three are one person,
-    # on the import path as on the single path (capture_lead).
+    # on the import path as on the single path (lead_capture).
     first = capture(name="甲公司", mobile="13800138000", email="").lead
     second = capture(name="乙公司", mobile="", email="yi@example.cn").lead
     row = ["丙公司", "", "13800138000", "yi@example.cn", "制造业", "询价", "G", "", "", "", ""]
