@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from leadflow.core.installation import installed_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -45,53 +47,14 @@ def database_from_url(url: str) -> dict:
 VAR_DIR = Path(os.environ.get("LEADFLOW_VAR_DIR", BASE_DIR / "var"))
 
 DEBUG = envbool("DEBUG", "false")
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    # Embedded mode: a per-installation key kept beside the database, made on first start.
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    key_file = VAR_DIR / "secret.key"
-    if not key_file.exists():
-        from secrets import token_urlsafe
-
-        key_file.write_text(token_urlsafe(50))
-        key_file.chmod(0o600)
-    SECRET_KEY = key_file.read_text().strip()
-
-
-def _installation_key(name: str, file_name: str, make) -> str:
-    """A key from the environment, or in embedded mode one made on first start and kept
-    beside the database (back it up with it: without it the encrypted columns are lost)."""
-    value = os.environ.get(name, "")
-    if value:
-        return value
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    key_file = VAR_DIR / file_name
-    if not key_file.exists():
-        key_file.write_text(make())
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
-
-
-def _fernet_key() -> str:
-    from cryptography.fernet import Fernet
-
-    return Fernet.generate_key().decode()
-
-
-def _lookup_key() -> str:
-    from secrets import token_urlsafe
-
-    return token_urlsafe(32)
-
-
+# Embedded mode keeps per-installation keys beside the database, made by the first
+# `leadflow migrate` (leadflow.core.installation); importing settings only reads them.
+SECRET_KEY = installed_key(VAR_DIR, "SECRET_KEY")
 # Customer contact data encrypted at rest (SEC-2): the current key first; older keys after
 # it (comma-separated in LEADFLOW_DATA_KEYS_OLD) still decrypt while rows are re-encrypted.
-DATA_KEYS = [
-    _installation_key("LEADFLOW_DATA_KEY", "data.key", _fernet_key),
-    *envlist("LEADFLOW_DATA_KEYS_OLD", ""),
-]
+DATA_KEYS = [installed_key(VAR_DIR, "DATA_KEY"), *envlist("LEADFLOW_DATA_KEYS_OLD", "")]
 # Keyed hashes that let the encrypted phones and emails be looked up and deduplicated.
-LOOKUP_KEY = _installation_key("LEADFLOW_LOOKUP_KEY", "lookup.key", _lookup_key)
+LOOKUP_KEY = installed_key(VAR_DIR, "LOOKUP_KEY")
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
@@ -156,7 +119,6 @@ TEMPLATES = [
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "leadflow.core.sqlite",  # django.db.backends.sqlite3, writers queued
@@ -214,8 +176,7 @@ TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT = VAR_DIR / "static"  # made by `leadflow migrate` with the var folder
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -25,15 +25,28 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
 TOKEN_PREFIX = "a1."  # noqa: S105 - a format mark; not in base64, so no Fernet token starts so
 NONCE_BYTES = 12
 
 
+NO_KEYS = (
+    "This installation has no {} yet: run `leadflow migrate` (embedded mode makes it in the "
+    "var folder) or set it in the environment (.env.example)."
+)
+
+
+def _data_keys() -> list[str]:
+    if not settings.DATA_KEYS or not settings.DATA_KEYS[0]:
+        raise ImproperlyConfigured(NO_KEYS.format("data key (LEADFLOW_DATA_KEY)"))
+    return settings.DATA_KEYS
+
+
 @cache
 def _fernet() -> MultiFernet:
-    return MultiFernet([Fernet(key.encode()) for key in settings.DATA_KEYS])
+    return MultiFernet([Fernet(key.encode()) for key in _data_keys()])
 
 
 @cache
@@ -45,12 +58,14 @@ def _ciphers() -> list[AESGCM]:
                 base64.urlsafe_b64decode(key)
             )
         )
-        for key in settings.DATA_KEYS
+        for key in _data_keys()
     ]
 
 
 @cache
 def _lookup_key() -> bytes:
+    if not settings.LOOKUP_KEY:
+        raise ImproperlyConfigured(NO_KEYS.format("lookup key (LEADFLOW_LOOKUP_KEY)"))
     return settings.LOOKUP_KEY.encode()
 
 

@@ -114,6 +114,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_new_connection(self, conn_params):
         self._checkpoints_after_response = False  # a new connection checkpoints as SQLite does
         self._commits_unchecked = 0
+        database = str(conn_params.get("database", ""))
+        if database and not self.is_in_memory_db() and not database.startswith("file:"):
+            # SQLite makes the file on first connect; its folder is made here, not by settings.
+            os.makedirs(os.path.dirname(os.path.abspath(database)), exist_ok=True)
         return super().get_new_connection(conn_params)
 
     def checkpoint_after_response(self) -> None:
