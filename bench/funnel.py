@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scratch_db import scratch_environment  # noqa: E402 - this folder, found as the script's own
+from scratch_db import lead_columns, scratch_environment  # noqa: E402 - this folder, found as the script's own
 
 
 def main() -> None:
@@ -48,7 +48,7 @@ def run(args) -> None:
         f"(filled in {time.perf_counter() - started:.0f} s)"
     )
     from leadflow.analytics.queries import Period, funnel_by_channel
-    from leadflow.leads.funnel_tally import recount_funnel_tally
+    from leadflow.leads.bulk.funnel_tally import recount_funnel_tally
 
     began = time.perf_counter()
     rows = recount_funnel_tally()  # the fill wrote worked leads by INSERT, which no trigger sees
@@ -76,8 +76,10 @@ def _fill(leads: int):
 
     from leadflow.accounts.models import Role, User
     from leadflow.accounts.org import department_create
-    from leadflow.leads.importer import INSERT_COLUMNS, db_moment, insert_leads
+    from leadflow.leads.bulk.sql import db_moment, insert_leads
     from leadflow.leads.models import Channel
+
+    columns = lead_columns()
 
     sales = department_create(by=None, name="销售部")
     rep_role = Role.objects.get(code="sales_rep")
@@ -97,7 +99,7 @@ def _fill(leads: int):
     start = datetime(2026, 1, 1, tzinfo=UTC)
     stages = ["", "initial", "needs", "comparing", "negotiating", "won"]
     weights = [30, 30, 15, 10, 8, 7]
-    base = dict.fromkeys(INSERT_COLUMNS)
+    base = dict.fromkeys(columns)
     base.update(
         kind="company",
         contact_name="",
@@ -149,12 +151,12 @@ def _fill(leads: int):
                 "stage": furthest,
                 "furthest_stage": furthest,
             }
-            batch.append([row[name] for name in INSERT_COLUMNS])
+            batch.append([row[name] for name in columns])
             if len(batch) == 50_000:
-                insert_leads(batch)
+                insert_leads(batch, columns)
                 batch.clear()
         if batch:
-            insert_leads(batch)
+            insert_leads(batch, columns)
     with connection.cursor() as cursor:
         if vendor == "postgresql":
             cursor.execute("SELECT setval(pg_get_serial_sequence('leads_lead', 'id'), %s)", [leads])

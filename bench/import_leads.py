@@ -34,7 +34,7 @@ from scratch_db import fresh_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
-IMPORT_CACHE_KIB = 131_072  # leads.importer.IMPORT_PRAGMAS["cache_size"], in KiB
+IMPORT_CACHE_KIB = 131_072  # leads.bulk.sql.IMPORT_PRAGMAS["cache_size"], in KiB
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬建国建华志强海燕晓东丹婷宇浩然子轩梓涵欣怡俊杰佳怡"
@@ -281,7 +281,7 @@ def floor_seconds(path: Path, cache_kib: int = 0) -> float:
 
 def sealing_seconds(path: Path) -> float:
     """CPU seconds to encrypt each row's mobile, email and address and hash its mobile and
-    email, as the import's cleaning processes do (leads.importer._seal_row with
+    email, as the import's cleaning processes do (leads.bulk.importer._seal_row with
     core.crypto: AES-256-GCM, HMAC-SHA256)."""
     import base64
     import hmac
@@ -362,7 +362,7 @@ def main() -> None:
             )
         seconds, cpu, peak_mb, summary = run_import(path, env)
     floor = floor_seconds(path)  # after the import: its million rows would swell this process
-    # The import reads and writes through a 128 MB page cache (leads.importer.IMPORT_PRAGMAS);
+    # The import reads and writes through a 128 MB page cache (leads.bulk.sql.IMPORT_PRAGMAS);
     # the same cache makes the floor faster, so both are shown.
     cached_floor = floor_seconds(path, cache_kib=IMPORT_CACHE_KIB)
     sealing = sealing_seconds(path)

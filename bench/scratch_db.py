@@ -35,3 +35,11 @@ def scratch_environment(prefix: str) -> Iterator[None]:
                 fresh_postgres(os.environ["DATABASE_URL"], prefix)
             )
         yield
+
+
+def lead_columns() -> tuple[str, ...]:
+    """Every stored column of a lead, for benchmarks that fill the table with whole rows
+    (`leads.bulk.sql.insert_leads`) instead of importing a file."""
+    from leadflow.leads.models import Lead
+
+    return tuple(field.attname for field in Lead._meta.concrete_fields)

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scratch_db import scratch_environment  # noqa: E402 - this folder, found as the script's own
+from scratch_db import lead_columns, scratch_environment  # noqa: E402 - this folder, found as the script's own
 
 
 def main() -> None:
@@ -67,8 +67,10 @@ def _fill(leads: int, overdue: int, now: datetime) -> None:
     from django.db import connection, transaction
 
     from leadflow.accounts.models import Role, User
-    from leadflow.leads.importer import INSERT_COLUMNS, db_moment, insert_leads
+    from leadflow.leads.bulk.sql import db_moment, insert_leads
     from leadflow.leads.models import Channel
+
+    columns = lead_columns()
 
     role = Role.objects.get(code="sales_rep")
     reps = [
@@ -150,15 +152,15 @@ def _fill(leads: int, overdue: int, now: datetime) -> None:
                 "next_due_at": db_moment(due, vendor),
                 "pool_due_at": db_moment(due + timedelta(days=7), vendor),
             }
-            batch.append([row[name] for name in INSERT_COLUMNS])
+            batch.append([row[name] for name in columns])
             dues.append((n, row["owner_id"], row["next_due_at"], True, 0))
             if len(batch) == 50_000:
-                insert_leads(batch)  # the importer's bulk insert (COPY on PostgreSQL)
+                insert_leads(batch, columns)  # the importer's bulk insert (COPY on PostgreSQL)
                 _insert_dues(dues)
                 batch.clear()
                 dues.clear()
         if batch:
-            insert_leads(batch)
+            insert_leads(batch, columns)
             _insert_dues(dues)
     if vendor == "postgresql":
         with connection.cursor() as cursor:

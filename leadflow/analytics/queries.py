@@ -20,8 +20,15 @@ from django.utils.translation import gettext
 from leadflow.accounts.models import Team, User
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.worktime import company_zone
-from leadflow.leads.followup import MAIN_PATH
-from leadflow.leads.models import Channel, FollowUp, FollowUpLapse, FunnelTally, Lead, Stage
+from leadflow.leads.models import (
+    MAIN_PATH,
+    Channel,
+    FollowUp,
+    FollowUpLapse,
+    FunnelTally,
+    Lead,
+    Stage,
+)
 from leadflow.leads.queries import leads_visible_to
 from leadflow.leads.scope import lead_owner_scope
 

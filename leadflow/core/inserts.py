@@ -43,6 +43,12 @@ _NONE_ONLY = (
 )
 
 
+# Built on Django internals (each field's pre_save / get_db_prep_value chain, which
+# `_as_is` trusts; AutoFieldMixin; the INSERT … RETURNING that Model.save writes): re-read
+# them against the new Django and then raise this (tests/core/test_django_internals.py).
+CHECKED_WITH_DJANGO = (5, 2)
+
+
 def _as_is(field: Field, ops: type[BaseDatabaseOperations]) -> tuple[type, ...]:
     """The value types `field` stores unchanged with these database operations (none
     when unsure)."""

@@ -4,7 +4,7 @@ process learns at once whether the holder is alive, not after a timeout.
 On PostgreSQL the claim is a session advisory lock, which the server drops with the
 holder's connection; on SQLite, a file lock beside the database, which the kernel drops
 with the holder's process (and with its children, which must not outlive it: see
-`leads.importer`).
+`leads.bulk.importer`).
 """
 
 import os

@@ -62,6 +62,12 @@ def grade_propose(
     return proposal
 
 
+def grades_reviewed(customer_ids: list[int], *, now: datetime) -> None:
+    """The periodic review (CUS-3) looked at these customers now: the next one is due a
+    review period later, whether or not it proposed a change."""
+    Customer.objects.filter(pk__in=customer_ids).update(grade_reviewed_at=now)
+
+
 def proposals_for(user: User) -> QuerySet[GradeProposal]:
     """Pending proposals on the customers the user owns or manages (not those merely
     shared with them)."""

@@ -22,7 +22,7 @@ from .assignment import (
 )
 from .capture import lead_capture, lead_merge, lead_merge_undo, lead_outside_scope, lead_verify
 from .cleaning import Consent
-from .followup import followup_record, lead_stage_set
+from .followup import followup_record
 from .models import Channel, FollowUp, Lead, LeadMerge, ReassignRequest
 from .permissions import LEADS_ASSIGN, LEADS_CREATE, LEADS_MERGE, LEADS_PRIORITY, LEADS_VERIFY
 from .pool import claim_limits, lead_claim, pool_lead, pool_leads
@@ -43,6 +43,7 @@ from .scoring import (
     lead_priority_set,
     lead_score_values,
 )
+from .stages import lead_stage_set
 
 router = Router(tags=["leads"])
 

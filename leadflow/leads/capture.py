@@ -41,8 +41,8 @@ from .events import lead_merged, lead_verified, merge_undone
 from .followup import clear_deadlines
 from .locks import lock_capture_keys
 from .models import Lead, LeadMerge, LeadStatus
+from .non_target import active_rules
 from .numbering import number_prefix, reserve_numbers
-from .rules import active_rules
 from .scope import lead_scope
 from .scoring import Scoring, lead_rescore, score_values
 

@@ -32,7 +32,7 @@ from leadflow.core.crypto import lookup_hash
 from leadflow.core.worktime import company_zone
 
 from .models import Channel, Lead, LeadStatus
-from .rules import Rule, active_rules, non_target_reason
+from .non_target import NonTargetCondition, active_rules, non_target_reason
 
 PROFILE_FIELDS = (
     "name",
@@ -91,7 +91,7 @@ class CaptureContext:
 
     channels: dict[str, Channel]  # by code and by name
     campaign_ids: frozenset[int]
-    rules: list[Rule]
+    rules: list[NonTargetCondition]
     zone: ZoneInfo = field(default_factory=company_zone)  # for times given without a zone
 
     @cached_property  # looked up once per merge during an import
@@ -303,7 +303,7 @@ def check_consent(consent: Consent, *, via: str) -> dict[str, str]:
     return {}
 
 
-def decide_status(values: Mapping[str, Any], rules: list[Rule]) -> tuple[str, str]:
+def decide_status(values: Mapping[str, Any], rules: list[NonTargetCondition]) -> tuple[str, str]:
     """(status, non-target reason) for a lead with these values (LEAD-CLN-3, LEAD-CLN-4)."""
     reason = non_target_reason(rules, values)
     if reason:
@@ -312,7 +312,7 @@ def decide_status(values: Mapping[str, Any], rules: list[Rule]) -> tuple[str, st
     return (LeadStatus.TO_VERIFY if channel.requires_verification else LeadStatus.TO_ASSIGN), ""
 
 
-def non_target_fields(rules: list[Rule]) -> tuple[str, ...]:
+def non_target_fields(rules: list[NonTargetCondition]) -> tuple[str, ...]:
     """The lead fields `decide_status` reads besides the channel."""
     return tuple(sorted({rule.field for rule in rules}))
 
@@ -399,7 +399,7 @@ def merge_outcome(
     capture_at: datetime,
     *,
     channel: Channel,
-    rules: list[Rule],
+    rules: list[NonTargetCondition],
     rule: MergeRule = MergeRule.NEWEST,
 ) -> MergeOutcome:
     """The single capture's merge and the import's both decide here. `survivor` holds

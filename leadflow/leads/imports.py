@@ -7,7 +7,7 @@ from django_tasks import task
 
 from leadflow.core.errors import ValidationFailed
 
-from .importer import count_rows, import_leads, read_rows
+from .bulk.importer import count_rows, import_leads, read_rows
 from .models import Channel, ImportBatch
 
 

@@ -52,6 +52,11 @@ class Stage(models.TextChoices):
     LOST = "lost", _("Lost")
 
 
+# The way forward; the others (invalid, paused, lost) may be reached from any of these.
+MAIN_PATH = (Stage.INITIAL, Stage.NEEDS, Stage.COMPARING, Stage.NEGOTIATING, Stage.WON)
+CLOSED = (Stage.WON, Stage.INVALID, Stage.LOST, Stage.PAUSED)  # no follow-up deadlines
+
+
 class Priority(models.TextChoices):
     HIGH = "high", _("High")
     MEDIUM = "medium", _("Medium")
@@ -400,7 +405,7 @@ class ScoreRule(models.Model):
         return f"{self.name} ({self.points:+d})"
 
 
-class Takes(models.Model):
+class AssignmentProfile(models.Model):
     """What a rep or a team takes (LEAD-ASN-1): regions, industries, priorities."""
 
     regions = models.CharField(
@@ -423,7 +428,7 @@ class Takes(models.Model):
         abstract = True
 
 
-class RepProfile(Takes):
+class RepProfile(AssignmentProfile):
     """A rep's assignment profile (LEAD-ASN-1, -2): what they take, how many open leads at
     most, and whether they are available (not on leave)."""
 
@@ -440,7 +445,7 @@ class RepProfile(Takes):
         return str(self.user)
 
 
-class TeamProfile(Takes):
+class TeamProfile(AssignmentProfile):
     """What a team takes: its reps take it where their own profile leaves a list empty."""
 
     team = models.OneToOneField(
@@ -558,7 +563,7 @@ class FollowUp(models.Model):
 
 class FollowUpDue(models.Model):
     """The follow-up deadline of an accepted lead, as the minute sweep sees it: one narrow
-    row per lead that has one, written with `Lead.next_due_at` by `followup.set_deadline`
+    row per lead that has one, written with `Lead.next_due_at` by `followup.write_deadlines`
     only. `overdue_stage` says how far its lapse has gone (0 on time, 1 rep reminded, 2
     manager told), so no sweep tells anyone twice. Kept apart from the lead because the
     sweep marks thousands of rows at once: on PostgreSQL each lead row it touched would
@@ -588,9 +593,9 @@ class FunnelTally(models.Model):
     for where a lead stood and +1 for where it stands whenever its furthest stage, owner,
     channel, acquisition month or merger changes, in the same transaction, so the sums are
     exact whatever updates a lead, the sweeps' and the importer's bulk SQL included (a lead
-    is born unworked: no trigger on INSERT, see `funnel_tally`). The triggers only ever
+    is born unworked: no trigger on INSERT, see `bulk.funnel_tally`). The triggers only ever
     insert, so no rep's transaction waits on another's over a shared total; the minute
-    sweep (`funnel_tally.fold_funnel_tally`) folds the `fresh` rows of a month into one row
+    sweep (`bulk.funnel_tally.fold_funnel_tally`) folds the `fresh` rows of a month into one row
     per key. The month is the UTC month of `acquired_at` (a trigger knows no time zone): a
     period in the company's days reads its whole UTC months here and its edges from the
     leads."""

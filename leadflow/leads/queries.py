@@ -1,18 +1,21 @@
 """Reads of leads, always through the viewer's data scope (SEC-1)."""
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from leadflow.accounts.models import User
 from leadflow.core.cleaning import CleaningError, normalize_email, normalize_phone
 from leadflow.core.crypto import lookup_hash
 from leadflow.customers.confidentiality import sees_whole
 from leadflow.customers.queries import customer_for
 
 from .followup import due_window
-from .models import Lead, LeadStatus
+from .models import FollowUp, FollowUpLapse, Lead, LeadStatus
 from .scope import lead_scope
 
 _NUMBER = re.compile(r"[A-Za-z]\d{4,}")
@@ -145,3 +148,43 @@ def converted_leads(user, customer_id: int) -> tuple[QuerySet[Lead], bool] | Non
         .order_by("created_at", "id")
     )
     return leads, sees_whole(user, customer)
+
+
+@dataclass(frozen=True)
+class RepRecord:
+    """One rep's follow-up record over a period (跟进监督, LEAD-FUP-3)."""
+
+    rep: User
+    first_contact_lapses: int
+    followup_lapses: int
+    escalated: int
+    followups: int
+    late_entries: int
+
+
+def supervision(leads: QuerySet[Lead], since: datetime) -> list[RepRecord]:
+    """Lapses and follow-ups per rep since `since`, over the leads given (the viewer's data
+    scope), reps with the most lapses first."""
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    lapses = FollowUpLapse.objects.filter(lead__in=leads, due_at__gte=since)
+    for rep_id, kind, escalated in lapses.values_list("rep_id", "kind", "escalated_at"):
+        counts[rep_id][kind] += 1
+        counts[rep_id]["escalated"] += escalated is not None
+    records = FollowUp.objects.filter(lead__in=leads, contact_at__gte=since)
+    for rep_id, late in records.values_list("by_id", "late"):
+        counts[rep_id]["followups"] += 1
+        counts[rep_id]["late"] += late
+    reps = User.objects.in_bulk(counts)
+    rows = [
+        RepRecord(
+            rep=reps[rep_id],
+            first_contact_lapses=c[FollowUpLapse.Kind.FIRST_CONTACT],
+            followup_lapses=c[FollowUpLapse.Kind.FOLLOW_UP],
+            escalated=c["escalated"],
+            followups=c["followups"],
+            late_entries=c["late"],
+        )
+        for rep_id, c in counts.items()
+        if rep_id in reps
+    ]
+    return sorted(rows, key=lambda r: (-(r.first_contact_lapses + r.followup_lapses), str(r.rep)))

@@ -70,7 +70,7 @@ PRIORITY_BY_GRADE = {"A": Priority.HIGH.value, "B": Priority.MEDIUM.value, "C": 
 
 
 @dataclass(frozen=True)
-class Rule:
+class CompiledScoreRule:
     id: int
     name: str
     dimension: str
@@ -86,7 +86,7 @@ class Rule:
     threshold: float | None = None  # at_least
 
     @classmethod
-    def of(cls, rule: ScoreRule) -> "Rule":
+    def of(cls, rule: ScoreRule) -> "CompiledScoreRule":
         threshold = None
         if rule.operator == _AT_LEAST:
             try:
@@ -122,7 +122,7 @@ class Contribution:
 class Scoring:
     """The active rules, thresholds and weights, loaded once per capture or import."""
 
-    rules: tuple[Rule, ...]
+    rules: tuple[CompiledScoreRule, ...]
     grade_a_min: int = 30
     grade_b_min: int = 15
     weights: Mapping[str, int] | None = None  # per dimension, in %, when weighted
@@ -136,7 +136,7 @@ class Scoring:
     @classmethod
     def load(cls) -> "Scoring":
         values = get_settings("scoring.")
-        rules = tuple(Rule.of(rule) for rule in ScoreRule.objects.filter(active=True))
+        rules = tuple(CompiledScoreRule.of(rule) for rule in ScoreRule.objects.filter(active=True))
         weights = (
             {name: values[f"scoring.weight_{name}"] for name in DIMENSIONS}
             if values["scoring.weighted"]
@@ -149,7 +149,7 @@ class Scoring:
         return cached_config("leads.scoring", cls.load)
 
 
-def _field_matches(rule: Rule, value: Any) -> bool:
+def _field_matches(rule: CompiledScoreRule, value: Any) -> bool:
     if value is None or value == "":
         return False
     operator = rule.operator
@@ -172,7 +172,7 @@ def _field_matches(rule: Rule, value: Any) -> bool:
 
 def _counted(
     scoring: Scoring, values: Mapping[str, Any], event_counts: Mapping[str, int]
-) -> Iterator[tuple[Rule, int]]:
+) -> Iterator[tuple[CompiledScoreRule, int]]:
     """(rule, how many times it counts) for every active rule that applies."""
     for rule in scoring.rules:
         if rule.event:
@@ -401,7 +401,7 @@ def _with_rule(scoring: Scoring, rule: ScoreRule) -> Scoring:
     others = tuple(item for item in scoring.rules if item.id != rule.pk)
     if not rule.active:
         return Scoring(others, scoring.grade_a_min, scoring.grade_b_min, scoring.weights)
-    proposed = Rule.of(rule)
+    proposed = CompiledScoreRule.of(rule)
     return Scoring((*others, proposed), scoring.grade_a_min, scoring.grade_b_min, scoring.weights)
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from leadflow.core.company_settings import define, get_settings
 from leadflow.core.sweeps import sweep
 from leadflow.customers.models import Customer
-from leadflow.customers.reviews import grade_propose
+from leadflow.customers.reviews import grade_propose, grades_reviewed
 from leadflow.customers.risk import cadence_missed, risk_update
 
 from .models import Deal
@@ -71,7 +71,7 @@ def review_grades(now: datetime) -> dict[str, Any]:
                 grade_propose(customer=customer, changes=changes, evidence=evidence, now=now)
                 is not None
             )
-        Customer.objects.filter(pk__in=[c.pk for c in customers]).update(grade_reviewed_at=now)
+        grades_reviewed([customer.pk for customer in customers], now=now)
     return {"reviewed": len(customers), "proposed": proposed}
 
 

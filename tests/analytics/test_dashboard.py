@@ -20,10 +20,11 @@ from leadflow.analytics.queries import (
     leads_by_month,
 )
 from leadflow.leads.assignment import lead_accept, lead_assign_manual
+from leadflow.leads.bulk.funnel_tally import fold_funnel_tally
 from leadflow.leads.capture import lead_capture
-from leadflow.leads.followup import followup_record, lead_stage_set, remind_overdue
-from leadflow.leads.funnel_tally import fold_funnel_tally
+from leadflow.leads.followup import followup_record, remind_overdue
 from leadflow.leads.models import Lead
+from leadflow.leads.stages import lead_stage_set
 from tests.leads.conftest import CONSENT, lead_values
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ from leadflow.core.models import AuditLog
 from leadflow.customers.models import Customer
 from leadflow.customers.profiles import contact_add, customer_update
 from leadflow.leads.demo import demo_leads_create
-from leadflow.leads.followup import followup_record, lead_stage_set
+from leadflow.leads.followup import followup_record
+from leadflow.leads.stages import lead_stage_set
 from tests.leads.conftest import accepted_lead
 from tests.leads.test_conversion import win
 from tests.leads.test_import import write_csv

@@ -12,8 +12,8 @@ from leadflow.customers.credit_code import check_character
 from leadflow.customers.intake import Person, Prospect, customer_take_on
 from leadflow.customers.models import Contact, Customer, CustomerEvent
 from leadflow.leads.assignment import lead_accept, lead_assign_manual
-from leadflow.leads.followup import lead_stage_set
 from leadflow.leads.models import LeadEvent
+from leadflow.leads.stages import lead_stage_set
 from leadflow.sales.models import Deal
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 from leadflow.core import crypto
 from leadflow.customers.models import Customer
 from leadflow.customers.profiles import customer_update
-from leadflow.leads.importer import import_leads
+from leadflow.leads.bulk.importer import import_leads
 from leadflow.leads.models import Lead, LeadMerge
 from leadflow.leads.queries import LeadFilters, filtered_leads
 from tests.leads.conftest import accepted_lead

@@ -10,8 +10,9 @@ import time_machine
 from leadflow.core.company_settings import settings_update
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.leads.assignment import Assigner, lead_accept, lead_assign_manual
-from leadflow.leads.followup import followup_record, lead_stage_set, remind_overdue
+from leadflow.leads.followup import followup_record, remind_overdue
 from leadflow.leads.models import FollowUpDue, FollowUpLapse, LeadStatus
+from leadflow.leads.stages import lead_stage_set
 from leadflow.notify.models import Notification
 from tests.leads.conftest import accepted_lead, twice_at_once
 

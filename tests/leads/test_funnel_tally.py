@@ -7,14 +7,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
 from django.db.models import Sum
+from django.utils import timezone
 
 from leadflow.leads.assignment import lead_accept, lead_assign_manual
+from leadflow.leads.bulk.funnel_tally import fold_funnel_tally, recount_funnel_tally
 from leadflow.leads.capture import lead_merge
-from leadflow.leads.followup import lead_stage_set
-from leadflow.leads.funnel_tally import fold_funnel_tally, recount_funnel_tally
 from leadflow.leads.models import Channel, FunnelTally, Lead, LeadStatus
 from leadflow.leads.pool import return_idle_leads
+from leadflow.leads.stages import lead_stage_set
 from tests.leads.conftest import accepted_lead, twice_at_once
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +134,21 @@ def test_a_recount_rebuilds_the_tally_from_the_leads(capture, rep):
     assert recount_funnel_tally() == 1
     assert tallied() == counted()
     assert not FunnelTally.objects.filter(fresh=True).exists()
+
+
+def test_the_sweep_makes_lost_sqlite_triggers_again_and_counts_afresh(capture, rep):
+    # SPEC: ANA-2 — a rebuild of the lead table (SQLite drops its triggers with it) does
+    # not leave the funnel silently uncounted: the next minute's sweep puts them back.
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL keeps a table's triggers through ALTER TABLE")
+    with time_machine.travel(MONDAY_10AM, tick=False):
+        lead = accepted_lead(capture, rep)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER leads_funnel_tally_update")
+    Lead.objects.filter(pk=lead.pk).update(furthest_stage="needs")  # not counted now
+    assert tallied() != counted()
+    result = fold_funnel_tally(timezone.now())
+    assert result["triggers_remade"] == ["leads_funnel_tally_update"]
+    assert tallied() == counted()
+    lead_stage_set(lead=lead, stage="comparing", fact="比价中", by=rep)  # counted again
+    assert tallied() == counted()

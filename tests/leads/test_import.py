@@ -2,6 +2,7 @@
 
 import csv
 import json
+import multiprocessing
 import threading
 from contextlib import contextmanager
 from datetime import timedelta
@@ -16,10 +17,11 @@ from openpyxl import Workbook
 from leadflow.core.crypto import decrypt
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.liveness import alive_while
-from leadflow.leads import importer as importer_module
-from leadflow.leads import indexes
+from leadflow.leads.bulk import importer as importer_module
+from leadflow.leads.bulk import indexes
+from leadflow.leads.bulk import sql as bulk_sql
+from leadflow.leads.bulk.importer import LeadImporter, import_leads, read_rows
 from leadflow.leads.capture import lead_merge_undo
-from leadflow.leads.importer import LeadImporter, import_leads, read_rows
 from leadflow.leads.models import ImportBatch, Lead, LeadMerge, LeadStatus, NonTargetRule
 from leadflow.leads.scoring import lead_breakdown
 
@@ -153,9 +155,9 @@ def test_values_shared_by_the_whole_import_are_on_every_row(tmp_path, admin_user
         )
         assert lead.created_at == lead.updated_at
         assert lead.created_at is not None
-    assert set(LeadImporter(basis="x")._shared_columns("now")) == set(
-        importer_module.INSERT_COLUMNS
-    ) - set(importer_module.ROW_COLUMNS)
+    assert set(LeadImporter(basis="x")._shared_columns("now")) == {
+        field.attname for field in Lead._meta.concrete_fields
+    } - set(importer_module.ROW_COLUMNS)
 
 
 def test_import_merges_into_leads_already_stored_and_can_be_undone(tmp_path, capture, admin_user):
@@ -458,7 +460,8 @@ def test_several_cleaning_processes_keep_the_rows_in_file_order(tmp_path, monkey
     rows.append(["乙公司", "", "13800138003", "", "制造业", "复购", "G", "", "2026-03-06", "", ""])
     lead_importer = LeadImporter(basis="合同履行", chunk_rows=2)
     path = write_csv(tmp_path / "order.csv", rows=rows)
-    summary = lead_importer.run_prepared(importer_module._prepared_in_child(path, lead_importer))
+    with importer_module.cleaned_in_children(path, lead_importer) as chunks:
+        summary = lead_importer.run_prepared(chunks)
     assert (summary.rows, summary.created, summary.merged) == (8, 1, 7)
     # Each capture keeps its own row; their ids follow the file's order.
     stored = Lead.objects.order_by("id").values_list("mobile", "need")
@@ -521,7 +524,38 @@ def test_an_import_takes_its_ids_as_one_block_and_a_capture_continues_after_it(c
     with connection.cursor() as cursor:  # a sequence never called yet starts at its value
         cursor.execute("SELECT setval(pg_get_serial_sequence('leads_lead', 'id'), 1, false)")
     with transaction.atomic():
-        first = importer_module._reserve_ids(3)
-        second = importer_module._reserve_ids(2)
+        first = bulk_sql.reserve_ids(3)
+        second = bulk_sql.reserve_ids(2)
     assert (first, second) == ([1, 2, 3], [4, 5])
     assert capture().lead.pk == 6
+
+
+def test_an_imported_row_sets_every_lead_column_once():
+    # SPEC: LEAD-CAP-2 — an import writes whole leads: each column by the row, by the
+    # import or by the imported lead's starting values, none twice and none forgotten
+    columns = [
+        *importer_module.ROW_COLUMNS,
+        *importer_module.PER_IMPORT_COLUMNS,
+        *importer_module.IMPORTED_LEAD,
+    ]
+    assert len(columns) == len(set(columns))
+    assert set(columns) == {field.attname for field in Lead._meta.concrete_fields}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_cleaning_processes_are_forked_before_any_transaction_opens(tmp_path, monkeypatch):
+    # SPEC: AUT-2 (nothing freezes after a crash) — a child forked inside a transaction
+    # would hold a copy of its connection; they are all started before the first one.
+    forked_in_transaction = []
+    fork_process = multiprocessing.get_context("fork").Process
+    real_start = fork_process.start
+
+    def start(process):
+        forked_in_transaction.append(connection.in_atomic_block)
+        return real_start(process)
+
+    monkeypatch.setattr(fork_process, "start", start)
+    monkeypatch.setattr(importer_module, "CLEANING_PROCESSES", 2)
+    summary = import_leads(path=write_csv(tmp_path / "leads.csv"), basis="合同履行")
+    assert summary.created == 3
+    assert forked_in_transaction == [False, False]

@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from leadflow.core.errors import ValidationFailed
-from leadflow.leads.importer import import_leads, template_csv
+from leadflow.leads.bulk.importer import import_leads, template_csv
 from leadflow.leads.models import ImportBatch, Lead
 from tests.leads.test_import import HEADER
 

@@ -10,9 +10,10 @@ import time_machine
 from leadflow.core.company_settings import settings_update
 from leadflow.core.errors import Conflict
 from leadflow.leads.assignment import Assigner, lead_accept
-from leadflow.leads.followup import followup_record, lead_stage_set
+from leadflow.leads.followup import followup_record
 from leadflow.leads.models import LeadAssignment, LeadEvent, LeadStatus, RepProfile
 from leadflow.leads.pool import lead_claim, return_idle_leads
+from leadflow.leads.stages import lead_stage_set
 from leadflow.notify.models import Notification
 from tests.leads.conftest import accepted_lead, twice_at_once
 

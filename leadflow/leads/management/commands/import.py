@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from leadflow.core.errors import DomainError
-from leadflow.leads.importer import count_rows, import_leads
+from leadflow.leads.bulk.importer import count_rows, import_leads
 
 DEFAULT_BASIS = "consent collected at source (stated by the importer)"
 

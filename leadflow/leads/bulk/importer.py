@@ -22,11 +22,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -39,9 +38,8 @@ from leadflow.core.liveness import alive_while
 from leadflow.core.personal import seal
 from leadflow.core.spreadsheets import count_rows, read_table
 
-from . import indexes
-from .capture import distinct_pairs, lead_merge
-from .cleaning import (
+from ..capture import distinct_pairs, lead_merge
+from ..cleaning import (
     PROFILE_FIELDS,
     SNAPSHOT_FIELDS,
     CaptureContext,
@@ -54,11 +52,13 @@ from .cleaning import (
     non_target_fields,
     stored_keys,
 )
-from .events import merged_data, scored_data, timeline_rows_insert
-from .locks import lock_all_captures
-from .models import ImportBatch, Lead, LeadMerge, LeadStatus
-from .numbering import number, number_prefix, reserve_number_blocks
-from .scoring import Scoring, event_counts, score_values, scored_rules
+from ..events import merged_data, scored_data, timeline_rows_insert
+from ..locks import lock_all_captures
+from ..models import ImportBatch, Lead, LeadMerge, LeadStatus
+from ..numbering import number, number_prefix, reserve_number_blocks
+from ..scoring import Scoring, event_counts, score_values, scored_rules
+from . import indexes
+from .sql import bulk_connection, db_moment, insert_leads, reserve_ids
 
 # Column headers in Chinese or English, as people name them.
 HEADERS = {
@@ -139,10 +139,6 @@ CHUNK_ROWS = 25_000
 # Processes that read and clean the file while the importing process writes.
 CLEANING_PROCESSES = min(4, os.cpu_count() or 1)
 ROWS_PER_TRANSACTION = 50_000
-# SQLite settings of the importing connection while it imports: a 128 MB page cache,
-# and no memory map, whose pages of a million-lead table would count as the import's
-# memory (250 MB more at its peak, while it rebuilds the indexes).
-IMPORT_PRAGMAS = {"cache_size": -131_072, "mmap_size": 0}
 MAX_REPORTED_ERRORS = 100_000
 
 # What the cleaning process sends for each accepted row: the lead's own values, in order,
@@ -203,10 +199,6 @@ PER_IMPORT_COLUMNS = (
     "updated_at",
     "lawful_basis",
 )
-# Every stored column, as benchmarks and restores insert whole rows.
-INSERT_COLUMNS = (*ROW_COLUMNS, *PER_IMPORT_COLUMNS, *IMPORTED_LEAD)
-if set(INSERT_COLUMNS) != {f.attname for f in Lead._meta.concrete_fields}:
-    raise ImproperlyConfigured("leads.importer.INSERT_COLUMNS must name every Lead column once")
 _ID, _NUMBER, _STATUS, _MERGED_INTO = (
     ROW_COLUMNS.index(name) for name in ("id", "number", "status", "merged_into_id")
 )
@@ -316,83 +308,6 @@ class _KeyIndex:
             self.ids[name].setdefault(value, lead_id)
 
 
-def _reserve_ids(count: int) -> list[int]:
-    table = Lead._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            return _reserve_postgres_ids(cursor, table, count)
-        # SQLite: this transaction holds the write lock, so nobody else adds rows meanwhile.
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
-        start = cursor.fetchone()[0] + 1
-    return list(range(start, start + count))
-
-
-def _reserve_postgres_ids(cursor, table: str, count: int) -> list[int]:
-    """`count` consecutive ids from the table's sequence, taken as one block when this
-    database user owns the sequence: ALTER SEQUENCE holds off every other nextval until
-    this transaction ends (captures wait for the import's lock meanwhile anyway), then
-    setval moves the sequence past the block. One nextval per id cost 4 µs each, 3.6 s
-    of a million-row import. Without the ownership, one nextval per id it is."""
-    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-    (sequence,) = cursor.fetchone()
-    cursor.execute(
-        "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = %s::regclass",
-        [sequence],
-    )
-    if not cursor.fetchone()[0]:
-        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])
-        return [row[0] for row in cursor.fetchall()]
-    with transaction.atomic():  # the lock lasts at least until the block is taken
-        cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY 1")  # its lock; no change
-        cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608 - own name
-        last, called = cursor.fetchone()
-        first = last + 1 if called else last  # a sequence never called starts at last_value
-        cursor.execute("SELECT setval(%s, %s)", [sequence, first + count - 1])
-    return list(range(first, first + count))
-
-
-def db_moment(moment: datetime, vendor: str) -> str:
-    """An aware datetime as the text this database takes for a timestamp, in UTC.
-
-    The bulk path keeps times in this form: it crosses the process pipe cheaply, goes into
-    executemany as is, and compares correctly as a string (same zone, same layout)."""
-    text = moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    return text if vendor == "sqlite" else f"{text}+00:00"
-
-
-def insert_leads(
-    rows: list[list[Any]],
-    columns: tuple[str, ...] = INSERT_COLUMNS,
-    shared: Mapping[str, Any] | None = None,
-) -> None:
-    """Insert rows (values for `columns`, in order) in one statement per chunk, each with
-    the `shared` column values too."""
-    if not rows:
-        return
-    shared = shared or {}
-    names = ", ".join((*columns, *shared))
-    table = Lead._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY: the bulk load PostgreSQL is built for, several times executemany's speed.
-            tail = tuple(shared.values())
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row((*row, *tail) if tail else row)
-            return
-        # SQLite binds every parameter of every row afresh: the shared values go into the
-        # statement once instead, as literals SQLite quotes itself.
-        literals: list[str] = []
-        if shared:
-            cursor.execute(
-                f"SELECT {', '.join(['quote(%s)'] * len(shared))}", list(shared.values())
-            )
-            # "%" doubled: the cursor formats the statement's placeholders with "%".
-            literals = [literal.replace("%", "%%") for literal in cursor.fetchone()]
-        values = ", ".join([*(["%s"] * len(columns)), *literals])
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({values})", rows)  # noqa: S608
-
-
 _SCORE_FIELDS = ("score", "grade", "priority")
 _UPDATE_FIELDS = [
     *PROFILE_FIELDS,
@@ -418,26 +333,6 @@ def _update_leads(rows: list[dict[str, Any]], now: str) -> None:
         params.append([*(stored[name] for name in _UPDATE_FIELDS), now, row["id"]])
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
-
-
-@contextmanager
-def _bulk_connection() -> Iterator[None]:
-    """IMPORT_PRAGMAS on this SQLite connection while it imports."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    previous = {}
-    with connection.cursor() as cursor:
-        for name, value in IMPORT_PRAGMAS.items():
-            cursor.execute(f"PRAGMA {name}")
-            previous[name] = int(cursor.fetchone()[0])
-            cursor.execute(f"PRAGMA {name}={int(value)}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            for name, value in previous.items():
-                cursor.execute(f"PRAGMA {name}={value}")
 
 
 @contextmanager
@@ -611,27 +506,28 @@ class LeadImporter:
 
     def run(self, rows: Iterator[tuple[int, dict[str, Any]]]) -> ImportSummary:
         """Import rows cleaned here, in this process (small files, tests)."""
-        return self.run_prepared(self.prepare(rows))
+        with _fewer_collections():
+            return self.run_prepared(self.prepare(rows))
 
     def run_prepared(self, chunks: Iterator[list[Prepared]]) -> ImportSummary:
-        with _fewer_collections():
-            more = True
-            while more:
-                # Several chunks per transaction: each commit rewrites every index page the
-                # chunk touched, so fewer, larger commits write far less. Other writers
-                # wait at most one transaction (a couple of seconds).
-                with transaction.atomic():
-                    lock_all_captures()
-                    self.index.catch_up(own_up_to=self.own_up_to)
-                    for _ in range(ROWS_PER_TRANSACTION // self.chunk_rows):
-                        chunk = next(chunks, None)
-                        if chunk is None:
-                            more = False
-                            break
-                        self._write_chunk(chunk)
-                        fault_point("import.chunk_written")
-                        if self.progress:
-                            self.progress(self.summary.rows)
+        """Write the cleaned chunks, a few per transaction."""
+        more = True
+        while more:
+            # Several chunks per transaction: each commit rewrites every index page the
+            # chunk touched, so fewer, larger commits write far less. Other writers
+            # wait at most one transaction (a couple of seconds).
+            with transaction.atomic():
+                lock_all_captures()
+                self.index.catch_up(own_up_to=self.own_up_to)
+                for _ in range(ROWS_PER_TRANSACTION // self.chunk_rows):
+                    chunk = next(chunks, None)
+                    if chunk is None:
+                        more = False
+                        break
+                    self._write_chunk(chunk)
+                    fault_point("import.chunk_written")
+                    if self.progress:
+                        self.progress(self.summary.rows)
         audit_record(  # every import, from the UI or the command line (SEC-3)
             actor=self.by or gettext("command line"),
             action="lead.import",
@@ -669,7 +565,7 @@ class LeadImporter:
                 self._reject(item[0], item[1])
             else:
                 accepted.append(item)
-        ids = _reserve_ids(len(accepted)) if accepted else []
+        ids = reserve_ids(len(accepted)) if accepted else []
         if ids:
             self.own_up_to = max(ids)
         prefixes: list[str] = []  # each insert's number prefix, in file order
@@ -926,11 +822,13 @@ def _import_claimed(path: Path, importer: "LeadImporter", batch: ImportBatch) ->
         state=ImportBatch.State.RUNNING, started_at=now, heartbeat_at=now
     )
     aside = indexes.worth_setting_aside(batch.rows_total)
-    with _bulk_connection():
+    # The cleaning processes are forked first, before any transaction or lock is taken
+    # and while this process's objects are frozen, so they share its pages.
+    with _fewer_collections(), cleaned_in_children(path, importer) as chunks, bulk_connection():
         try:
             if aside:
                 indexes.set_aside()
-            summary = importer.run_prepared(_prepared_in_child(path, importer))
+            summary = importer.run_prepared(chunks)
         except BaseException as error:
             ImportBatch.objects.filter(pk=batch.pk).update(
                 state=ImportBatch.State.FAILED,
@@ -954,19 +852,19 @@ def _import_claimed(path: Path, importer: "LeadImporter", batch: ImportBatch) ->
     return summary
 
 
-def _prepared_in_child(path: Path, importer: LeadImporter) -> Iterator[list[Prepared]]:
+@contextmanager
+def cleaned_in_children(path: Path, importer: LeadImporter) -> Iterator[Iterator[list[Prepared]]]:
     """Read and clean the file in forked child processes while this process writes: the
     children take chunks in turn (chunk k to child k mod n) and this process reads them
-    back in the same turn, so rows stay in file order. The children never touch the
-    database; each pipe's buffer keeps its child at most a few chunks ahead."""
+    back in the same turn, so rows stay in file order. The children are forked on entry,
+    never inside a transaction (they would hold copies of its connection), and never
+    touch the database; each pipe's buffer keeps its child at most a few chunks ahead."""
     if not hasattr(os, "fork"):
-        yield from importer.prepare(read_rows(path))
+        yield importer.prepare(read_rows(path))
         return
     parts = CLEANING_PROCESSES
     forking = multiprocessing.get_context("fork")
     receivers, children = [], []
-    # Forked while `run_prepared` holds this process's objects frozen (_fewer_collections):
-    # the children never touch them, so they share these pages instead of copying them.
     for part in range(parts):
         receiver, sender = forking.Pipe(duplex=False)
         receivers.append(receiver)
@@ -979,16 +877,7 @@ def _prepared_in_child(path: Path, importer: LeadImporter) -> Iterator[list[Prep
         sender.close()
         children.append(child)
     try:
-        for turn in itertools.count():
-            try:
-                message = receivers[turn % parts].recv()
-            except EOFError:
-                raise RuntimeError("the file reader stopped unexpectedly") from None
-            if message is None:
-                return  # the file has no more chunks: the child whose turn it was is done
-            if isinstance(message, tuple):  # ("refused", message, fields) from a child
-                raise ValidationFailed(message[1], fields=message[2])
-            yield message
+        yield _chunks_in_turn(receivers)
     finally:
         for receiver in receivers:
             receiver.close()
@@ -996,6 +885,20 @@ def _prepared_in_child(path: Path, importer: LeadImporter) -> Iterator[list[Prep
             child.join(timeout=5)
             if child.is_alive():
                 child.kill()
+
+
+def _chunks_in_turn(receivers: list) -> Iterator[list[Prepared]]:
+    parts = len(receivers)
+    for turn in itertools.count():
+        try:
+            message = receivers[turn % parts].recv()
+        except EOFError:
+            raise RuntimeError("the file reader stopped unexpectedly") from None
+        if message is None:
+            return  # the file has no more chunks: the child whose turn it was is done
+        if isinstance(message, tuple):  # ("refused", message, fields) from a child
+            raise ValidationFailed(message[1], fields=message[2])
+        yield message
 
 
 def _clean_in_child(

@@ -17,6 +17,8 @@ from django.db import connection, transaction
 
 from leadflow.core.sweeps import sweep
 
+from .sql import funnel_triggers_ensure
+
 POSTGRES_FOLD = """
     WITH touched AS (SELECT DISTINCT month FROM leads_funneltally WHERE fresh),
     folded AS (
@@ -43,7 +45,10 @@ SQLITE_FOLDED = """
 
 @sweep("leads.funnel_tally")
 def fold_funnel_tally(now: datetime) -> dict[str, Any]:
-    """Fold the months with fresh rows; a minute with no change reads one index entry."""
+    """Fold the months with fresh rows; a minute with no change reads one index entry.
+    Triggers found missing (SQLite) are made again and the tally counted afresh."""
+    if remade := funnel_triggers_ensure():
+        return {"triggers_remade": remade, "rows": recount_funnel_tally()}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(DISTINCT month) FROM leads_funneltally WHERE fresh")
         (months,) = cursor.fetchone()
