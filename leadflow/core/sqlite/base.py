@@ -36,6 +36,12 @@ TRIGGER_WRITES = re.compile(r"INSERT\s+INTO\s+\"?(\w+)", re.IGNORECASE)
 REFUSES_DELETE = re.compile(r"BEFORE\s+DELETE\b.*RAISE\s*\(\s*ABORT", re.IGNORECASE | re.DOTALL)
 
 
+# Built on Django internals (the SQLite DatabaseWrapper's _start_transaction_under_autocommit,
+# _commit, _rollback, _close and get_new_connection; DatabaseOperations.sql_flush): re-read
+# them against the new Django and then raise this (tests/core/test_django_internals.py).
+CHECKED_WITH_DJANGO = (5, 2)
+
+
 class DatabaseOperations(operations.DatabaseOperations):
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
         """Empty the tables that triggers write into last (SQLite has no TRUNCATE, and a
