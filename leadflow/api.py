@@ -22,7 +22,7 @@ from leadflow.accounts.login import agreement_needed
 from leadflow.accounts.tokens import token_user
 from leadflow.analytics.api import router as analytics_router
 from leadflow.core.api import router as core_router
-from leadflow.core.errors import DomainError, Forbidden, ValidationFailed
+from leadflow.core.errors import DomainError, Forbidden, ValidationFailed, error_body
 from leadflow.core.storable import unstorable_text
 from leadflow.customers.api import router as customers_router
 from leadflow.leads.api import router as leads_router
@@ -86,10 +86,6 @@ api = NinjaAPI(
     docs_url=None,
     parser=StorableJSON(),
 )
-
-
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
 @api.exception_handler(DomainError)

@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "leadflow.accounts.middleware.RequestContextMiddleware",
     "leadflow.accounts.middleware.ConfidentialityAgreementMiddleware",
+    "leadflow.core.middleware.UnstorableQueryMiddleware",
     "leadflow.core.middleware.DomainErrorMiddleware",
 ]
 

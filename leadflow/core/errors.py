@@ -5,6 +5,11 @@ service never needs to know who called it.
 """
 
 
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    """The one shape of every API error: {"error": {"code", "message", "fields"}}."""
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
 class DomainError(Exception):
     """A business rule refused the request. Nothing was changed."""
 

@@ -1,6 +1,34 @@
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 
-from .errors import DomainError
+from .errors import DomainError, ValidationFailed, error_body
+from .storable import text_problem
+
+
+class UnstorableQueryMiddleware:
+    """A query string holding text the databases cannot store alike (a NUL, a lone
+    surrogate: SEC-5) is refused before any view reads it, naming the parameter; on
+    PostgreSQL the first query using it would fail with a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        problems = {
+            name or "query": problem
+            for name, values in request.GET.lists()
+            for text in (name, *values)
+            if (problem := text_problem(text))
+        }
+        if not problems:
+            return self.get_response(request)
+        error = ValidationFailed(gettext("The request is not valid."), fields=problems)
+        if request.path.startswith("/api/"):
+            body = error_body(error.code, error.message, error.fields)
+            return JsonResponse(body, status=error.status)
+        context = {"status": error.status, "message": error.message}
+        return render(request, "web/error.html", context, status=error.status)
 
 
 class DomainErrorMiddleware:

@@ -123,3 +123,15 @@ def test_the_public_form_refuses_a_nul_character(client):
     assert response.status_code == 422
     assert "NUL" in response.json()["error"]["fields"]["need"]
     assert not Lead.objects.exists()
+
+
+def test_a_nul_in_a_query_string_is_refused_by_name_on_both_databases(
+    make_user, api_for, client_for
+):
+    # SPEC: SEC-5 — found by the API fuzzing on PostgreSQL: a filter holding a NUL was a 500
+    manager = make_user("marketing", username="qian")
+    response = api_for(manager).get("/api/v1/reassign-requests?state=%00x")
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {"state": "contains a NUL character"}
+    page = client_for(manager).get("/leads/?q=%00")
+    assert page.status_code == 422
