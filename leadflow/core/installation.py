@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from secrets import token_bytes, token_urlsafe
 
+from django.core.exceptions import ImproperlyConfigured
+
 # setting name → (environment variable, file in the var folder, how a new one is made)
 KEYS: dict[str, tuple[str, str, Callable[[], str]]] = {
     "SECRET_KEY": ("SECRET_KEY", "secret.key", lambda: token_urlsafe(50)),
@@ -39,8 +41,10 @@ def installed_key(var_dir: Path, name: str) -> str:
 
 
 def installation_prepare() -> list[str]:
-    """Make the var and static folders and every missing key file; the files made. The
-    running process's settings take the keys at once."""
+    """Make the var and static folders and every key the settings lack (none from the
+    environment, no file yet); the files made. The running process's settings take the
+    new keys at once. A key the settings already hold (the environment's, a file's, the
+    test settings' fixed ones) is kept."""
     from django.conf import settings
 
     from leadflow.core.crypto import forget_keys
@@ -48,28 +52,45 @@ def installation_prepare() -> list[str]:
     var_dir = Path(settings.VAR_DIR)
     var_dir.mkdir(parents=True, exist_ok=True)
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    held = {
+        "SECRET_KEY": _setting_or_empty(settings, "SECRET_KEY"),
+        "DATA_KEY": settings.DATA_KEYS[0] if settings.DATA_KEYS else "",
+        "LOOKUP_KEY": settings.LOOKUP_KEY,
+    }
     made = []
-    for variable, file_name, make in KEYS.values():
-        key_file = var_dir / file_name
-        if os.environ.get(variable) or key_file.exists():
-            continue
-        # Written whole under a temporary name, readable by this user only, then linked
-        # into place: a second process making the same key at once keeps the first one.
-        partial = var_dir / f".{file_name}.{os.getpid()}"
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(make())
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(partial, key_file)
-            made.append(file_name)
-        except FileExistsError:
-            pass
-        finally:
-            partial.unlink()
-    settings.SECRET_KEY = installed_key(var_dir, "SECRET_KEY")
-    settings.DATA_KEYS = [installed_key(var_dir, "DATA_KEY"), *settings.DATA_KEYS[1:]]
-    settings.LOOKUP_KEY = installed_key(var_dir, "LOOKUP_KEY")
+    for name, (_, file_name, make) in KEYS.items():
+        held[name] = held[name] or installed_key(var_dir, name)  # environment, or a file
+        if not held[name]:
+            if _link_new_key(var_dir, file_name, make()):
+                made.append(file_name)
+            held[name] = installed_key(var_dir, name)
+    settings.SECRET_KEY = held["SECRET_KEY"]
+    settings.DATA_KEYS = [held["DATA_KEY"], *settings.DATA_KEYS[1:]]
+    settings.LOOKUP_KEY = held["LOOKUP_KEY"]
     forget_keys()
     return made
+
+
+def _setting_or_empty(settings, name: str) -> str:
+    try:
+        return getattr(settings, name)
+    except ImproperlyConfigured:  # Django refuses to hand out an empty SECRET_KEY
+        return ""
+
+
+def _link_new_key(var_dir: Path, file_name: str, key: str) -> bool:
+    """Write the key whole under a temporary name, readable by this user only, then link
+    it into place; False when another process made the file first (theirs is kept)."""
+    partial = var_dir / f".{file_name}.{os.getpid()}"
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(partial, var_dir / file_name)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        partial.unlink()

@@ -41,6 +41,7 @@ def test_migrate_makes_the_missing_keys_once_and_keeps_them(tmp_path, settings, 
     monkeypatch.setenv("LEADFLOW_LOOKUP_KEY", "given-by-the-environment")
     settings.VAR_DIR = tmp_path / "var"
     settings.STATIC_ROOT = tmp_path / "var" / "static"
+    settings.SECRET_KEY, settings.DATA_KEYS, settings.LOOKUP_KEY = "", [""], ""  # a new install
     try:
         assert installation_prepare() == ["secret.key", "data.key"]
         data_key = (settings.VAR_DIR / "data.key").read_text()
@@ -53,3 +54,15 @@ def test_migrate_makes_the_missing_keys_once_and_keeps_them(tmp_path, settings, 
         assert settings.STATIC_ROOT.is_dir()
     finally:
         crypto.forget_keys()  # the settings fixture restores the keys; forget these
+
+
+def test_a_key_the_settings_hold_is_kept_and_no_file_made(tmp_path, settings):
+    settings.VAR_DIR = tmp_path / "var"
+    settings.STATIC_ROOT = tmp_path / "var" / "static"
+    held = settings.DATA_KEYS[0]
+    try:
+        assert installation_prepare() == []
+        assert settings.DATA_KEYS[0] == held
+        assert sorted(path.name for path in settings.VAR_DIR.iterdir()) == ["static"]
+    finally:
+        crypto.forget_keys()
