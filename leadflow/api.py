@@ -21,6 +21,7 @@ from leadflow.accounts.api import router as accounts_router
 from leadflow.accounts.login import agreement_needed
 from leadflow.accounts.tokens import token_user
 from leadflow.analytics.api import router as analytics_router
+from leadflow.approvals.api import router as approvals_router
 from leadflow.core.api import router as core_router
 from leadflow.core.errors import DomainError, Forbidden, ValidationFailed, error_body
 from leadflow.core.storable import unstorable_text
@@ -187,5 +188,6 @@ api.add_router("", core_router)
 api.add_router("", notify_router)
 api.add_router("", leads_router)
 api.add_router("", customers_router)
+api.add_router("", approvals_router)
 api.add_router("", sales_router)
 api.add_router("", analytics_router)

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "leadflow.core",
     "leadflow.accounts",
     "leadflow.notify",
+    "leadflow.approvals",
     "leadflow.customers",
     "leadflow.sales",
     "leadflow.marketing",

@@ -4,6 +4,7 @@ from ninja.openapi.views import openapi_view
 from leadflow.accounts import views as accounts
 from leadflow.analytics import views as analytics
 from leadflow.api import api
+from leadflow.approvals import views as approvals
 from leadflow.core import views as core
 from leadflow.customers import views as customers
 from leadflow.leads import views as leads
@@ -26,6 +27,28 @@ urlpatterns = [
     path("agreement/", accounts.agreement_view, name="agreement"),
     path("profile/", accounts.profile_view, name="profile"),
     path("profile/tokens/<int:token_id>/revoke/", accounts.token_revoke_view, name="token_revoke"),
+    path("approvals/", approvals.approvals_page, name="approvals"),
+    path("approvals/<int:approval_id>/", approvals.approval_page, name="approval"),
+    path(
+        "approvals/<int:approval_id>/decide/",
+        approvals.approval_decide_view,
+        name="approval_decide",
+    ),
+    path(
+        "approvals/<int:approval_id>/withdraw/",
+        approvals.approval_withdraw_view,
+        name="approval_withdraw",
+    ),
+    path(
+        "approvals/<int:approval_id>/resubmit/",
+        approvals.approval_resubmit_view,
+        name="approval_resubmit",
+    ),
+    path("approvals/<int:approval_id>/add/", approvals.approval_add_view, name="approval_add"),
+    path("approvals/<int:approval_id>/copy/", approvals.approval_copy_view, name="approval_copy"),
+    path("approvals/delegation/", approvals.delegation_page, name="approval_delegation"),
+    path("approvals/flows/", approvals.flows_page, name="approval_flows"),
+    path("approvals/flows/<int:flow_id>/", approvals.flow_page, name="approval_flow"),
     path("notifications/", notify.notifications_page, name="notifications"),
     path("notifications/bell/", notify.bell, name="bell"),
     path("notifications/read/", notify.mark_read, name="notifications_read"),

@@ -8,22 +8,21 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from leadflow.accounts.models import User
+from leadflow.approvals.api import ApprovalOut
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.paging import cursor_page
 from leadflow.core.personal import personal_data_viewed, personal_list_viewed, shown
 
+from .access import access_request_create
 from .cadence import contacts_due, interaction_record
 from .confidentiality import (
-    access_request_create,
-    access_request_decide,
     contact_reveal,
-    requests_to_decide,
     sees_whole,
     shown_contact,
     shown_events,
     whole_customer_ids,
 )
-from .models import AccessRequest, Customer, GradeProposal, TeamMember
+from .models import Customer, GradeProposal, TeamMember
 from .profiles import contact_add, customer_create, customer_update
 from .queries import customer_for, filtered_customers
 from .reviews import grade_proposal_decide, proposals_for
@@ -433,46 +432,10 @@ class AccessRequestIn(Schema):
     reason: str
 
 
-class AccessRequestOut(Schema):
-    id: int
-    customer_id: int
-    requester: str
-    reason: str
-    state: str
-    at: datetime
-
-    @staticmethod
-    def resolve_requester(request: AccessRequest) -> str:
-        return str(request.requester)
-
-
-class AccessDecisionIn(Schema):
-    approve: bool
-
-
 @router.post(
     "/customer-access-requests",
-    response={201: AccessRequestOut},
-    summary="Ask for access to another rep's customer",
+    response={201: ApprovalOut},
+    summary="Ask for access to another rep's customer (an approval request)",
 )
 def access_requests_create(request, payload: AccessRequestIn):
     return Status(201, access_request_create(by=request.user, **payload.dict()))
-
-
-@router.get(
-    "/customer-access-requests", response=list[AccessRequestOut], summary="Requests to decide"
-)
-def access_requests_list(request):
-    return list(requests_to_decide(request.user)[:500])
-
-
-@router.post(
-    "/customer-access-requests/{request_id}/decide",
-    response=AccessRequestOut,
-    summary="Approve or refuse",
-)
-def access_requests_decide(request, request_id: int, payload: AccessDecisionIn):
-    access = requests_to_decide(request.user).filter(pk=request_id).first()
-    if access is None:
-        raise Http404
-    return access_request_decide(request=access, approve=payload.approve, by=request.user)

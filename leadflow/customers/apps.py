@@ -8,4 +8,4 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         # Declare the customer settings and permissions, register the sweeps.
-        from . import cadence, confidentiality, grading, permissions, profiles, risk  # noqa: F401
+        from . import access, cadence, confidentiality, grading, permissions, profiles, risk  # noqa: F401

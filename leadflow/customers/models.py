@@ -274,37 +274,6 @@ class Share(models.Model):
         return f"{self.customer_id} → {self.shared_with_id} ({self.rights})"
 
 
-class AccessRequest(models.Model):
-    """A rep asks for access to another rep's customer (SEC-4); a manager approves it for
-    a number of days (it becomes a view share that ends) or rejects it."""
-
-    class State(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
-
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="access_requests")
-    requester = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
-    reason = models.CharField(_("reason"), max_length=200)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    at = models.DateTimeField()
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    share = models.OneToOneField(
-        Share, null=True, blank=True, on_delete=models.SET_NULL, related_name="request"
-    )
-
-    class Meta:
-        ordering = ["-at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.requester_id} → {self.customer_id} ({self.state})"
-
-
 class CustomerImport(models.Model):
     """A customer file imported in the background, with its progress and errors."""
 

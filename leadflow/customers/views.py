@@ -24,18 +24,16 @@ from leadflow.core.ui import (
     refused_message,
 )
 
+from .access import access_request_create, my_requests, requests_to_decide
 from .cadence import contacts_due, interaction_record, overdue_per_owner
 from .confidentiality import (
-    access_request_create,
-    access_request_decide,
     contact_reveal,
-    requests_to_decide,
     sees_whole,
     shown_contact,
     shown_events,
 )
 from .imports import customer_import_start, template_csv
-from .models import AccessRequest, Customer, CustomerImport, Interaction, Share
+from .models import Customer, CustomerImport, Interaction, Share
 from .permissions import CUSTOMERS_CREATE
 from .profiles import (
     contact_add,
@@ -442,20 +440,8 @@ def contact_reveal_view(request, customer_id: int, contact_id: int):
 
 @login_required
 def access_page(request):
-    """Ask for another rep's customer; managers decide the requests (SEC-4)."""
-    if request.method == "POST" and "decide" in request.POST:
-        access = requests_to_decide(request.user).filter(pk=request.POST.get("decide")).first()
-        if access is None:
-            raise Http404
-        try:
-            access_request_decide(
-                request=access, approve=request.POST.get("approve") == "1", by=request.user
-            )
-        except DomainError as error:
-            refused_message(request, error)
-        else:
-            messages.success(request, gettext("Decision saved."))
-        return redirect("customer_access")
+    """Ask for another rep's customer (SEC-4); the requests waiting for this user's
+    decision link to their approval page, where they are decided."""
     if request.method == "POST":
         try:
             access_request_create(
@@ -473,9 +459,7 @@ def access_page(request):
         "customers/access.html",
         {
             "to_decide": requests_to_decide(request.user)[:200],
-            "mine": AccessRequest.objects.filter(requester=request.user).select_related("customer")[
-                :50
-            ],
+            "mine": my_requests(request.user)[:50],
         },
     )
 

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from leadflow.accounts.models import User
+from leadflow.approvals.api import ApprovalOut
 from leadflow.core.paging import cursor_page
 from leadflow.core.permissions import require
 from leadflow.core.personal import personal_data_viewed, personal_list_viewed, shown
@@ -17,13 +18,11 @@ from .assignment import (
     lead_accept,
     lead_assign_manual,
     lead_decline,
-    reassign_request_create,
-    reassign_request_decide,
 )
 from .capture import lead_capture, lead_merge, lead_merge_undo, lead_outside_scope, lead_verify
 from .cleaning import Consent
 from .followup import followup_record
-from .models import Channel, FollowUp, Lead, LeadMerge, ReassignRequest
+from .models import Channel, FollowUp, Lead, LeadMerge
 from .permissions import LEADS_ASSIGN, LEADS_CREATE, LEADS_MERGE, LEADS_PRIORITY, LEADS_VERIFY
 from .pool import claim_limits, lead_claim, pool_lead, pool_leads
 from .queries import (
@@ -34,6 +33,7 @@ from .queries import (
     lead_for,
     lead_timeline,
 )
+from .reassignment import reassign_request_create
 from .scoring import (
     Scoring,
     contribution_dicts,
@@ -334,54 +334,16 @@ def leads_assign(request, lead_id: int, payload: AssignIn):
     return _detail(lead)
 
 
-class RequestOut(Schema):
-    id: int
-    lead_id: int
-    lead_number: str = Field(alias="lead.number")
-    rep: str
-    reason: str
-    state: str
-    at: datetime
-    decision_note: str
-
-    @staticmethod
-    def resolve_rep(request: ReassignRequest) -> str:
-        return str(request.rep)
-
-
-class DecideIn(Schema):
-    approve: bool
-    note: str = ""
-
-
 @router.post(
     "/leads/{lead_id}/reassign-requests",
-    response={201: RequestOut},
-    summary="Ask marketing to give my lead to someone else",
+    response={201: ApprovalOut},
+    summary="Ask marketing to give my lead to someone else (an approval request)",
 )
 def leads_reassign_request(request, lead_id: int, payload: ReasonIn):
     created = reassign_request_create(
         lead=_visible(request, lead_id), by=request.user, reason=payload.reason
     )
     return Status(201, created)
-
-
-@router.get("/reassign-requests", response=list[RequestOut], summary="Reassignment requests")
-def reassign_requests_list(request, state: str = "pending"):
-    require(request.user, LEADS_ASSIGN)
-    requests = ReassignRequest.objects.select_related("lead", "rep").filter(state=state)
-    return requests[:200]
-
-
-@router.post(
-    "/reassign-requests/{request_id}/decide", response=RequestOut, summary="Approve or reject"
-)
-def reassign_requests_decide(request, request_id: int, payload: DecideIn):
-    require(request.user, LEADS_ASSIGN)
-    pending = get_object_or_404(ReassignRequest.objects.select_related("lead"), pk=request_id)
-    return reassign_request_decide(
-        request=pending, approve=payload.approve, by=request.user, note=payload.note
-    )
 
 
 class FollowUpIn(Schema):

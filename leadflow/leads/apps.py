@@ -8,5 +8,5 @@ class LeadsConfig(AppConfig):
 
     def ready(self) -> None:
         # Declare the leads settings and permissions, register the sweeps.
-        from . import assignment, capture, followup, permissions, pool  # noqa: F401
+        from . import assignment, capture, followup, permissions, pool, reassignment  # noqa: F401
         from .bulk import funnel_tally, indexes  # noqa: F401

@@ -24,7 +24,7 @@ from leadflow.accounts.models import User
 from leadflow.accounts.org import manager_of
 from leadflow.core.audit import audit_record
 from leadflow.core.company_settings import CHECKS, define, get_settings
-from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
+from leadflow.core.errors import Conflict, ValidationFailed
 from leadflow.core.sweeps import sweep
 from leadflow.notify.delivery import Message, notify
 
@@ -33,15 +33,12 @@ from .events import (
     lead_assigned,
     lead_declined,
     lead_nurtured,
-    reassign_decided,
-    reassign_requested,
 )
 from .followup import clear_deadlines, start_deadlines
 from .models import (
     Lead,
     LeadAssignment,
     LeadStatus,
-    ReassignRequest,
     RepProfile,
     Stage,
     TeamProfile,
@@ -430,12 +427,12 @@ def escalate_unaccepted(now: datetime) -> int:
                         level="warning",
                     ),
                 )
-            _release(assigner, lead, rep)
+            release_lead(assigner, lead, rep)
             assigner.assign(lead, kind=LeadAssignment.Kind.TIMEOUT)
     return len(overdue)
 
 
-def _release(assigner: Assigner, lead: Lead, rep: User | None) -> None:
+def release_lead(assigner: Assigner, lead: Lead, rep: User | None) -> None:
     for candidate in assigner.candidates:
         if rep is not None and candidate.rep_id == rep.pk:
             candidate.open_leads = max(0, candidate.open_leads - 1)
@@ -495,7 +492,7 @@ def lead_decline(*, lead: Lead, by: User, reason: str) -> Lead:
     )
     lead_declined(lead, reason=reason, by=by, at=now)
     assigner = Assigner.load(now)
-    _release(assigner, lead, by)
+    release_lead(assigner, lead, by)
     assigner.assign(lead, kind=LeadAssignment.Kind.DECLINED, reason=reason)
     return lead
 
@@ -524,55 +521,6 @@ def lead_assign_manual(*, lead: Lead, rep: User, reason: str, by: User) -> Lead:
         actor=by, action="lead.assign", obj=lead, extra={"rep": str(rep), "reason": reason}
     )
     return lead
-
-
-@transaction.atomic
-def reassign_request_create(*, lead: Lead, by: User, reason: str) -> ReassignRequest:
-    """The owner asks marketing to give the lead to someone else (LEAD-ASN-6)."""
-    if lead.owner_id != by.pk:
-        raise Forbidden(gettext("Only the lead's owner can ask to reassign it."))
-    if not reason.strip():
-        raise ValidationFailed(gettext("Say why."), fields={"reason": "required"})
-    if lead.reassign_requests.filter(state=ReassignRequest.State.PENDING).exists():
-        raise Conflict(
-            gettext("A request for this lead is already waiting."), fields={"lead": lead.number}
-        )
-    now = timezone.now()
-    request = ReassignRequest.objects.create(lead=lead, rep=by, reason=reason.strip(), at=now)
-    reassign_requested(lead, reason=reason, by=by, at=now)
-    return request
-
-
-@transaction.atomic
-def reassign_request_decide(
-    *, request: ReassignRequest, approve: bool, by: User, note: str = ""
-) -> ReassignRequest:
-    """Marketing approves (the lead goes to the next best rep, not the requester) or
-    rejects (it stays) a reassignment request."""
-    if request.state != ReassignRequest.State.PENDING:
-        raise Conflict(
-            gettext("This request was already decided."), fields={"state": request.state}
-        )
-    now = timezone.now()
-    request.state = ReassignRequest.State.APPROVED if approve else ReassignRequest.State.REJECTED
-    request.decided_by, request.decided_at, request.decision_note = by, now, note.strip()
-    request.save()
-    lead = request.lead
-    reassign_decided(lead, approved=approve, note=request.decision_note, by=by, at=now)
-    if approve and lead.owner_id == request.rep_id:
-        LeadAssignment.objects.filter(lead=lead, rep_id=request.rep_id).update(
-            decline_reason=request.reason
-        )
-        assigner = Assigner.load(now)
-        _release(assigner, lead, request.rep)
-        assigner.assign(lead, kind=LeadAssignment.Kind.REQUEST, reason=request.reason, by=by)
-    audit_record(
-        actor=by,
-        action="lead.reassign_request",
-        obj=lead,
-        extra={"approved": approve, "note": request.decision_note},
-    )
-    return request
 
 
 @transaction.atomic

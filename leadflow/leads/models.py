@@ -499,32 +499,6 @@ class LeadAssignment(models.Model):
         return f"{self.lead_id} → {self.rep_id}"
 
 
-class ReassignRequest(models.Model):
-    """A rep asks marketing to give a lead to someone else (调整申请, LEAD-ASN-6)."""
-
-    class State(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
-
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="reassign_requests")
-    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    reason = models.CharField(_("reason"), max_length=200)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    at = models.DateTimeField()
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["-at"]
-
-    def __str__(self) -> str:
-        return f"{self.lead_id} {self.state}"
-
-
 class FollowUp(models.Model):
     """One contact with the customer (LEAD-FUP-2), and when it was written down."""
 

@@ -1,11 +1,15 @@
 """The sidebar. Each entry names the URL, the permission it needs (None: everyone signed
 in) and whether the area is built yet; areas still to come show as "coming soon"."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from leadflow.approvals.permissions import APPROVALS_CONFIGURE
+from leadflow.approvals.queries import todo_count
 from leadflow.core.permissions import (
     ACCOUNTS_MANAGE,
     AUDIT_VIEW,
@@ -22,10 +26,12 @@ class NavItem:
     icon: str
     permission: str | None = None
     area: str = ""  # for "coming soon" pages
+    count: Callable[[Any], int] | None = None  # a badge: how many wait for the user
 
 
 WORK = [
     NavItem(_("Dashboard"), "home", "home"),
+    NavItem(_("Approvals"), "approvals", "check", count=todo_count),
     NavItem(_("Leads"), "leads", "inbox"),
     NavItem(_("My new leads"), "lead_inbox", "check"),
     NavItem(_("Follow-ups"), "followups", "clock"),
@@ -52,6 +58,7 @@ ADMIN = [
     NavItem(_("Holidays"), "holidays", "calendar", SETTINGS_MANAGE),
     NavItem(_("Robots"), "robots", "bot", NOTIFY_MANAGE),
     NavItem(_("Deliveries"), "deliveries", "send", NOTIFY_MANAGE),
+    NavItem(_("Approval flows"), "approval_flows", "sliders", APPROVALS_CONFIGURE),
     NavItem(_("Audit log"), "audit", "eye", AUDIT_VIEW),
 ]
 
@@ -70,6 +77,7 @@ def _visible(user, items: list[NavItem], path: str) -> list[dict]:
                 "icon": item.icon,
                 "active": active,
                 "soon": bool(item.area),
+                "count": item.count(user) if item.count else 0,
             }
         )
     # /leads/inbox/ is under /leads/ too: only the most specific entry is lit.

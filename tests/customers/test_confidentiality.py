@@ -8,12 +8,13 @@ import time_machine
 
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.core.models import AuditLog
-from leadflow.customers.confidentiality import (
+from leadflow.customers.access import (
     access_request_create,
     access_request_decide,
-    contact_reveal,
+    granted_share,
     requests_to_decide,
 )
+from leadflow.customers.confidentiality import contact_reveal
 from leadflow.customers.profiles import customer_create
 from leadflow.customers.queries import customer_for
 from leadflow.customers.teams import customer_share
@@ -91,7 +92,9 @@ def test_access_to_another_reps_customer_is_asked_approved_and_expires(people, c
         )
         with pytest.raises(Conflict):
             access_request_create(name_or_code="某某精工有限公司", reason="再问", by=other)
-        assert Notification.objects.filter(recipient=manager, url="/customers/access/").exists()
+        assert Notification.objects.filter(
+            recipient=manager, url=f"/approvals/{request.pk}/"
+        ).exists()
         assert list(requests_to_decide(owner)) == []  # a rep does not approve
         [pending] = requests_to_decide(manager)
         access_request_decide(request=pending, approve=True, by=manager)
@@ -100,7 +103,7 @@ def test_access_to_another_reps_customer_is_asked_approved_and_expires(people, c
     with time_machine.travel(MONDAY + timedelta(days=8), tick=False):
         assert customer_for(other, customer.pk) is None  # 7 days by default
     request.refresh_from_db()
-    assert (request.state, request.share.until) == ("approved", MONDAY + timedelta(days=7))
+    assert (request.state, granted_share(request).until) == ("approved", MONDAY + timedelta(days=7))
     assert AuditLog.objects.filter(action="customer.access_approved").count() == 1
 
 
@@ -114,7 +117,14 @@ def test_the_access_page(people, client_for):
     page = client_for(manager).get("/customers/access/").content.decode()
     assert "老客户转介绍" in page
     [pending] = requests_to_decide(manager)
-    client_for(manager).post("/customers/access/", {"decide": pending.pk, "approve": "0"})
+    assert f"/approvals/{pending.pk}/" in page  # decided on its approval page
+    refused = client_for(manager).post(
+        f"/approvals/{pending.pk}/decide/", {"decision": "reject"}, follow=True
+    )
+    assert "说明原因" in refused.content.decode()  # a rejection says why
+    client_for(manager).post(
+        f"/approvals/{pending.pk}/decide/", {"decision": "reject", "comment": "请找李明协作"}
+    )
     pending.refresh_from_db()
     assert pending.state == "rejected"
     assert customer_for(other, customer.pk) is None

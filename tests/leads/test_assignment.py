@@ -15,10 +15,9 @@ from leadflow.leads.assignment import (
     lead_assign_manual,
     lead_decline,
     rank_reps,
-    reassign_request_create,
-    reassign_request_decide,
 )
 from leadflow.leads.models import Lead, LeadAssignment, LeadStatus, RepProfile
+from leadflow.leads.reassignment import reassign_request_create, reassign_request_decide
 from leadflow.notify.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -162,8 +161,8 @@ def test_a_reassignment_request_approved_by_marketing(reps, capture, run_tasks, 
     run_tasks()
     lead.refresh_from_db()
     owner = lead.owner
+    marketing = make_user("marketing")  # marketing decides: a task each when it is asked
     request = reassign_request_create(lead=lead, by=owner, reason="客户在北京，不在我的区域")
-    marketing = make_user("marketing")
     reassign_request_decide(request=request, approve=True, by=marketing, note="同意")
     lead.refresh_from_db()
     assert lead.owner not in (None, owner)
@@ -214,21 +213,21 @@ def test_the_api_accepts_declines_assigns_and_handles_requests(
     assert (accepted.status_code, accepted.json()["status"]) == (200, "accepted")
     assert accepted.json()["accepted_at"] is not None
 
+    marketing = api_for(make_user("marketing"))
     asked = second.post(
         f"/api/v1/leads/{lead.pk}/reassign-requests",
         {"reason": "客户要求换人"},
         content_type="application/json",
     )
     assert asked.status_code == 201
-    marketing = api_for(make_user("marketing"))
-    [pending] = marketing.get("/api/v1/reassign-requests").json()
-    assert (pending["lead_number"], pending["reason"]) == (lead.number, "客户要求换人")
+    [pending] = marketing.get("/api/v1/approvals?box=todo").json()["items"]
+    assert (pending["snapshot"]["lead"], pending["reason"]) == (lead.number, "客户要求换人")
     decided = marketing.post(
-        f"/api/v1/reassign-requests/{pending['id']}/decide",
-        {"approve": False, "note": "请继续跟进"},
+        f"/api/v1/approvals/{pending['id']}/decide",
+        {"decision": "reject", "comment": "请继续跟进"},
         content_type="application/json",
     )
-    assert decided.json()["state"] == "rejected"
+    assert decided.json().get("state") == "rejected", decided.json()
 
     body = {"rep_id": reps[0].pk, "reason": "客户指定"}
     assert (

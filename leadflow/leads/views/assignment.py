@@ -19,7 +19,6 @@ from leadflow.core.errors import DomainError, ValidationFailed
 from leadflow.core.ui import (
     form_error,
     permission_required,
-    refused_message,
 )
 
 from ..assignment import (
@@ -27,8 +26,6 @@ from ..assignment import (
     lead_assign_manual,
     lead_decline,
     load_candidates,
-    reassign_request_create,
-    reassign_request_decide,
     rep_profile_save,
     team_profile_save,
 )
@@ -39,13 +36,13 @@ from ..forms import (
 from ..models import (
     Lead,
     LeadStatus,
-    ReassignRequest,
     RepProfile,
     TeamProfile,
 )
 from ..permissions import (
     LEADS_ASSIGN,
 )
+from ..reassignment import reassign_request_create, reassign_requests_waiting
 from .common import (
     back_to_lead,
     lead_action,
@@ -138,19 +135,8 @@ def lead_assign_view(request, lead_id: int):
 @permission_required(LEADS_ASSIGN)
 def assignment_board(request):
     """Who has how many leads, who is over their accept deadline, what waits and why, and
-    the reassignment requests to decide (LEAD-ASN-1…6)."""
-    if request.method == "POST" and "decide" in request.POST:
-        pending = get_object_or_404(ReassignRequest, pk=request.POST.get("decide"))
-        try:
-            reassign_request_decide(
-                request=pending,
-                approve=request.POST.get("approve") == "1",
-                by=request.user,
-                note=request.POST.get("note", ""),
-            )
-        except DomainError as error:
-            refused_message(request, error)
-        return redirect("assignment_board")
+    the reassignment requests waiting for this user (LEAD-ASN-1…6), decided on their
+    approval page."""
     now = timezone.now()
     window = get_settings("assign.")["assign.window_days"]
     overdue = dict(
@@ -179,9 +165,7 @@ def assignment_board(request):
             "window": window,
             "waiting_count": waiting.count(),
             "waiting": waiting[:20],
-            "requests": ReassignRequest.objects.filter(state=ReassignRequest.State.PENDING)
-            .select_related("lead", "rep")
-            .order_by("at"),
+            "requests": reassign_requests_waiting(request.user),
             "without_profile": without_profile,
             "teams": Team.objects.select_related("assignment_profile").order_by("name"),
         },
