@@ -53,7 +53,7 @@ def test_a_reassignment_runs_through_two_approvers_on_a_phone(app, browser, shot
         rep.reload()
     rep.goto(f"{app.url}/leads/?q={LEAD}")
     rep.get_by_role("link", name=LEAD).first.click()
-    rep.fill("input[name=reason]", "客户总部在北京，由北方组跟进更合适")
+    rep.get_by_placeholder("需要换人的原因").fill("客户总部在北京，由北方组跟进更合适")
     rep.get_by_role("button", name="申请调整").click()
     expect(rep.get_by_text("已提交市场部处理")).to_be_visible()
     shots(rep, "asked")
