@@ -52,6 +52,7 @@ from ..queries import (
     lead_sources,
     lead_timeline,
 )
+from ..reassignment import pending_request
 from ..scoring import (
     lead_breakdown,
 )
@@ -157,6 +158,7 @@ def _assignment_context(request, lead: Lead) -> dict:
     can_follow_up = lead.status == LeadStatus.ACCEPTED and (
         mine or request.user.has_permission(LEADS_ASSIGN)
     )
+    pending = pending_request(lead)
     return {
         "followups": lead.followups.select_related("by")[:20],
         "followup_form": FollowUpForm() if can_follow_up else None,
@@ -167,7 +169,10 @@ def _assignment_context(request, lead: Lead) -> dict:
         and lead.status == LeadStatus.ASSIGNED
         and lead.assigned_at is not None
         and timezone.now() <= lead.assigned_at + timedelta(hours=decline_hours),
-        "can_request": mine and lead.status in (LeadStatus.ASSIGNED, LeadStatus.ACCEPTED),
+        "reassign_pending": pending,
+        "can_request": mine
+        and pending is None
+        and lead.status in (LeadStatus.ASSIGNED, LeadStatus.ACCEPTED),
         "can_assign": can_assign,
         "assignable_reps": User.objects.filter(is_active=True, rep_profile__isnull=False)
         if can_assign
