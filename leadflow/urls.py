@@ -8,6 +8,7 @@ from leadflow.approvals import views as approvals
 from leadflow.core import views as core
 from leadflow.customers import views as customers
 from leadflow.leads import views as leads
+from leadflow.marketing import views as marketing
 from leadflow.notify import views as notify
 from leadflow.sales import views as sales
 from leadflow.web import views as web
@@ -49,6 +50,32 @@ urlpatterns = [
     path("approvals/delegation/", approvals.delegation_page, name="approval_delegation"),
     path("approvals/flows/", approvals.flows_page, name="approval_flows"),
     path("approvals/flows/<int:flow_id>/", approvals.flow_page, name="approval_flow"),
+    path("marketing/campaigns/", marketing.campaigns_page, name="campaigns"),
+    path("marketing/campaigns/new/", marketing.campaign_new, name="campaign_new"),
+    path("marketing/campaigns/<int:campaign_id>/", marketing.campaign_page, name="campaign"),
+    path(
+        "marketing/campaigns/<int:campaign_id>/edit/", marketing.campaign_edit, name="campaign_edit"
+    ),
+    path(
+        "marketing/campaigns/<int:campaign_id>/<slug:action>/",
+        marketing.campaign_action,
+        name="campaign_action",
+    ),
+    path(
+        "marketing/campaigns/<int:campaign_id>/tasks/<int:task_id>/done/",
+        marketing.campaign_task_done,
+        name="campaign_task_done",
+    ),
+    path("marketing/calendar/", marketing.campaign_calendar, name="campaign_calendar"),
+    path("marketing/claims/", marketing.claims_page, name="claims"),
+    path("marketing/claims/<int:claim_id>/", marketing.claim_page, name="claim"),
+    path(
+        "marketing/claims/<int:claim_id>/receipts/<int:receipt_id>/",
+        marketing.claim_receipt,
+        name="claim_receipt",
+    ),
+    path("marketing/budgets/", marketing.budgets_page, name="budgets"),
+    path("marketing/analysis/", marketing.analysis_page, name="marketing_analysis"),
     path("notifications/", notify.notifications_page, name="notifications"),
     path("notifications/bell/", notify.bell, name="bell"),
     path("notifications/read/", notify.mark_read, name="notifications_read"),

@@ -39,6 +39,9 @@ def demo_company_create() -> dict[str, str]:
         ("zhao.min", "赵敏", "marketing", marketing, None, "zhao.min@demo.leadflow.cn"),
         ("sun.li", "孙丽", "sales_support", sales, None, "sun.li@demo.leadflow.cn"),
         ("zhou.kf", "周晓", "customer_service", service, None, "zhou.kf@demo.leadflow.cn"),
+        ("he.cehua", "何策划", "marketing", marketing, None, "he.cehua@demo.leadflow.cn"),
+        ("qian.zong", "钱总", "management", company, None, "qian.zong@demo.leadflow.cn"),
+        ("wu.kj", "吴会计", "finance", company, None, "wu.kj@demo.leadflow.cn"),
     ]
     created = {}
     for username, name, role, department, team, email in staff:
@@ -53,8 +56,10 @@ def demo_company_create() -> dict[str, str]:
             password=staff_password,
         )
     manager = created["wang.manager"]
-    for department in (sales,):
-        department.manager = manager
+    # Who heads what: the approval flows ask the requester's department head.
+    heads = ((sales, manager), (marketing, created["zhao.min"]), (company, created["qian.zong"]))
+    for department, head in heads:
+        department.manager = head
         department.save(update_fields=["manager"])
     east.leader = manager
     east.save(update_fields=["leader"])

@@ -96,6 +96,14 @@ def event_record(
     return event
 
 
+def _progressed(request: ApprovalRequest) -> None:
+    """Tell the subject's app where its request stands now (a kind may follow it, e.g. a
+    campaign's in review → awaiting approval → returned); optional for a kind."""
+    follow = getattr(_kind(request.kind), "on_progress", None)
+    if follow is not None:
+        follow(request)
+
+
 def _kind(code: str) -> Kind:
     kind = kind_of(code)
     if kind is None:
@@ -206,6 +214,7 @@ def approval_submit(
         data={"round": 1, "steps": [step["name"] for step in request.plan]},
     )
     _open_step(request, now)
+    _progressed(request)
     if copy_to:
         _copy(request, copy_to, by=by, now=now)
     return request
@@ -369,6 +378,7 @@ def approval_decide(
         request.save(update_fields=["state", "closed_at", "updated_at"])
         if decision == "reject":
             _kind(request.kind).on_closed(request, by=by)
+        _progressed(request)
         title = (
             gettext("Rejected: %(title)s")
             if decision == "reject"
@@ -410,6 +420,7 @@ def _next_step(request: ApprovalRequest, *, by: User, now: datetime, choices: Ma
         request.step_index += 1
         request.save(update_fields=["step_index", "updated_at"])
         _open_step(request, now)
+        _progressed(request)
         return
     outcome = _kind(request.kind).on_approved(request, by=by, choices=choices)
     request.state, request.closed_at, request.outcome = State.APPROVED, now, outcome or {}
@@ -447,6 +458,7 @@ def approval_withdraw(*, request: ApprovalRequest, by: User, comment: str = "") 
     request.save(update_fields=["state", "closed_at", "updated_at"])
     event_record(request, "withdrawn", by=by, at=now, comment=comment.strip()[:500])
     _kind(request.kind).on_closed(request, by=by)
+    _progressed(request)
     return request
 
 
@@ -483,6 +495,7 @@ def approval_resubmit(
         data={"round": request.round, "steps": [step["name"] for step in request.plan]},
     )
     _open_step(request, now)
+    _progressed(request)
     return request
 
 

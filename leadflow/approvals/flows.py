@@ -64,11 +64,11 @@ def step_approvers(step: FlowStep, *, requester: User, subject, kind: Kind) -> l
     elif step.approver == Approver.USER and step.user_id:
         found = [step.user] if step.user and step.user.is_active else []
     elif step.approver == Approver.REQUESTER_HEAD:
-        head = _department_head(requester.department_id) or manager_of(requester)
+        head = _department_head(requester.department_id, skip=requester) or manager_of(requester)
         found = [head] if head else []
     elif step.approver == Approver.HEAD_ABOVE:
         department = Department.objects.filter(pk=requester.department_id or 0).first()
-        head = _department_head(department.parent_id if department else None)
+        head = _department_head(department.parent_id if department else None, skip=requester)
         found = [head] if head else []
     elif step.approver == Approver.PERMISSION and step.permission:
         found = [
@@ -83,14 +83,15 @@ def step_approvers(step: FlowStep, *, requester: User, subject, kind: Kind) -> l
     return [user for user in found if user.pk != requester.pk and user.is_active]
 
 
-def _department_head(department_id: int | None) -> User | None:
-    """The department's manager, or the nearest one above it (read afresh: the tree may
-    have changed since the requester was loaded)."""
+def _department_head(department_id: int | None, *, skip: User) -> User | None:
+    """The department's manager, or the nearest one above it; a requester who heads their
+    own department is decided by the head above (read afresh: the tree may have changed
+    since the requester was loaded)."""
     while department_id is not None:
         department = Department.objects.select_related("manager").filter(pk=department_id).first()
         if department is None:
             return None
-        if department.manager_id:
+        if department.manager_id and department.manager_id != skip.pk:
             return department.manager
         department_id = department.parent_id
     return None

@@ -1,7 +1,9 @@
 """What the engine knows of a subject: a `Kind`, registered by the subject's own app
 (leads, customers, marketing …) when it starts. The engine calls it and never imports
 the app, so an approval's outcome is the subject's business: an approved access request
-becomes a share, an approved campaign plan may start.
+becomes a share, an approved campaign plan may start. A kind may also define
+`on_progress(request)`, called whenever its request moves (submitted, a step passed,
+returned, withdrawn), to follow it in the subject's own state.
 """
 
 from collections.abc import Mapping

@@ -333,7 +333,10 @@ def flow_page(request, flow_id: int):
             "roles": Role.objects.order_by("id"),
             "users": User.objects.filter(is_active=True).order_by("username"),
             "permissions": sorted((code, str(label)) for code, label in PERMISSIONS.items()),
-            "fields": [("amount", gettext("Amount (元)"))],
+            "fields": [
+                ("amount", gettext("Amount (元)")),
+                ("over_budget", gettext("Over its budget (yes / no)")),
+            ],
             "known_kinds": KIND_LABELS,
         },
     )

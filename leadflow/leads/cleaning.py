@@ -107,8 +107,10 @@ class CaptureContext:
         for channel in Channel.objects.filter(active=True):
             channels[channel.code] = channel
             channels[channel.name] = channel
-        campaigns = frozenset(
-            campaign._default_manager.filter(active=True).values_list("id", flat=True)
+        campaigns = frozenset(  # only a campaign that has started (MKT-2)
+            campaign._default_manager.filter(
+                state__in=getattr(campaign, "ATTRIBUTABLE", ())
+            ).values_list("id", flat=True)
         )
         return cls(channels=channels, campaign_ids=campaigns, rules=active_rules())
 
@@ -272,7 +274,7 @@ def clean_lead(
         if campaign_id in context.campaign_ids:
             values["campaign_id"] = campaign_id
         else:
-            errors["campaign_id"] = f"{campaign!r} is not an active campaign"
+            errors["campaign_id"] = f"{campaign!r} is not a campaign that has started"
 
     acquired = raw.get("acquired_at")
     if acquired in (None, ""):

@@ -188,3 +188,9 @@ def supervision(leads: QuerySet[Lead], since: datetime) -> list[RepRecord]:
         if rep_id in reps
     ]
     return sorted(rows, key=lambda r: (-(r.first_contact_lapses + r.followup_lapses), str(r.rep)))
+
+
+def campaign_leads(campaign_ids: list[int]) -> QuerySet[Lead]:
+    """The live leads attributed to these campaigns, for their evaluation (MKT-2): a
+    campaign's figures are the campaign's, whoever owns each lead."""
+    return Lead.objects.filter(campaign_id__in=campaign_ids).exclude(status=LeadStatus.MERGED)

@@ -5,3 +5,7 @@ class MarketingConfig(AppConfig):
     name = "leadflow.marketing"
     label = "marketing"
     verbose_name = "Marketing"
+
+    def ready(self) -> None:
+        # Declare the marketing settings and permissions; register the kinds and sweeps.
+        from . import budgets, campaigns, expenses, permissions, receipts  # noqa: F401

@@ -43,7 +43,8 @@ WORK = [
     NavItem(_("Contact cadence"), "customer_cadence", "clock"),
     NavItem(_("Sales"), "coming_soon", "trending", area="sales"),
     NavItem(_("Service"), "coming_soon", "lifebuoy", area="service"),
-    NavItem(_("Marketing"), "coming_soon", "megaphone", area="marketing"),
+    NavItem(_("Campaigns"), "campaigns", "megaphone"),
+    NavItem(_("Expense claims"), "claims", "send"),
     NavItem(_("Automation"), "coming_soon", "zap", area="automation"),
     NavItem(_("Analytics"), "analytics", "chart"),
 ]

@@ -36,6 +36,16 @@ EVERYONE_PAGES = [
     "/customers/import/",
     "/analytics/",
     "/soon/service/",
+    "/approvals/",
+    "/approvals/?box=mine",
+    "/approvals/delegation/",
+    "/approvals/flows/",
+    "/marketing/campaigns/",
+    "/marketing/campaigns/new/",
+    "/marketing/calendar/",
+    "/marketing/claims/",
+    "/marketing/budgets/",
+    "/marketing/analysis/",
 ]
 
 

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from leadflow.accounts.demo import demo_company_create
 from leadflow.leads.demo import demo_leads_create
+from leadflow.marketing.demo import demo_marketing_create
 
 
 class Command(BaseCommand):
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         if not passwords:
             return
         demo_leads_create()
+        demo_marketing_create()
         width = max(len(name) for name in passwords)
         self.stdout.write(
             self.style.WARNING(

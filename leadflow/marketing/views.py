@@ -1,0 +1,541 @@
+"""The marketing pages: campaigns (list, calendar, plan, page with its tasks, timeline and
+evaluation), expense claims with their receipts, the budget, and the analysis. Each POST
+calls one service and comes back with its message."""
+
+import calendar
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, Sum
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
+
+from leadflow.approvals.models import ApprovalRequest
+from leadflow.core.errors import DomainError
+from leadflow.core.exports import export_from_request
+from leadflow.core.ui import form_error, page_of, permission_required, refused_message
+
+from .analysis import by_campaign, by_channel, expense_to_sales, spend_by
+from .budgets import LineIn, budget_draft, budget_in_force, budget_submit
+from .campaigns import (
+    campaign_cancel,
+    campaign_create,
+    campaign_end,
+    campaign_evaluate,
+    campaign_note_add,
+    campaign_start,
+    campaign_submit,
+    campaign_update,
+    campaigns_visible_to,
+    may_manage,
+    progress,
+    task_add,
+    task_done,
+)
+from .evaluation import against_targets, campaign_figures
+from .expenses import claim_reimburse, claim_request, claim_submit, claims_visible_to
+from .forms import BudgetLinesFormSet, CampaignForm, ClaimForm, EvaluationForm, TaskForm
+from .models import Budget, Campaign, ExpenseClaim
+from .permissions import MARKETING_BUDGET, MARKETING_CAMPAIGNS, MARKETING_REIMBURSE
+from .receipts import stored_path
+
+State = Campaign.State
+
+
+# ----------------------------------------------------------------- campaigns
+
+
+@login_required
+def campaigns_page(request):
+    campaigns = campaigns_visible_to(request.user).annotate(budget=Sum("budget_lines__amount"))
+    state = request.GET.get("state", "")
+    if state in State.values:
+        campaigns = campaigns.filter(state=state)
+    if query := request.GET.get("q", "").strip():
+        campaigns = campaigns.filter(Q(name__icontains=query) | Q(theme__icontains=query))
+    campaigns = campaigns.order_by("-starts_on", "-id")
+    if "export" in request.GET:
+        rows = (
+            (
+                c.name,
+                c.get_state_display(),
+                c.get_form_display(),
+                c.starts_on,
+                c.ends_on,
+                c.department.name if c.department else "",
+                str(c.owner or ""),
+                c.budget or 0,
+                c.target_leads,
+            )
+            for c in campaigns[:10_000]
+        )
+        headers = [
+            gettext("Campaign"),
+            gettext("State"),
+            gettext("Form"),
+            gettext("Starts"),
+            gettext("Ends"),
+            gettext("Department"),
+            gettext("Owner"),
+            gettext("Budget (元)"),
+            gettext("Target new leads"),
+        ]
+        return export_from_request(request, name="campaigns", headers=headers, rows=rows)
+    return render(
+        request,
+        "marketing/campaigns.html",
+        {
+            "page": page_of(request, campaigns, per_page=30),
+            "states": State.choices,
+            "state": state,
+            "may_plan": request.user.has_permission(MARKETING_CAMPAIGNS),
+        },
+    )
+
+
+def _staff(form):
+    return form.cleaned_data.get("staff")
+
+
+@permission_required(MARKETING_CAMPAIGNS)
+def campaign_new(request):
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = campaign_create(
+                values=form.cleaned_data, budget=form.budget(), staff=_staff(form), by=request.user
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(
+                request, gettext("Saved as a draft: submit it when the plan is ready.")
+            )
+            return redirect("campaign", campaign.pk)
+    return render(request, "marketing/campaign_form.html", {"form": form, "campaign": None})
+
+
+def _visible_campaign(request, campaign_id: int) -> Campaign:
+    campaign = campaigns_visible_to(request.user).filter(pk=campaign_id).first()
+    if campaign is None:
+        raise Http404
+    return campaign
+
+
+@login_required
+def campaign_edit(request, campaign_id: int):
+    campaign = _visible_campaign(request, campaign_id)
+    form = CampaignForm(
+        request.POST or None, instance=campaign, initial={"staff": campaign.staff.all()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign_update(
+                campaign=Campaign.objects.get(pk=campaign.pk),
+                values=form.cleaned_data,
+                budget=form.budget(),
+                staff=_staff(form),
+                by=request.user,
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, gettext("Saved."))
+            return redirect("campaign", campaign.pk)
+    return render(request, "marketing/campaign_form.html", {"form": form, "campaign": campaign})
+
+
+@login_required
+def campaign_page(request, campaign_id: int):
+    campaign = _visible_campaign(request, campaign_id)
+    frozen = campaign.state == State.EVALUATED
+    figures = campaign.evaluation if frozen else campaign_figures(campaign)
+    done, total = progress(campaign)
+    approval = (
+        ApprovalRequest.objects.filter(kind="campaign_plan", subject_id=campaign.pk)
+        .order_by("-id")
+        .first()
+    )
+    today = timezone.localdate()
+    return render(
+        request,
+        "marketing/campaign.html",
+        {
+            "campaign": campaign,
+            "manage": may_manage(request.user, campaign),
+            "figures": figures,
+            "targets": against_targets(campaign, figures),
+            "budget_lines": campaign.budget_lines.select_related("category"),
+            "tasks": campaign.tasks.select_related("assignee", "department", "done_by"),
+            "progress": round(100 * done / total) if total else 0,
+            "done": done,
+            "total": total,
+            "today": today,
+            "events": campaign.events.select_related("actor")[:50],
+            "approval": approval,
+            "task_form": TaskForm(),
+            "evaluation_form": EvaluationForm(),
+            "claims": campaign.claims.select_related("claimant", "category"),
+        },
+    )
+
+
+def _campaign_act(request, campaign_id: int, act, done: str):
+    campaign = _visible_campaign(request, campaign_id)
+    try:
+        act(campaign)
+    except DomainError as error:
+        refused_message(request, error)
+    else:
+        messages.success(request, done)
+    return redirect("campaign", campaign_id)
+
+
+@require_POST
+@login_required
+def campaign_action(request, campaign_id: int, action: str):
+    user, post = request.user, request.POST
+    acts = {
+        "submit": (
+            lambda c: campaign_submit(campaign=c, by=user, reason=post.get("reason", "")),
+            gettext("Sent for review and approval."),
+        ),
+        "start": (lambda c: campaign_start(campaign=c, by=user), gettext("Started.")),
+        "end": (lambda c: campaign_end(campaign=c, by=user), gettext("Ended.")),
+        "cancel": (
+            lambda c: campaign_cancel(campaign=c, by=user, reason=post.get("reason", "")),
+            gettext("Cancelled."),
+        ),
+        "evaluate": (
+            lambda c: campaign_evaluate(
+                campaign=c,
+                by=user,
+                participants=post.get("participants"),
+                satisfaction=post.get("satisfaction"),
+                lessons=post.get("lessons", ""),
+            ),
+            gettext("Evaluated: the campaign is read-only now."),
+        ),
+        "note": (
+            lambda c: campaign_note_add(campaign=c, by=user, text=post.get("text", "")),
+            gettext("Note added."),
+        ),
+        "task": (
+            lambda c: _add_task(c, request),
+            gettext("Task added."),
+        ),
+    }
+    if action not in acts:
+        raise Http404
+    act, done = acts[action]
+    return _campaign_act(request, campaign_id, act, done)
+
+
+def _add_task(campaign: Campaign, request) -> None:
+    form = TaskForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    task_add(
+        campaign=campaign,
+        by=request.user,
+        title=request.POST.get("title", ""),
+        due_on=data.get("due_on"),
+        assignee=data.get("assignee"),
+        department=data.get("department"),
+    )
+
+
+@require_POST
+@login_required
+def campaign_task_done(request, campaign_id: int, task_id: int):
+    campaign = _visible_campaign(request, campaign_id)
+    task = get_object_or_404(campaign.tasks, pk=task_id)
+    return _campaign_act(
+        request, campaign_id, lambda c: task_done(task=task, by=request.user), gettext("Done.")
+    )
+
+
+@login_required
+def campaign_calendar(request):
+    """A month of campaigns per department, each as a bar over the days it runs."""
+    today = timezone.localdate()
+    try:
+        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
+        first = date(year, month, 1)
+    except ValueError:
+        first = today.replace(day=1)
+    days = calendar.monthrange(first.year, first.month)[1]
+    last = first.replace(day=days)
+    campaigns = (
+        campaigns_visible_to(request.user)
+        .filter(starts_on__lte=last, ends_on__gte=first)
+        .exclude(state=State.CANCELLED)
+        .order_by("department__path", "starts_on")
+    )
+    groups: dict[str, list[dict]] = {}
+    for campaign in campaigns:
+        start = max(campaign.starts_on or first, first)
+        end = min(campaign.ends_on or last, last)
+        groups.setdefault(campaign.department.name if campaign.department else "—", []).append(
+            {
+                "campaign": campaign,
+                "left": round(100 * (start.day - 1) / days, 2),
+                "width": round(100 * ((end - start).days + 1) / days, 2),
+                "start": start,
+                "end": end,
+            }
+        )
+    previous = (first - timedelta(days=1)).replace(day=1)
+    following = last + timedelta(days=1)
+    return render(
+        request,
+        "marketing/calendar.html",
+        {
+            "first": first,
+            "groups": groups,
+            "previous": previous.strftime("%Y-%m"),
+            "next": following.strftime("%Y-%m"),
+            "today_left": round(100 * (today.day - 0.5) / days, 2)
+            if first <= today <= last
+            else None,
+        },
+    )
+
+
+# ----------------------------------------------------------------- expense claims
+
+
+@login_required
+def claims_page(request):
+    user = request.user
+    form = ClaimForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            claim = claim_submit(
+                values=form.cleaned_data, by=user, receipts=request.FILES.getlist("receipts")
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, gettext("Sent for approval."))
+            return redirect("claim", claim.pk)
+    claims = claims_visible_to(user).order_by("-created_at", "-id")
+    box = request.GET.get("box", "mine")
+    if box == "mine":
+        claims = claims.filter(claimant=user)
+    elif box == "to_pay":
+        claims = claims.filter(state=ExpenseClaim.State.APPROVED)
+    if "export" in request.GET:
+        rows = (
+            (
+                c.spent_on,
+                str(c.claimant),
+                c.category.name,
+                c.amount,
+                c.reason,
+                c.campaign.name if c.campaign else "",
+                c.get_state_display(),
+                c.paid_on or "",
+            )
+            for c in claims[:10_000]
+        )
+        headers = [
+            gettext("Date"),
+            gettext("Claimant"),
+            gettext("Category"),
+            gettext("Amount (元)"),
+            gettext("Reason"),
+            gettext("Campaign"),
+            gettext("State"),
+            gettext("Paid on"),
+        ]
+        return export_from_request(request, name="expense-claims", headers=headers, rows=rows)
+    return render(
+        request,
+        "marketing/claims.html",
+        {
+            "form": form,
+            "page": page_of(request, claims, per_page=30),
+            "box": box,
+            "finance": user.has_permission(MARKETING_REIMBURSE),
+        },
+    )
+
+
+def _visible_claim(request, claim_id: int) -> ExpenseClaim:
+    claim = claims_visible_to(request.user).filter(pk=claim_id).first()
+    if claim is None:
+        raise Http404
+    return claim
+
+
+@login_required
+def claim_page(request, claim_id: int):
+    claim = _visible_claim(request, claim_id)
+    if request.method == "POST":
+        try:
+            claim_reimburse(
+                claim=claim, by=request.user, paid_on=parse_date(request.POST.get("paid_on") or "")
+            )
+        except (DomainError, ValueError) as error:
+            if isinstance(error, DomainError):
+                refused_message(request, error)
+        else:
+            messages.success(request, gettext("Marked reimbursed."))
+        return redirect("claim", claim.pk)
+    return render(
+        request,
+        "marketing/claim.html",
+        {
+            "claim": claim,
+            "approval": claim_request(claim),
+            "receipts": claim.attachments.order_by("id"),
+            "may_pay": request.user.has_permission(MARKETING_REIMBURSE)
+            and claim.state == ExpenseClaim.State.APPROVED,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+def claim_receipt(request, claim_id: int, receipt_id: int):
+    """A receipt, only to whoever may see its claim; never rendered as a page."""
+    claim = _visible_claim(request, claim_id)
+    receipt = get_object_or_404(claim.attachments, pk=receipt_id)
+    try:
+        path = stored_path(claim.pk, receipt.stored_name)
+        handle = path.open("rb")
+    except (ValueError, OSError):
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        content_type=receipt.content_type,
+        as_attachment=receipt.content_type == "application/pdf",
+        filename=receipt.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
+# ----------------------------------------------------------------- budget and analysis
+
+
+def _year(request) -> int:
+    value = request.GET.get("year") or request.POST.get("year") or ""
+    return (
+        int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else timezone.localdate().year
+    )
+
+
+@permission_required(MARKETING_BUDGET)
+def budgets_page(request):
+    year = _year(request)
+    formset = BudgetLinesFormSet(request.POST or None, prefix="lines")
+    if request.method == "POST" and "submit" in request.POST:
+        budget = get_object_or_404(Budget, pk=request.POST.get("submit"))
+        try:
+            budget_submit(budget=budget, by=request.user)
+        except DomainError as error:
+            refused_message(request, error)
+        else:
+            messages.success(request, gettext("Sent to management for approval."))
+        return redirect(f"{request.path}?year={budget.year}")
+    if request.method == "POST" and formset.is_valid():
+        lines = [
+            LineIn(
+                category=line.get("category"),
+                amount=line.get("amount"),
+                department=line.get("department"),
+                month=line.get("month"),
+            )
+            for line in formset.cleaned_data
+            if line.get("category") or line.get("amount")
+        ]
+        try:
+            budget_draft(year=year, lines=lines, by=request.user, note=request.POST.get("note", ""))
+        except DomainError as error:
+            refused_message(request, error)
+        else:
+            messages.success(request, gettext("Saved as a draft version: submit it for approval."))
+        return redirect(f"{request.path}?year={year}")
+    versions = Budget.objects.filter(year=year).annotate(total=Sum("lines__amount"))
+    in_force = budget_in_force(year)
+    return render(
+        request,
+        "marketing/budgets.html",
+        {
+            "year": year,
+            "years": [year - 1, year, year + 1],
+            "versions": versions,
+            "in_force": in_force,
+            "lines": in_force.lines.select_related("category", "department") if in_force else [],
+            "formset": formset,
+        },
+    )
+
+
+@login_required
+def analysis_page(request):
+    if not (
+        request.user.has_permission(MARKETING_BUDGET)
+        or request.user.has_permission(MARKETING_CAMPAIGNS)
+    ):
+        raise Http404
+    year = _year(request)
+    table = request.GET.get("table", "")
+    sections = {
+        "category": spend_by(year, "category"),
+        "department": spend_by(year, "department"),
+        "month": spend_by(year, "month"),
+    }
+    if "export" in request.GET and table in sections:
+        headers = [
+            gettext("Item"),
+            gettext("Budget (元)"),
+            gettext("Spent (元)"),
+            gettext("Used %"),
+        ]
+        spend = ((r.label, r.budget or "", r.spent, r.used or "") for r in sections[table])
+        return export_from_request(request, name=f"spend-by-{table}", headers=headers, rows=spend)
+    campaigns = by_campaign(year)
+    if "export" in request.GET and table == "campaigns":
+        headers = [
+            gettext("Campaign"),
+            gettext("Leads"),
+            gettext("Sales (元)"),
+            gettext("Cost (元)"),
+            gettext("Cost per lead (元)"),
+            gettext("ROI"),
+        ]
+        rows = (
+            (
+                r["campaign"].name,
+                r["leads"],
+                r["sales"],
+                r["cost"],
+                r["cost_per_lead"] or "",
+                r["roi"] or "",
+            )
+            for r in campaigns
+        )
+        return export_from_request(request, name="campaign-returns", headers=headers, rows=rows)
+    return render(
+        request,
+        "marketing/analysis.html",
+        {
+            "year": year,
+            "years": [year - 1, year, year + 1],
+            "sections": sections,
+            "ratio": expense_to_sales(year),
+            "campaigns": campaigns,
+            "channels": by_channel(year),
+            "zero": Decimal(0),
+        },
+    )
