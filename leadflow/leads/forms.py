@@ -1,5 +1,7 @@
 """The forms of the lead pages: what a person types, checked before any service runs."""
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +50,13 @@ class LeadForm(forms.Form):
         required=False,
         help_text=_("e.g. 展会-2026年行业展, 客户推荐-老客户王"),
     )
+    campaign_id = forms.TypedChoiceField(
+        label=_("Campaign"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("A campaign that has started, when the lead came from one."),
+    )
     acquired_at = forms.DateTimeField(
         label=_("Acquired at"),
         required=False,
@@ -62,6 +71,16 @@ class LeadForm(forms.Form):
         required=False,
         help_text=_("e.g. 电话中口头同意, 展会登记表"),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Campaigns belong to marketing, which leads does not import; the key knows them.
+        campaign = Lead._meta.get_field("campaign").related_model
+        started = campaign._default_manager.filter(
+            state__in=getattr(campaign, "ATTRIBUTABLE", ())
+        ).order_by("-id")
+        field = cast(forms.TypedChoiceField, self.fields["campaign_id"])
+        field.choices = [("", "—"), *((c.pk, str(c)) for c in started)]
 
 
 class MergeForm(forms.Form):
