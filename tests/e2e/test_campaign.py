@@ -3,8 +3,9 @@ management approves it, it starts, a lead is entered for it, an expense with its
 is claimed against it, and it is ended and evaluated. On a phone-width screen, in
 Chinese, through the demo company."""
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
@@ -12,7 +13,7 @@ from tests.e2e.test_approvals import phone
 from tests.e2e.test_lead_to_customer import sign_in
 
 NAME = "端到端测试展会"
-TODAY = date.today()
+TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the company's day, as the app's
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
 
 
