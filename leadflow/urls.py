@@ -75,6 +75,33 @@ urlpatterns = [
         name="claim_receipt",
     ),
     path("marketing/budgets/", marketing.budgets_page, name="budgets"),
+    path("marketing/research/", marketing.research_page, name="research"),
+    path(
+        "marketing/research/plans/<int:plan_id>/submit/",
+        marketing.research_plan_submit_view,
+        name="research_plan_submit",
+    ),
+    path(
+        "marketing/research/questionnaires/new/",
+        marketing.questionnaire_new,
+        name="questionnaire_new",
+    ),
+    path(
+        "marketing/research/questionnaires/<int:questionnaire_id>/",
+        marketing.questionnaire_page,
+        name="questionnaire",
+    ),
+    path(
+        "marketing/research/questionnaires/<int:questionnaire_id>/fill/",
+        marketing.questionnaire_fill,
+        name="questionnaire_fill",
+    ),
+    path(
+        "marketing/research/reports/<int:report_id>/",
+        marketing.research_report_page,
+        name="research_report",
+    ),
+    path("s/<slug:key>", marketing.public_survey, name="public_survey"),
     path("marketing/analysis/", marketing.analysis_page, name="marketing_analysis"),
     path("notifications/", notify.notifications_page, name="notifications"),
     path("notifications/bell/", notify.bell, name="bell"),

@@ -65,6 +65,8 @@ KIND_LABELS: dict[str, object] = {
     "contract_termination": _("Contract termination"),
     "expense_claim": _("Expense claim"),
     "budget": _("Marketing budget"),
+    "research_plan": _("Market research plan"),
+    "research_report": _("Market research report"),
 }
 
 

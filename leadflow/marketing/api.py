@@ -28,8 +28,15 @@ from .campaigns import (
 )
 from .evaluation import campaign_figures
 from .expenses import claim_reimburse, claim_submit, claims_visible_to
-from .models import Budget, Campaign, CampaignTask, ExpenseCategory, ExpenseClaim
+from .models import Budget, Campaign, CampaignTask, ExpenseCategory, ExpenseClaim, Questionnaire
 from .permissions import MARKETING_BUDGET, MARKETING_CAMPAIGNS
+from .research import (
+    QuestionIn,
+    questionnaire_create,
+    questionnaires_visible_to,
+    response_submit,
+    summaries,
+)
 
 router = Router(tags=["marketing"])
 
@@ -423,3 +430,115 @@ def budgets_submit(request, budget_id: int):
         raise Http404
     budget_submit(budget=budget, by=request.user)
     return budget
+
+
+class QuestionSchema(Schema):
+    id: int | None = None
+    text: str
+    kind: str = Field(..., description="single | multiple | scale | text")
+    options: list[str] = Field(default_factory=list)
+    required: bool = True
+    satisfaction: bool = False
+
+
+class QuestionnaireIn(Schema):
+    title: str
+    intro: str = ""
+    campaign_id: int | None = None
+    questions: list[QuestionSchema]
+
+
+class QuestionnaireOut(Schema):
+    id: int
+    title: str
+    intro: str
+    state: str
+    key: str = Field(..., description="the public link is /s/<key>")
+    campaign_id: int | None
+    questions: list[QuestionSchema]
+    summaries: list[dict[str, Any]]
+
+    @staticmethod
+    def resolve_questions(questionnaire: Questionnaire) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": q.pk,
+                "text": q.text,
+                "kind": q.kind,
+                "options": q.options,
+                "required": q.required,
+                "satisfaction": q.satisfaction,
+            }
+            for q in questionnaire.questions.all()
+        ]
+
+    @staticmethod
+    def resolve_summaries(questionnaire: Questionnaire) -> list[dict[str, Any]]:
+        return summaries(questionnaire)
+
+
+class ResponseIn(Schema):
+    answers: dict[str, Any] = Field(
+        ..., description='{"q<question id>": option index, [indexes], 1–5 or text}'
+    )
+    respondent: str = ""
+    contact: str = ""
+
+
+class ResponseOut(Schema):
+    id: int
+    submitted_at: datetime
+    answers: dict[str, Any]
+
+
+def _questionnaire(request, questionnaire_id: int) -> Questionnaire:
+    found = questionnaires_visible_to(request.user).filter(pk=questionnaire_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+@router.get("/questionnaires", response=list[QuestionnaireOut], summary="Questionnaires")
+def questionnaires_list(request):
+    return list(questionnaires_visible_to(request.user)[:200])
+
+
+@router.post("/questionnaires", response={201: QuestionnaireOut}, summary="Make a questionnaire")
+def questionnaires_create(request, payload: QuestionnaireIn):
+    questionnaire = questionnaire_create(
+        title=payload.title,
+        intro=payload.intro,
+        questions=[
+            QuestionIn(q.text, q.kind, q.options, q.required, q.satisfaction)
+            for q in payload.questions
+        ],
+        campaign=campaigns_visible_to(request.user).filter(pk=payload.campaign_id or 0).first(),
+        by=request.user,
+    )
+    return Status(201, questionnaire)
+
+
+@router.get(
+    "/questionnaires/{questionnaire_id}",
+    response=QuestionnaireOut,
+    summary="A questionnaire, its questions and the summaries of its answers",
+)
+def questionnaires_get(request, questionnaire_id: int):
+    return _questionnaire(request, questionnaire_id)
+
+
+@router.post(
+    "/questionnaires/{questionnaire_id}/responses",
+    response={201: ResponseOut},
+    summary="Answers taken by staff (an interview)",
+)
+def questionnaires_respond(request, questionnaire_id: int, payload: ResponseIn):
+    response = response_submit(
+        questionnaire=_questionnaire(request, questionnaire_id),
+        answers=payload.answers,
+        via="staff",
+        by=request.user,
+        respondent=payload.respondent,
+        contact=payload.contact,
+    )
+    return Status(201, response)

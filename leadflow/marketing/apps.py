@@ -8,4 +8,4 @@ class MarketingConfig(AppConfig):
 
     def ready(self) -> None:
         # Declare the marketing settings and permissions; register the kinds and sweeps.
-        from . import budgets, campaigns, expenses, permissions, receipts  # noqa: F401
+        from . import budgets, campaigns, expenses, permissions, receipts, research  # noqa: F401

@@ -10,6 +10,7 @@ from django.db.models import Count, Q, Sum
 from leadflow.leads.queries import campaign_leads
 
 from .models import Campaign, ExpenseClaim
+from .research import campaign_satisfaction
 
 CENTS = Decimal("0.01")
 
@@ -58,7 +59,8 @@ def campaign_figures(campaign: Campaign) -> dict[str, Any]:
         "cost_per_lead": _ratio(cost, counted["leads"]),
         "cost_per_a_lead": _ratio(cost, counted["a_leads"]),
         "roi": _ratio(sales - cost, cost),
-        "satisfaction": campaign.satisfaction,
+        # From the surveys about it when there are answers, else as the owner entered it.
+        "satisfaction": campaign_satisfaction(campaign.pk) or campaign.satisfaction,
     }
     return figures
 

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from leadflow.core.crypto import EncryptedTextField
+
 
 class ExpenseCategory(models.Model):
     """市场推广费, 销售费用, 客户服务费 …: seeded, edited by administrators."""
@@ -324,3 +326,169 @@ class BudgetAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.category_id} {self.threshold}%"
+
+
+class ResearchPlan(models.Model):
+    """A year's market research plan (MKT-3), approved like a campaign plan."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING = "pending", _("In approval")
+        RETURNED = "returned", _("Returned for changes")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    class Method(models.TextChoices):
+        DESK = "desk", _("Desk research")
+        QUESTIONNAIRE = "questionnaire", _("Questionnaire")
+        INTERVIEW = "interview", _("Interview")
+        OBSERVATION = "observation", _("Field observation")
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    title = models.CharField(_("title"), max_length=200)
+    purpose = models.TextField(_("purpose"), max_length=4000)
+    audience = models.CharField(_("audience"), max_length=500, blank=True)
+    content = models.TextField(_("content"), max_length=4000, blank=True)
+    methods = models.JSONField(_("methods"), default=list)
+    schedule = models.CharField(_("schedule"), max_length=500, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="research_plans"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-year", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Questionnaire(models.Model):
+    """Questions asked by a public link or by staff in interviews (MKT-3); a campaign's
+    satisfaction comes from the scale questions marked so."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open for answers")
+        CLOSED = "closed", _("Closed")
+
+    title = models.CharField(_("title"), max_length=200)
+    intro = models.TextField(_("introduction"), max_length=2000, blank=True)
+    key = models.SlugField(max_length=40, unique=True)  # the public link's
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    plan = models.ForeignKey(
+        ResearchPlan,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="questionnaires",
+        verbose_name=_("research plan"),
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="questionnaires",
+        verbose_name=_("campaign"),
+    )
+    rate_per_hour = models.PositiveIntegerField(default=20)  # answers per address and hour
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        SINGLE = "single", _("Single choice")
+        MULTIPLE = "multiple", _("Multiple choice")
+        SCALE = "scale", _("Scale 1–5")
+        TEXT = "text", _("Free text")
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="questions"
+    )
+    position = models.PositiveSmallIntegerField()
+    text = models.CharField(_("question"), max_length=300)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    options = models.JSONField(default=list, blank=True)  # the choices' texts
+    required = models.BooleanField(_("required"), default=True)
+    satisfaction = models.BooleanField(_("counts as satisfaction"), default=False)
+
+    class Meta:
+        ordering = ["questionnaire", "position"]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def field_name(self) -> str:
+        """The name its answer is posted under (and its errors reported by)."""
+        return f"q{self.pk}"
+
+
+class SurveyResponse(models.Model):
+    """One respondent's answers, linked to a lead or a customer when known."""
+
+    class Via(models.TextChoices):
+        PUBLIC = "public", _("Public link")
+        STAFF = "staff", _("Filled in by staff")
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="responses"
+    )
+    via = models.CharField(max_length=10, choices=Via.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    respondent = models.CharField(_("respondent"), max_length=60, blank=True)
+    contact = EncryptedTextField(_("contact"), blank=True)  # personal data (SEC-2)
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answers = models.JSONField(default=dict)  # {question id: choice index(es), 1–5 or text}
+    submitted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire_id} {self.submitted_at:%Y-%m-%d}"
+
+
+class ResearchReport(models.Model):
+    """The research report (markdown and the summaries) submitted to management."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING = "pending", _("In approval")
+        RETURNED = "returned", _("Returned for changes")
+        APPROVED = "approved", _("Accepted by management")
+        REJECTED = "rejected", _("Rejected")
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="reports"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("report (Markdown)"), max_length=20000)
+    summaries = models.JSONField(default=list)  # frozen when submitted
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.title

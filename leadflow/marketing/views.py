@@ -8,18 +8,22 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from leadflow.approvals.models import ApprovalRequest
-from leadflow.core.errors import DomainError
+from leadflow.core.context import ip_from_request
+from leadflow.core.errors import DomainError, RateLimited, ValidationFailed
 from leadflow.core.exports import export_from_request
 from leadflow.core.ui import form_error, page_of, permission_required, refused_message
+from leadflow.leads.queries import leads_visible_to
 
 from .analysis import by_campaign, by_channel, expense_to_sales, spend_by
 from .budgets import LineIn, budget_draft, budget_in_force, budget_submit
@@ -41,9 +45,31 @@ from .campaigns import (
 from .evaluation import against_targets, campaign_figures
 from .expenses import claim_reimburse, claim_request, claim_submit, claims_visible_to
 from .forms import BudgetLinesFormSet, CampaignForm, ClaimForm, EvaluationForm, TaskForm
-from .models import Budget, Campaign, ExpenseClaim
+from .models import (
+    Budget,
+    Campaign,
+    ExpenseClaim,
+    Question,
+    Questionnaire,
+    ResearchPlan,
+    ResearchReport,
+    SurveyResponse,
+)
 from .permissions import MARKETING_BUDGET, MARKETING_CAMPAIGNS, MARKETING_REIMBURSE
 from .receipts import stored_path
+from .research import (
+    HONEYPOT,
+    QuestionIn,
+    questionnaire_create,
+    questionnaire_set_state,
+    questionnaires_visible_to,
+    report_submit,
+    research_plan_create,
+    research_plan_submit,
+    response_submit,
+    summaries,
+)
+from .text import rendered_markdown
 
 State = Campaign.State
 
@@ -538,4 +564,253 @@ def analysis_page(request):
             "channels": by_channel(year),
             "zero": Decimal(0),
         },
+    )
+
+
+# ----------------------------------------------------------------- market research
+
+
+@permission_required(MARKETING_CAMPAIGNS)
+def research_page(request):
+    if request.method == "POST":
+        try:
+            research_plan_create(
+                values={**request.POST.dict(), "methods": request.POST.getlist("methods")},
+                by=request.user,
+            )
+        except DomainError as error:
+            refused_message(request, error)
+        else:
+            messages.success(request, gettext("Saved as a draft: submit it for approval."))
+        return redirect("research")
+    return render(
+        request,
+        "marketing/research.html",
+        {
+            "plans": ResearchPlan.objects.select_related("owner")[:50],
+            "questionnaires": questionnaires_visible_to(request.user).annotate(
+                answered=Count("responses")
+            )[:100],
+            "methods": ResearchPlan.Method.choices,
+            "year": timezone.localdate().year,
+        },
+    )
+
+
+@require_POST
+@permission_required(MARKETING_CAMPAIGNS)
+def research_plan_submit_view(request, plan_id: int):
+    plan = get_object_or_404(ResearchPlan, pk=plan_id)
+    try:
+        research_plan_submit(plan=plan, by=request.user)
+    except DomainError as error:
+        refused_message(request, error)
+    else:
+        messages.success(request, gettext("Sent for review and approval."))
+    return redirect("research")
+
+
+QUESTION_ROWS = 8
+
+
+@permission_required(MARKETING_CAMPAIGNS)
+def questionnaire_new(request):
+    post = request.POST
+    if request.method == "POST":
+        questions = [
+            QuestionIn(
+                text=post.get(f"text_{n}", ""),
+                kind=post.get(f"kind_{n}", ""),
+                options=post.get(f"options_{n}", "").splitlines(),
+                required=bool(post.get(f"required_{n}")),
+                satisfaction=bool(post.get(f"satisfaction_{n}")),
+            )
+            for n in range(QUESTION_ROWS)
+            if post.get(f"text_{n}", "").strip()
+        ]
+        try:
+            questionnaire = questionnaire_create(
+                title=post.get("title", ""),
+                intro=post.get("intro", ""),
+                questions=questions,
+                campaign=campaigns_visible_to(request.user)
+                .filter(pk=post.get("campaign") or 0)
+                .first(),
+                plan=ResearchPlan.objects.filter(pk=post.get("plan") or 0).first(),
+                by=request.user,
+            )
+        except DomainError as error:
+            refused_message(request, error)
+        else:
+            messages.success(request, gettext("Saved: open it when it should take answers."))
+            return redirect("questionnaire", questionnaire.pk)
+    return render(
+        request,
+        "marketing/questionnaire_new.html",
+        {
+            "rows": range(QUESTION_ROWS),
+            "kinds": Question.Kind.choices,
+            "campaigns": campaigns_visible_to(request.user).exclude(state=State.CANCELLED),
+            "plans": ResearchPlan.objects.all()[:50],
+            "posted": post,
+        },
+    )
+
+
+def _questionnaire(request, questionnaire_id: int) -> Questionnaire:
+    questionnaire = questionnaires_visible_to(request.user).filter(pk=questionnaire_id).first()
+    if questionnaire is None:
+        raise Http404
+    return questionnaire
+
+
+@permission_required(MARKETING_CAMPAIGNS)
+def questionnaire_page(request, questionnaire_id: int):
+    questionnaire = _questionnaire(request, questionnaire_id)
+    post = request.POST
+    if request.method == "POST":
+        try:
+            if post.get("state"):
+                questionnaire_set_state(
+                    questionnaire=questionnaire, state=post["state"], by=request.user
+                )
+            else:
+                report = report_submit(
+                    questionnaire=questionnaire,
+                    title=post.get("title", ""),
+                    body=post.get("body", ""),
+                    by=request.user,
+                )
+                messages.success(request, gettext("Sent to management."))
+                return redirect("research_report", report.pk)
+        except DomainError as error:
+            refused_message(request, error)
+        return redirect("questionnaire", questionnaire.pk)
+    rows = summaries(questionnaire)
+    if "export" in request.GET:
+        return export_from_request(
+            request,
+            name="questionnaire",
+            headers=[gettext("Question"), gettext("Answer"), gettext("Count"), gettext("Share %")],
+            rows=_summary_rows(rows),
+        )
+    return render(
+        request,
+        "marketing/questionnaire.html",
+        {
+            "questionnaire": questionnaire,
+            "summaries": rows,
+            "responses": questionnaire.responses.count(),
+            "public_url": request.build_absolute_uri(f"/s/{questionnaire.key}"),
+            "reports": questionnaire.reports.all(),
+        },
+    )
+
+
+def _summary_rows(rows):
+    for row in rows:
+        if row["kind"] in ("single", "multiple"):
+            for option in row["options"]:
+                yield (row["question"], option["option"], option["count"], option["percent"])
+        elif row["kind"] == "scale":
+            for score, count in enumerate(row["spread"], start=1):
+                yield (row["question"], score, count, "")
+            yield (row["question"], gettext("Average"), row["average"] or "", "")
+        else:
+            yield (row["question"], gettext("Texts"), row["answers"], "")
+
+
+@permission_required(MARKETING_CAMPAIGNS)
+def questionnaire_fill(request, questionnaire_id: int):
+    """Staff fill it in during an interview, naming the respondent and, when known, the
+    lead it is about."""
+    questionnaire = _questionnaire(request, questionnaire_id)
+    errors: dict = {}
+    if request.method == "POST":
+        post = request.POST
+        number = post.get("lead", "").strip()
+        lead = leads_visible_to(request.user).filter(number=number).first() if number else None
+        try:
+            if number and lead is None:
+                raise ValidationFailed(
+                    gettext("No lead you may see has this number."), fields={"lead": number}
+                )
+            response_submit(
+                questionnaire=questionnaire,
+                answers=_posted_answers(post),
+                via=SurveyResponse.Via.STAFF,
+                by=request.user,
+                respondent=post.get("respondent", ""),
+                contact=post.get("contact", ""),
+                lead=lead,
+            )
+        except DomainError as error:
+            refused_message(request, error)
+            errors = error.fields
+        else:
+            messages.success(request, gettext("Answers saved."))
+            return redirect("questionnaire", questionnaire.pk)
+    return render(
+        request,
+        "marketing/questionnaire_fill.html",
+        {
+            "questionnaire": questionnaire,
+            "questions": questionnaire.questions.all(),
+            "errors": errors,
+            "posted": request.POST,
+        },
+    )
+
+
+def _posted_answers(post) -> dict:
+    answers = {name: post.getlist(name) for name in post if name.startswith("q")}
+    answers = {name: values if len(values) > 1 else values[0] for name, values in answers.items()}
+    answers[HONEYPOT] = post.get(HONEYPOT, "")
+    return answers
+
+
+@csrf_exempt  # answered from anywhere the link is shared; the honeypot and rate limit guard it
+@xframe_options_exempt
+def public_survey(request, key: str):
+    questionnaire = Questionnaire.objects.filter(key=key).first()
+    if questionnaire is None or questionnaire.state == Questionnaire.State.DRAFT:
+        raise Http404(key)
+    context = {
+        "questionnaire": questionnaire,
+        "questions": questionnaire.questions.all(),
+        "honeypot": HONEYPOT,
+        "errors": {},
+        "posted": request.POST,
+        "closed": questionnaire.state != Questionnaire.State.OPEN,
+    }
+    if request.method != "POST" or context["closed"]:
+        return render(request, "marketing/public_survey.html", context)
+    try:
+        response_submit(
+            questionnaire=questionnaire,
+            answers=_posted_answers(request.POST),
+            via=SurveyResponse.Via.PUBLIC,
+            ip=ip_from_request(request) or "unknown",
+            respondent=request.POST.get("respondent", ""),
+            contact=request.POST.get("contact", ""),
+        )
+    except DomainError as error:
+        context.update(errors=error.fields, message=error.message)
+        status = 429 if isinstance(error, RateLimited) else 422
+        return render(request, "marketing/public_survey.html", context, status=status)
+    return render(request, "marketing/public_survey.html", {**context, "thanked": True})
+
+
+@permission_required(MARKETING_CAMPAIGNS)
+def research_report_page(request, report_id: int):
+    report = get_object_or_404(ResearchReport.objects.select_related("questionnaire"), pk=report_id)
+    approval = (
+        ApprovalRequest.objects.filter(kind="research_report", subject_id=report.pk)
+        .order_by("-id")
+        .first()
+    )
+    return render(
+        request,
+        "marketing/research_report.html",
+        {"report": report, "body": rendered_markdown(report.body), "approval": approval},
     )

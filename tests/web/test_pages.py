@@ -46,6 +46,8 @@ EVERYONE_PAGES = [
     "/marketing/claims/",
     "/marketing/budgets/",
     "/marketing/analysis/",
+    "/marketing/research/",
+    "/marketing/research/questionnaires/new/",
 ]
 
 

@@ -107,3 +107,11 @@ def action_label_filter(code: str) -> str:
 @register.filter
 def times(count: int) -> range:
     return range(count or 0)
+
+
+@register.filter
+def lookup(mapping, key):
+    """mapping[key] in a template (a dict keyed by something computed), "" when absent."""
+    if not hasattr(mapping, "get"):
+        return ""
+    return mapping.get(key, mapping.get(str(key), ""))
