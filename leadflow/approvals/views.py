@@ -39,7 +39,7 @@ BOXES = {
     "copied": _("Copied to me"),
     "done": _("Decided by me"),
 }
-# How a snapshot's values are named on the request page.
+# How a snapshot's values are named on the request page (every kind's keys).
 SNAPSHOT_LABELS = {
     "lead": _("Lead"),
     "name": _("Name"),
@@ -48,7 +48,48 @@ SNAPSHOT_LABELS = {
     "customer": _("Customer"),
     "days": _("Days of access"),
     "amount": _("Amount"),
+    "campaign": _("Campaign"),
+    "objective": _("objective"),
+    "form": _("Form"),
+    "theme": _("theme"),
+    "dates": _("Dates"),
+    "place": _("place"),
+    "budget": _("Budget (元)"),
+    "targets": _("Target"),
+    "participants": _("Participants"),
+    "leads": _("New leads"),
+    "a_leads": _("Grade-A leads"),
+    "sales": _("Sales (元)"),
+    "satisfaction": _("Satisfaction (1–5)"),
+    "year": _("year"),
+    "version": _("Version"),
+    "lines": _("Budget lines"),
+    "category": _("Category"),
+    "department": _("Department"),
+    "month": _("Month"),
+    "spent_on": _("date"),
+    "receipts": _("receipts"),
+    "remaining": _("Budget left when asked (元)"),
+    "over_budget": _("over the budget"),
+    "title": _("title"),
+    "purpose": _("purpose"),
+    "audience": _("audience"),
+    "methods": _("methods"),
+    "schedule": _("schedule"),
+    "questionnaire": _("Questionnaire"),
 }
+ANSWERS = {"yes": _("yes"), "no": _("no")}
+
+
+def _shown(value) -> str:
+    """A snapshot value as a person reads it: nested figures named, never raw codes."""
+    if isinstance(value, dict):
+        return "；".join(f"{SNAPSHOT_LABELS.get(k, k)} {_shown(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "\n".join(_shown(item) for item in value)
+    if value is None or value == "":
+        return "—"
+    return str(ANSWERS.get(value, value)) if isinstance(value, str) else str(value)
 
 
 def _box(user, box: str):

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from leadflow.marketing.expenses import claim_request, claim_submit
 from leadflow.marketing.models import Campaign, ExpenseCategory, ExpenseClaim
 from tests.marketing.conftest import PLAN, running_campaign
 from tests.marketing.test_expenses import PDF
@@ -119,3 +120,21 @@ def test_the_api_plans_and_claims(team, budget_2026, api_for):
     [mine] = api.get("/api/v1/claims?mine=true").json()["items"]
     assert mine["amount"] == "88.00"
     assert api_for(team.stranger).get(f"/api/v1/claims/{mine['id']}").status_code == 404
+
+
+def test_the_approval_page_names_every_snapshot_value_in_chinese(team, budget_2026, client_for):
+    # SPEC: MKT-6 — the approver sees what is left of the budget, in words, not codes
+    claim = claim_submit(
+        values={
+            "category": ExpenseCategory.objects.get(code="promotion"),
+            "amount": "300",
+            "spent_on": date(2026, 6, 1),
+            "reason": "海报",
+        },
+        by=team.planner,
+    )
+    page = client_for(team.head).get(f"/approvals/{claim_request(claim).pk}/").content.decode()
+    assert "提交时剩余预算（元）" in page
+    assert "10000.00" in page
+    for code in ("over_budget", "remaining", "spent_on"):
+        assert code not in page
