@@ -12,6 +12,7 @@ move is refused with the rule it breaks.
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -26,6 +27,7 @@ from leadflow.approvals.engine import approval_submit
 from leadflow.approvals.kinds import Choice, register_kind
 from leadflow.approvals.models import ApprovalRequest
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
+from leadflow.core.spreadsheets import read_table
 from leadflow.core.storable import check_storable
 from leadflow.core.sweeps import sweep
 from leadflow.notify.delivery import Message, notify
@@ -396,7 +398,11 @@ def campaign_evaluate(
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     _moved(campaign, (State.ENDED,), gettext("evaluated"))
     errors: dict[str, str] = {}
-    came = _count(participants, "participants", errors)
+    came = (
+        campaign.participants
+        if participants in (None, "") and campaign.participants is not None
+        else _count(participants, "participants", errors)
+    )
     rating = None
     if satisfaction not in (None, ""):
         rating = _money(satisfaction, "satisfaction", errors)
@@ -424,6 +430,33 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     return value
+
+
+PARTICIPANT_HEADERS = {"姓名": "name", "参会人": "name", "name": "name", "participant": "name"}
+
+
+@transaction.atomic
+def campaign_participants_import(*, campaign: Campaign, by: User, path: Path) -> int:
+    """The participants counted from a sign-in list (CSV or XLSX with a 姓名/name column):
+    the campaign's participant figure, replacing one entered before. Only the count is
+    kept; the list's names and phones are not stored."""
+    _manager(by, campaign)
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    _moved(campaign, (State.RUNNING, State.ENDED), gettext("given participants"))
+    rows = read_table(
+        path,
+        known=PARTICIPANT_HEADERS,
+        required="name",
+        required_hint="姓名 / name",
+        required_label="姓名",
+    )
+    count = sum(1 for _, row in rows if str(row.get("name") or "").strip())
+    Campaign.objects.filter(pk=campaign.pk).update(participants=count, updated_at=timezone.now())
+    campaign.participants = count
+    campaign_event_record(
+        campaign, "participants", by=by, data={"participants": count, "file": path.name[:100]}
+    )
+    return count
 
 
 @transaction.atomic

@@ -24,6 +24,7 @@ KINDS: dict[str, str] = {
     "ended": "(nothing)",
     "evaluated": "figures {name: value}",
     "note": "(the text: a progress meeting's note)",
+    "participants": "participants (counted), file",
     "task_added": "task, assignee, due_on",
     "task_done": "task",
 }

@@ -117,7 +117,7 @@ class TaskForm(forms.Form):
 
 
 class EvaluationForm(forms.Form):
-    participants = forms.IntegerField(label=_("participants"), min_value=0)
+    participants = forms.IntegerField(label=_("participants"), min_value=0, required=False)
     satisfaction = forms.DecimalField(
         label=_("satisfaction (1–5)"), required=False, min_value=1, max_value=5, decimal_places=2
     )

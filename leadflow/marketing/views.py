@@ -5,6 +5,7 @@ calls one service and comes back with its message."""
 import calendar
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,7 +23,13 @@ from leadflow.approvals.models import ApprovalRequest
 from leadflow.core.context import ip_from_request
 from leadflow.core.errors import DomainError, RateLimited, ValidationFailed
 from leadflow.core.exports import export_from_request
-from leadflow.core.ui import form_error, page_of, permission_required, refused_message
+from leadflow.core.ui import (
+    form_error,
+    kept_upload,
+    page_of,
+    permission_required,
+    refused_message,
+)
 from leadflow.leads.queries import leads_visible_to
 
 from .analysis import by_campaign, by_channel, expense_to_sales, spend_by
@@ -33,6 +40,7 @@ from .campaigns import (
     campaign_end,
     campaign_evaluate,
     campaign_note_add,
+    campaign_participants_import,
     campaign_start,
     campaign_submit,
     campaign_update,
@@ -256,11 +264,26 @@ def campaign_action(request, campaign_id: int, action: str):
             lambda c: _add_task(c, request),
             gettext("Task added."),
         ),
+        "participants": (
+            lambda c: _import_participants(c, request),
+            gettext("Participants counted from the list."),
+        ),
     }
     if action not in acts:
         raise Http404
     act, done = acts[action]
     return _campaign_act(request, campaign_id, act, done)
+
+
+def _import_participants(campaign: Campaign, request) -> None:
+    upload = request.FILES.get("file")
+    if upload is None or Path(upload.name).suffix.lower() not in (".csv", ".xlsx"):
+        raise ValidationFailed(
+            gettext("Choose the sign-in list."), fields={"file": gettext("a CSV or XLSX file")}
+        )
+    with kept_upload(upload, prefix="participants-") as path:
+        campaign_participants_import(campaign=campaign, by=request.user, path=path)
+    path.unlink(missing_ok=True)  # only the count is kept
 
 
 def _add_task(campaign: Campaign, request) -> None:

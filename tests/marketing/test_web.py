@@ -138,3 +138,22 @@ def test_the_approval_page_names_every_snapshot_value_in_chinese(team, budget_20
     assert "10000.00" in page
     for code in ("over_budget", "remaining", "spent_on"):
         assert code not in page
+
+
+def test_participants_are_counted_from_a_sign_in_list(team, client_for):
+    # SPEC: MKT-2 — participants entered or imported; only the count is kept
+    campaign = running_campaign(team)
+    sign_in = SimpleUploadedFile(
+        "签到表.csv", "姓名,手机\n王一,13800138000\n李二,\n,\n张三,13900139000\n".encode()
+    )
+    client_for(team.planner).post(
+        f"/marketing/campaigns/{campaign.pk}/participants/", {"file": sign_in}
+    )
+    campaign.refresh_from_db()
+    assert campaign.participants == 3
+    wrong = SimpleUploadedFile("list.txt", b"x")
+    client_for(team.planner).post(
+        f"/marketing/campaigns/{campaign.pk}/participants/", {"file": wrong}
+    )
+    campaign.refresh_from_db()
+    assert campaign.participants == 3
