@@ -77,6 +77,14 @@ SNAPSHOT_LABELS = {
     "methods": _("methods"),
     "schedule": _("schedule"),
     "questionnaire": _("Questionnaire"),
+    "contract": _("Contract"),
+    "before": _("Before"),
+    "after": _("After"),
+    "plan": _("Payment plan"),
+    "payment_terms": _("payment terms"),
+    "starts_on": _("starts"),
+    "ends_on": _("ends"),
+    "delivery_on": _("delivery"),
 }
 ANSWERS = {"yes": _("yes"), "no": _("no")}
 

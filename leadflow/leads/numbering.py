@@ -8,8 +8,7 @@ caller's transaction ends, so concurrent captures queue on it and never share a 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from django.db import connection
-
+from leadflow.core.sequences import reserve_blocks
 from leadflow.core.worktime import company_zone
 
 from .models import LeadNumberSequence
@@ -32,20 +31,7 @@ def reserve_numbers(*, prefix: str, count: int = 1) -> list[str]:
 def reserve_number_blocks(counts: dict[str, int]) -> dict[str, int]:
     """{prefix: the first of its block} for blocks of several prefixes ({prefix: how
     many}), reserved in one statement; format each with `number`."""
-    if not counts:
-        return {}
-    prefixes = sorted(counts)  # a fixed order, so two transactions never lock crosswise
-    values = ", ".join(["(%s, %s)"] * len(prefixes))
-    params = [item for prefix in prefixes for item in (prefix, counts[prefix])]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {_TABLE} (prefix, last) VALUES {values} "  # noqa: S608 - our table
-            f"ON CONFLICT (prefix) DO UPDATE SET last = {_TABLE}.last + EXCLUDED.last "
-            "RETURNING prefix, last",
-            params,
-        )
-        lasts = dict(cursor.fetchall())
-    return {prefix: lasts[prefix] - count + 1 for prefix, count in counts.items()}
+    return reserve_blocks(_TABLE, counts)
 
 
 def number(prefix: str, sequence: int) -> str:

@@ -41,7 +41,7 @@ WORK = [
     NavItem(_("Supervision"), "supervision", "eye", LEADS_ASSIGN),
     NavItem(_("Customers"), "customers", "users"),
     NavItem(_("Contact cadence"), "customer_cadence", "clock"),
-    NavItem(_("Sales"), "coming_soon", "trending", area="sales"),
+    NavItem(_("Contracts"), "contracts", "trending"),
     NavItem(_("Service"), "coming_soon", "lifebuoy", area="service"),
     NavItem(_("Campaigns"), "campaigns", "megaphone"),
     NavItem(_("Expense claims"), "claims", "send"),

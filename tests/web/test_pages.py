@@ -48,6 +48,9 @@ EVERYONE_PAGES = [
     "/marketing/analysis/",
     "/marketing/research/",
     "/marketing/research/questionnaires/new/",
+    "/sales/contracts/",
+    "/sales/contracts/new/",
+    "/sales/receivables/",
 ]
 
 

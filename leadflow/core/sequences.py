@@ -1,0 +1,24 @@
+"""Numbers handed out in order per prefix (lead numbers, contract numbers): one upsert per
+call reserves a block, and the row lock it takes lasts until the caller's transaction
+ends, so concurrent callers queue on it and never share a number."""
+
+from django.db import connection
+
+
+def reserve_blocks(table: str, counts: dict[str, int]) -> dict[str, int]:
+    """{prefix: the first number of its block} for blocks under several prefixes ({prefix:
+    how many}) in `table` (columns prefix, last), reserved in one statement."""
+    if not counts:
+        return {}
+    prefixes = sorted(counts)  # a fixed order, so two transactions never lock crosswise
+    values = ", ".join(["(%s, %s)"] * len(prefixes))
+    params = [item for prefix in prefixes for item in (prefix, counts[prefix])]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (prefix, last) VALUES {values} "  # noqa: S608 - our tables
+            f"ON CONFLICT (prefix) DO UPDATE SET last = {table}.last + EXCLUDED.last "
+            "RETURNING prefix, last",
+            params,
+        )
+        lasts = dict(cursor.fetchall())
+    return {prefix: lasts[prefix] - count + 1 for prefix, count in counts.items()}
