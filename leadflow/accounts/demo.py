@@ -42,6 +42,7 @@ def demo_company_create() -> dict[str, str]:
         ("he.cehua", "何策划", "marketing", marketing, None, "he.cehua@demo.leadflow.cn"),
         ("qian.zong", "钱总", "management", company, None, "qian.zong@demo.leadflow.cn"),
         ("wu.kj", "吴会计", "finance", company, None, "wu.kj@demo.leadflow.cn"),
+        ("zheng.fw", "郑法务", "legal", company, None, "zheng.fw@demo.leadflow.cn"),
     ]
     created = {}
     for username, name, role, department, team, email in staff:
