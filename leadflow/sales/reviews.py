@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +23,7 @@ from leadflow.customers.models import Customer
 from leadflow.customers.reviews import grade_propose, grades_reviewed
 from leadflow.customers.risk import cadence_missed, risk_update
 
-from .models import Deal
+from .queries import customer_orders
 
 define(
     "customers.review_days",
@@ -53,20 +53,16 @@ def review_grades(now: datetime) -> dict[str, Any]:
         if not customers:
             return {"reviewed": 0, "proposed": 0}
         year_ago = (now - timedelta(days=365)).date()
-        bought = {
-            row["customer_id"]: row
-            for row in Deal.objects.filter(customer__in=customers, signed_on__gt=year_ago)
-            .values("customer_id")
-            .annotate(total=Sum("amount"), orders=Count("id"))
-        }
+        bought = customer_orders([customer.pk for customer in customers], year_ago)
         proposed = 0
         for customer in customers:
-            row = bought.get(customer.pk)
-            if row is None:
+            orders = bought.get(customer.pk)
+            if not orders:
                 continue  # nothing bought: no evidence either way
-            actual = (row["total"] / TEN_THOUSAND).quantize(Decimal("0.01"))
-            changes = {"expected_annual_sales": actual, "purchase_frequency": row["orders"]}
-            evidence = {"months": 12, "sales_wan": str(actual), "orders": row["orders"]}
+            total = sum((amount for _, amount in orders), Decimal(0))
+            actual = (total / TEN_THOUSAND).quantize(Decimal("0.01"))
+            changes = {"expected_annual_sales": actual, "purchase_frequency": len(orders)}
+            evidence = {"months": 12, "sales_wan": str(actual), "orders": len(orders)}
             proposed += (
                 grade_propose(customer=customer, changes=changes, evidence=evidence, now=now)
                 is not None
@@ -92,15 +88,14 @@ def watch_churn(now: datetime) -> dict[str, Any]:
             return {"checked": 0, "warned": 0}
         today = timezone.localdate(now)
         year_ago, two_years_ago = today - timedelta(days=365), today - timedelta(days=730)
-        totals = {
-            row["customer_id"]: row
-            for row in Deal.objects.filter(customer__in=customers, signed_on__gt=two_years_ago)
-            .values("customer_id")
-            .annotate(
-                recent=Sum("amount", filter=Q(signed_on__gt=year_ago)),
-                earlier=Sum("amount", filter=Q(signed_on__lte=year_ago)),
-            )
-        }
+        totals = {}
+        for customer_id, orders in customer_orders(
+            [customer.pk for customer in customers], two_years_ago
+        ).items():
+            totals[customer_id] = {
+                "recent": sum((a for day, a in orders if day > year_ago), Decimal(0)),
+                "earlier": sum((a for day, a in orders if day <= year_ago), Decimal(0)),
+            }
         drop = Decimal(get_settings("customers.churn_")["customers.churn_drop_percent"]) / 100
         warned = 0
         for customer in customers:

@@ -34,7 +34,9 @@ from leadflow.sales.contracts import (
     receipt_record,
     remind_overdue_instalments,
 )
+from leadflow.sales.deals import deal_record
 from leadflow.sales.models import Contract
+from leadflow.sales.queries import customer_orders
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -305,3 +307,50 @@ def test_the_api_drafts_plans_and_ages(people, customer, api_for):
         assert api.post(f"/api/v1/contracts/{contract_id}/submit").json()["state"] == "legal"
         assert api_for(people.other).get(f"/api/v1/contracts/{contract_id}").status_code == 404
         assert api.get("/api/v1/receivables").json()["buckets"]["90+"] == "0"
+
+
+def test_a_signed_contract_is_what_the_customer_bought(people, customer):
+    # SPEC: MKT-5 — the deal's amount and the customer's yearly sales use signed contracts
+    with time_machine.travel(MONDAY, tick=False):
+        won = deal_record(
+            customer=customer,
+            owner=people.rep,
+            title="机床",
+            amount=Decimal("100000"),
+            signed_on=date(2026, 2, 20),
+            opened_at=MONDAY,
+            won_at=MONDAY,
+            source="",
+            by=None,
+        )
+        deal_record(
+            customer=customer,
+            owner=people.rep,
+            title="配件",
+            amount=Decimal("30000"),
+            signed_on=date(2026, 2, 25),
+            opened_at=MONDAY,
+            won_at=MONDAY,
+            source="",
+            by=None,
+        )
+        contract = contract_draft(
+            values={"service": "机床 2 台", "amount": "120000"}, by=people.rep, deal=won
+        )
+        assert (contract.title, contract.customer) == ("机床", customer)
+        assert sorted(customer_orders([customer.pk], date(2026, 1, 1))[customer.pk]) == [
+            (date(2026, 2, 20), Decimal("100000.00")),
+            (date(2026, 2, 25), Decimal("30000.00")),
+        ]  # a draft agrees nothing yet
+        payment_plan_set(
+            contract=contract, plan=[InstalmentIn("2026-04-01", "120000")], by=people.rep
+        )
+        request = contract_submit(contract=contract, by=people.rep)
+        approval_decide(request=request, by=people.lawyer, decision="approve")
+        approval_decide(request=request, by=people.boss, decision="approve")
+        contract.refresh_from_db()
+        contract_sign(contract=contract, by=people.rep, signed_on=date(2026, 3, 1))
+        assert sorted(customer_orders([customer.pk], date(2026, 1, 1))[customer.pk]) == [
+            (date(2026, 2, 25), Decimal("30000.00")),
+            (date(2026, 3, 1), Decimal("120000.00")),  # the contract, not the deal's 100,000
+        ]
