@@ -61,6 +61,7 @@ urlpatterns = [
         name="contract_action",
     ),
     path("sales/receivables/", sales.receivables_page, name="receivables"),
+    path("sales/targets/", sales.targets_page, name="sales_targets"),
     path("marketing/campaigns/", marketing.campaigns_page, name="campaigns"),
     path("marketing/campaigns/new/", marketing.campaign_new, name="campaign_new"),
     path("marketing/campaigns/<int:campaign_id>/", marketing.campaign_page, name="campaign"),

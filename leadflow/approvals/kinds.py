@@ -67,6 +67,7 @@ KIND_LABELS: dict[str, object] = {
     "budget": _("Marketing budget"),
     "research_plan": _("Market research plan"),
     "research_report": _("Market research report"),
+    "sales_target": _("Sales targets"),
 }
 
 

@@ -22,6 +22,7 @@ from .contracts import (
 )
 from .models import Contract, Deal
 from .queries import deals_of_customer
+from .targets import period_span, plan_in_force, progress_rows, time_elapsed
 
 router = Router(tags=["sales"])
 
@@ -225,3 +226,32 @@ def receivables(request):
             if row.due <= today
         ],
     }
+
+
+class ProgressOut(Schema):
+    who: str
+    target: Decimal
+    actual: Decimal
+    completion: Decimal | None = Field(None, description="进度: percent of the target done")
+    time_elapsed: Decimal = Field(..., description="时间进度: percent of the period gone")
+
+
+@router.get("/targets", response=list[ProgressOut], summary="Targets against actuals")
+def targets_progress(
+    request, year: int, measure: str = "sales", period: str = "year", index: int = 0
+):
+    start, end = period_span(year, period, index)  # refuses an unknown period first
+    plan = plan_in_force(year)
+    if plan is None:
+        return []
+    elapsed = time_elapsed(start, end, timezone.localdate())
+    return [
+        {
+            "who": str(row.who),
+            "target": row.target,
+            "actual": row.actual,
+            "completion": row.completion,
+            "time_elapsed": elapsed,
+        }
+        for row in progress_rows(plan, measure, period, index, request.user)
+    ]

@@ -8,4 +8,4 @@ class SalesConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the grade review sweep and its setting.
-        from . import contracts, permissions, reviews  # noqa: F401
+        from . import contracts, permissions, reviews, targets  # noqa: F401

@@ -205,3 +205,77 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_id} {self.amount}"
+
+
+class TargetPlan(models.Model):
+    """One version of a year's sales targets (MKT-4): approved before it counts; a change
+    after approval is a new version, the old one kept."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING = "pending", _("In approval")
+        APPROVED = "approved", _("Approved")
+        SUPERSEDED = "superseded", _("Replaced by a later version")
+        REJECTED = "rejected", _("Rejected")
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    version = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-year", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "version"], name="target_plan_version_once"),
+            models.UniqueConstraint(
+                fields=["year"],
+                condition=models.Q(state="approved"),
+                name="target_plan_one_approved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} v{self.version}"
+
+
+class Target(models.Model):
+    """A figure to reach: a measure, for the company, a department, a team or a rep, over
+    the year, a quarter (1-4) or a month (1-12)."""
+
+    class Measure(models.TextChoices):
+        SALES = "sales", _("Sales signed (元)")
+        RECEIVED = "received", _("Amount received (元)")
+        NEW_CUSTOMERS = "new_customers", _("New customers")
+
+    class Period(models.TextChoices):
+        YEAR = "year", _("Year")
+        QUARTER = "quarter", _("Quarter")
+        MONTH = "month", _("Month")
+
+    plan = models.ForeignKey(TargetPlan, on_delete=models.CASCADE, related_name="targets")
+    measure = models.CharField(max_length=16, choices=Measure.choices)
+    # Who: none of the three is the company; else the one department, team or rep.
+    department = models.ForeignKey(
+        "accounts.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    period = models.CharField(max_length=8, choices=Period.choices)
+    index = models.PositiveSmallIntegerField(default=0)  # the quarter or month; 0 the year
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["plan", "measure", "period", "index"]
+        indexes = [models.Index(fields=["plan", "measure"], name="target_plan_measure")]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.period}{self.index} {self.amount}"

@@ -8,6 +8,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from leadflow.accounts.models import Department, Team, User
 from leadflow.approvals.models import ApprovalRequest
 from leadflow.core.errors import DomainError
 from leadflow.core.exports import export_from_request
@@ -33,9 +34,21 @@ from .contracts import (
     received_total,
 )
 from .forms import ContractForm
-from .models import ClauseTemplate, Contract, Deal, Receipt
-from .permissions import SALES_RECEIPTS
+from .models import ClauseTemplate, Contract, Deal, Receipt, Target, TargetPlan
+from .permissions import SALES_RECEIPTS, SALES_TARGETS
 from .queries import deals_of_customer
+from .targets import (
+    Who,
+    mismatches,
+    period_span,
+    plan_in_force,
+    progress_rows,
+    target_plan_draft,
+    target_plan_submit,
+    target_set,
+    target_split_down,
+    time_elapsed,
+)
 
 
 @login_required
@@ -319,5 +332,102 @@ def receivables_page(request):
             "rows": due,
             "buckets": ageing(rows, today),
             "upcoming": [r for r in rows if r.due > today][:20],
+        },
+    )
+
+
+# ----------------------------------------------------------------- targets (MKT-4)
+
+
+def _who_from(value: str) -> Who:
+    """ "", "d:3", "t:5" or "u:8" from the page's picker."""
+    kind, _, ident = (value or "").partition(":")
+    if kind == "d":
+        return Who(department=Department.objects.filter(pk=ident or 0).first())
+    if kind == "t":
+        return Who(team=Team.objects.filter(pk=ident or 0).first())
+    if kind == "u":
+        return Who(user=User.objects.filter(pk=ident or 0).first())
+    return Who()
+
+
+@login_required
+def targets_page(request):
+    today = timezone.localdate()
+    year = int(request.GET.get("year") or today.year)
+    measure = request.GET.get("measure") or Target.Measure.SALES
+    period = request.GET.get("period") or Target.Period.YEAR
+    index = int(request.GET.get("index") or 0)
+    keeper = request.user.has_permission(SALES_TARGETS)
+    if request.method == "POST" and keeper:
+        post = request.POST
+        try:
+            plan = TargetPlan.objects.filter(pk=post.get("plan") or 0).first()
+            if post.get("action") == "new":
+                plan = target_plan_draft(
+                    year=year, by=request.user, note=post.get("note", ""), copy=plan_in_force(year)
+                )
+            elif plan is None:
+                raise Http404
+            elif post.get("action") == "set":
+                target_set(
+                    plan=plan,
+                    measure=post.get("measure", ""),
+                    who=_who_from(post.get("who", "")),
+                    amount=post.get("amount"),
+                    split=post.get("split", "even"),
+                    by=request.user,
+                )
+            elif post.get("action") == "down":
+                target_split_down(
+                    plan=plan,
+                    measure=post.get("measure", ""),
+                    who=_who_from(post.get("who", "")),
+                    by=request.user,
+                )
+            elif post.get("action") == "submit":
+                target_plan_submit(plan=plan, by=request.user)
+        except DomainError as error:
+            refused_message(request, error)
+        else:
+            messages.success(request, gettext("Saved."))
+        return redirect(f"{request.path}?year={year}&measure={measure}")
+    in_force = plan_in_force(year)
+    start, end = period_span(year, period, index)
+    drafts = TargetPlan.objects.filter(year=year, state__in=["draft", "pending"])
+    draft = drafts.filter(state="draft").first()
+    return render(
+        request,
+        "sales/targets.html",
+        {
+            "year": year,
+            "measure": measure,
+            "period": period,
+            "index": index,
+            "measures": Target.Measure.choices,
+            "in_force": in_force,
+            "rows": progress_rows(in_force, measure, period, index, request.user)
+            if in_force
+            else [],
+            "elapsed": time_elapsed(start, end, today),
+            "keeper": keeper,
+            "drafts": drafts,
+            "draft": draft,
+            "draft_targets": draft.targets.filter(measure=measure, period="year").select_related(
+                "department", "team", "user"
+            )
+            if draft
+            else [],
+            "mismatches": mismatches(draft) if draft else [],
+            "places": [("", gettext("Company"))]
+            + [(f"d:{d.pk}", d.name) for d in Department.objects.order_by("path")]
+            + [(f"t:{t.pk}", t.name) for t in Team.objects.order_by("name")]
+            + [
+                (f"u:{u.pk}", str(u))
+                for u in User.objects.filter(is_active=True, team__isnull=False)
+            ],
+            "periods": [("year", 0, gettext("Year"))]
+            + [("quarter", q, f"Q{q}") for q in range(1, 5)]
+            + [("month", m, f"{m} 月") for m in range(1, 13)],
         },
     )

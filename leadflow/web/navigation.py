@@ -42,6 +42,7 @@ WORK = [
     NavItem(_("Customers"), "customers", "users"),
     NavItem(_("Contact cadence"), "customer_cadence", "clock"),
     NavItem(_("Contracts"), "contracts", "trending"),
+    NavItem(_("Sales targets"), "sales_targets", "chart"),
     NavItem(_("Service"), "coming_soon", "lifebuoy", area="service"),
     NavItem(_("Campaigns"), "campaigns", "megaphone"),
     NavItem(_("Expense claims"), "claims", "send"),

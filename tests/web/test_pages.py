@@ -51,6 +51,7 @@ EVERYONE_PAGES = [
     "/sales/contracts/",
     "/sales/contracts/new/",
     "/sales/receivables/",
+    "/sales/targets/",
 ]
 
 
