@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from leadflow.accounts.models import User
+from leadflow.accounts.models import Department, User
 from leadflow.approvals.engine import approval_decide
 from leadflow.customers.profiles import customer_create
 
@@ -20,6 +20,7 @@ from .contracts import (
     receipt_record,
 )
 from .models import Contract
+from .targets import Who, target_plan_draft, target_plan_submit, target_set, target_split_down
 
 
 def demo_sales_create() -> None:
@@ -69,6 +70,7 @@ def demo_sales_create() -> None:
         method="transfer",
         note="预付款到账",
     )
+    _demo_targets(users, today.year)
     second = customer_create(values={"name": "常州演示自动化设备有限公司"}, by=rep)
     contract_draft(
         values={
@@ -79,3 +81,20 @@ def demo_sales_create() -> None:
         by=rep,
         customer=second,
     )
+
+
+def _demo_targets(users: dict[str, User], year: int) -> None:
+    """This year's approved targets: the sales department, split over its teams and reps."""
+    boss, manager = users["qian.zong"], users["wang.manager"]
+    sales = Department.objects.filter(name="销售部").first()
+    if sales is None:
+        return
+    plan = target_plan_draft(year=year, by=manager, note="年度销售目标")
+    for measure, amount in (("sales", "6000000"), ("received", "5000000"), ("new_customers", "60")):
+        target_set(plan=plan, measure=measure, who=Who(department=sales), amount=amount, by=manager)
+        for team, _share in target_split_down(
+            plan=plan, measure=measure, who=Who(department=sales), by=manager
+        ):
+            target_split_down(plan=plan, measure=measure, who=team, by=manager)
+    request = target_plan_submit(plan=plan, by=manager)
+    approval_decide(request=request, by=boss, decision="approve", comment="同意")
