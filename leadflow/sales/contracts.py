@@ -630,7 +630,7 @@ def receipt_record(
     if not by.has_permission(SALES_RECEIPTS):
         raise Forbidden(gettext("Only finance records receipts."))
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
-    _moved(contract, (State.SIGNED, State.PERFORMING), gettext("paid"))
+    _moved(contract, (State.SIGNED, State.PERFORMING), gettext("given receipts"))
     errors: dict[str, str] = {}
     value = _money(amount, "amount", errors)
     if received_on is None or received_on > timezone.localdate():

@@ -15,7 +15,11 @@ def deals_of_customer(user, customer_id: int) -> QuerySet[Deal] | None:
     """None when the user may not see the customer."""
     if customer_for(user, customer_id) is None:
         return None
-    return Deal.objects.filter(customer_id=customer_id).select_related("owner")
+    return (
+        Deal.objects.filter(customer_id=customer_id)
+        .select_related("owner")
+        .prefetch_related("contracts")
+    )
 
 
 def sales_in_year(year: int) -> Decimal:
