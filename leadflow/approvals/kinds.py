@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -83,3 +84,29 @@ def kind_of(code: str) -> Kind | None:
 def kind_label(code: str) -> object:
     kind = _KINDS.get(code)
     return kind.label if kind else KIND_LABELS.get(code, code)
+
+
+class YearVersionKind:
+    """What a kind does whose subject is one version of a year's plan (the marketing
+    budget, the sales targets): its state follows the request, and once approved it is
+    the version in force, the one before it kept as superseded. The subject's model has
+    year, version, state (draft, pending, approved, superseded, rejected) and
+    approved_at."""
+
+    model: Any  # the subject's model class
+
+    def _set(self, request, state: str, **more: Any) -> None:
+        self.model.objects.filter(pk=request.subject_id).update(state=state, **more)
+
+    def on_progress(self, request) -> None:
+        if request.state in ("returned", "withdrawn"):
+            self._set(request, "draft")
+
+    def on_approved(self, request, *, by, choices: Mapping[str, Any]) -> dict[str, Any]:
+        subject = self.model.objects.select_for_update().get(pk=request.subject_id)
+        self.model.objects.filter(year=subject.year, state="approved").update(state="superseded")
+        self._set(request, "approved", approved_at=timezone.now())
+        return {"in_force": f"{subject.year} v{subject.version}"}
+
+    def on_closed(self, request, *, by) -> None:
+        self._set(request, "rejected" if request.state == "rejected" else "draft")

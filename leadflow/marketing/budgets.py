@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import Department, User
 from leadflow.approvals.engine import approval_submit
-from leadflow.approvals.kinds import Choice, register_kind
+from leadflow.approvals.kinds import Choice, YearVersionKind, register_kind
 from leadflow.approvals.models import ApprovalRequest
 from leadflow.core.audit import audit_record
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
@@ -113,7 +113,8 @@ def budget_submit(*, budget: Budget, by: User) -> ApprovalRequest:
     return request
 
 
-class BudgetKind:
+class BudgetKind(YearVersionKind):
+    model = Budget
     code = KIND
     label = _("Marketing budget")
 
@@ -141,32 +142,10 @@ class BudgetKind:
         return user.has_permission(MARKETING_BUDGET)
 
     def url(self, subject: Budget) -> str:
-        return f"/marketing/budgets/{subject.pk}/"
+        return f"/marketing/budgets/?year={subject.year}"
 
     def choices(self, subject: Budget, by) -> list[Choice]:
         return []
-
-    def on_progress(self, request: ApprovalRequest) -> None:
-        if request.state == ApprovalRequest.State.RETURNED:
-            Budget.objects.filter(pk=request.subject_id).update(state=Budget.State.DRAFT)
-
-    def on_approved(self, request: ApprovalRequest, *, by, choices: Mapping[str, Any]) -> dict:
-        budget = Budget.objects.select_for_update().get(pk=request.subject_id)
-        Budget.objects.filter(year=budget.year, state=Budget.State.APPROVED).update(
-            state=Budget.State.SUPERSEDED
-        )
-        Budget.objects.filter(pk=budget.pk).update(
-            state=Budget.State.APPROVED, approved_at=timezone.now()
-        )
-        return {"in_force": f"{budget.year} v{budget.version}"}
-
-    def on_closed(self, request: ApprovalRequest, *, by) -> None:
-        state = (
-            Budget.State.REJECTED
-            if request.state == ApprovalRequest.State.REJECTED
-            else Budget.State.DRAFT
-        )
-        Budget.objects.filter(pk=request.subject_id).update(state=state)
 
 
 register_kind(BudgetKind())

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import Department, Team, User
 from leadflow.approvals.engine import approval_submit
-from leadflow.approvals.kinds import Choice, register_kind
+from leadflow.approvals.kinds import Choice, YearVersionKind, register_kind
 from leadflow.approvals.models import ApprovalRequest
 from leadflow.core.audit import audit_record
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
@@ -323,7 +323,8 @@ def target_plan_submit(*, plan: TargetPlan, by: User) -> ApprovalRequest:
     )
 
 
-class TargetPlanKind:
+class TargetPlanKind(YearVersionKind):
+    model = TargetPlan
     code = "sales_target"
     label = _("Sales targets")
 
@@ -346,28 +347,6 @@ class TargetPlanKind:
 
     def choices(self, subject: TargetPlan, by) -> list[Choice]:
         return []
-
-    def on_progress(self, request: ApprovalRequest) -> None:
-        if request.state in (ApprovalRequest.State.RETURNED, ApprovalRequest.State.WITHDRAWN):
-            TargetPlan.objects.filter(pk=request.subject_id).update(state=TargetPlan.State.DRAFT)
-
-    def on_approved(self, request: ApprovalRequest, *, by, choices: Any) -> dict:
-        plan = TargetPlan.objects.select_for_update().get(pk=request.subject_id)
-        TargetPlan.objects.filter(year=plan.year, state=TargetPlan.State.APPROVED).update(
-            state=TargetPlan.State.SUPERSEDED
-        )
-        TargetPlan.objects.filter(pk=plan.pk).update(
-            state=TargetPlan.State.APPROVED, approved_at=timezone.now()
-        )
-        return {"in_force": f"{plan.year} v{plan.version}"}
-
-    def on_closed(self, request: ApprovalRequest, *, by) -> None:
-        state = (
-            TargetPlan.State.REJECTED
-            if request.state == ApprovalRequest.State.REJECTED
-            else TargetPlan.State.DRAFT
-        )
-        TargetPlan.objects.filter(pk=request.subject_id).update(state=state)
 
 
 register_kind(TargetPlanKind())

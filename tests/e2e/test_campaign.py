@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
-from tests.e2e.test_approvals import phone
-from tests.e2e.test_lead_to_customer import sign_in
+from tests.e2e.people import phone, sign_in
 
 NAME = "端到端测试展会"
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the company's day, as the app's

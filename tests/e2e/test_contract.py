@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
-from tests.e2e.test_approvals import phone
-from tests.e2e.test_lead_to_customer import sign_in
+from tests.e2e.people import phone, send_web_form, sign_in, wait_in_inbox
 
 LEAD = "嘉兴合同端到端测试有限公司"
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the company's day, as the app's
@@ -26,27 +25,12 @@ def completion(page, app) -> float:
 
 def test_a_deal_becomes_a_paid_contract(app, browser, shots):
     # SPEC: MKT-5, MKT-4 — deal → contract → legal approval → signed → plan → receipt → target
-    form_context = phone(browser)
-    form = form_context.new_page()
-    form.goto(f"{app.url}/f/demo")
-    form.fill("input[name=name]", LEAD)
-    form.fill("input[name=mobile]", "139 1234 5688")
-    for field, value in (("industry", "制造业"), ("region", "上海"), ("need", "采购检测设备")):
-        form.fill(f"[name={field}]", value)
-    form.check("input[name=consent]")
-    form.click("button[type=submit]")
-    expect(form.get_by_text("感谢您的咨询")).to_be_visible()
-    form_context.close()
+    send_web_form(browser, app, name=LEAD, mobile="139 1234 5688", need="采购检测设备")
 
     rep_context = phone(browser)
     rep = sign_in(rep_context, app, "li.ming")
     before = completion(rep, app)
-    rep.goto(f"{app.url}/leads/inbox/")
-    for _ in range(30):
-        if rep.get_by_text(LEAD).count():
-            break
-        rep.wait_for_timeout(500)  # the background worker, a real process, takes its turn
-        rep.reload()
+    wait_in_inbox(rep, app, LEAD)
     rep.locator("tr", has_text=LEAD).get_by_role("button", name="接受").click()
     rep.goto(f"{app.url}/leads/?q={LEAD}")
     rep.get_by_role("link", name=LEAD).first.click()
