@@ -90,7 +90,11 @@ def contracts_visible_to(user) -> QuerySet[Contract]:
 
 
 def _mine(user, contract: Contract) -> None:
-    if contract.owner_id != user.pk and not contracts_visible_to(user).filter(pk=contract.pk):
+    if contract.owner_id == user.pk:
+        return
+    if not Contract.objects.filter(
+        scope_filter(user, owner_field="owner"), pk=contract.pk
+    ).exists():
         raise Forbidden(gettext("Only the contract's owner or their managers do this."))
 
 
