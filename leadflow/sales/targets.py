@@ -442,6 +442,14 @@ def time_elapsed(start: date, end: date, today: date) -> Decimal:
     )
 
 
+def last_years_shape(measure: str, who: Who, year: int) -> list[Decimal]:
+    """What `who` did in each month of the year before: the weights of a split "by last
+    year's shape"."""
+    return [
+        actual(measure, who, *period_span(year - 1, Period.MONTH, month)) for month in range(1, 13)
+    ]
+
+
 def plan_in_force(year: int) -> TargetPlan | None:
     return TargetPlan.objects.filter(year=year, state=TargetPlan.State.APPROVED).first()
 

@@ -39,6 +39,7 @@ from .permissions import SALES_RECEIPTS, SALES_TARGETS
 from .queries import deals_of_customer
 from .targets import (
     Who,
+    last_years_shape,
     mismatches,
     period_span,
     plan_in_force,
@@ -370,12 +371,16 @@ def targets_page(request):
             elif plan is None:
                 raise Http404
             elif post.get("action") == "set":
+                who, split = _who_from(post.get("who", "")), post.get("split", "even")
                 target_set(
                     plan=plan,
                     measure=post.get("measure", ""),
-                    who=_who_from(post.get("who", "")),
+                    who=who,
                     amount=post.get("amount"),
-                    split=post.get("split", "even"),
+                    split=split,
+                    shape=last_years_shape(post.get("measure", ""), who, plan.year)
+                    if split == "shape"
+                    else None,
                     by=request.user,
                 )
             elif post.get("action") == "down":

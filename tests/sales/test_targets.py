@@ -17,6 +17,7 @@ from leadflow.sales.deals import deal_record
 from leadflow.sales.models import Target, TargetPlan
 from leadflow.sales.targets import (
     Who,
+    last_years_shape,
     mismatches,
     period_span,
     plan_in_force,
@@ -130,3 +131,35 @@ def test_the_api_answers_progress_and_refuses_an_unknown_period(sales, api_for):
     refused = api.get("/api/v1/targets?year=2026&period=quarter&index=9")
     assert refused.status_code == 422
     assert "period" in refused.json()["error"]["fields"]
+
+
+def test_a_split_follows_last_years_months(org, sales):
+    # SPEC: MKT-4 — split by last year's shape: a rep who sold only in March and June
+    boss, manager, east, north = sales
+    buyer = customer_create(values={"name": "盐城某某公司"}, by=east)
+    for day, amount in ((date(2025, 3, 5), "10000"), (date(2025, 6, 5), "30000")):
+        deal_record(
+            customer=buyer,
+            owner=east,
+            title="去年",
+            amount=Decimal(amount),
+            signed_on=day,
+            opened_at=END_OF_MARCH,
+            won_at=END_OF_MARCH,
+            source="",
+            by=None,
+        )
+    shape = last_years_shape("sales", Who(user=east), 2026)
+    assert (shape[2], shape[5], sum(shape)) == (Decimal("10000.00"), Decimal("30000.00"), 40000)
+    plan = target_plan_draft(year=2026, by=boss)
+    target_set(
+        plan=plan,
+        measure="sales",
+        who=Who(user=east),
+        amount="100000",
+        by=boss,
+        split="shape",
+        shape=shape,
+    )
+    months = dict(Target.objects.filter(plan=plan, period="month").values_list("index", "amount"))
+    assert (months[3], months[6], months[1]) == (Decimal("25000.00"), Decimal("75000.00"), 0)
