@@ -174,6 +174,7 @@ urlpatterns = [
     path("leads/scoring/", leads.score_rules_page, name="score_rules"),
     path("f/<slug:key>", leads.public_form, name="public_form"),
     path("analytics/", analytics.dashboard, name="analytics"),
+    path("analytics/performance/", analytics.performance_page, name="performance"),
     path("customers/", customers.customers_page, name="customers"),
     path("customers/new/", customers.customer_new, name="customer_new"),
     path("customers/cadence/", customers.cadence_page, name="customer_cadence"),

@@ -1,9 +1,11 @@
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
+from .performance import month_of, results_visible_to
 from .queries import (
     Period,
     conversion,
@@ -131,3 +133,34 @@ class CycleRow(Schema):
 )
 def analytics_cycle_distribution(request, period: Query[PeriodQuery]):
     return cycle_distribution(request.user, _period(period))
+
+
+class PerformanceOut(Schema):
+    rep: str
+    rank: int
+    team_rank: int | None
+    score: Decimal
+    figures: dict[str, Any]
+    points: dict[str, Any]
+    adjustments: dict[str, Any]
+
+
+@router.get(
+    "/performance",
+    response=list[PerformanceOut],
+    summary="A month's staff performance (month=YYYY-MM; the last month by default)",
+)
+def performance(request, month: str = ""):
+    first = month_of(month, timezone.localdate())
+    return [
+        {
+            "rep": str(row.user),
+            "rank": row.rank,
+            "team_rank": row.team_rank,
+            "score": row.score,
+            "figures": row.figures,
+            "points": row.points,
+            "adjustments": row.adjustments,
+        }
+        for row in results_visible_to(request.user, first)
+    ]

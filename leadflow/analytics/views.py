@@ -1,10 +1,25 @@
+from datetime import timedelta
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from leadflow.core.errors import DomainError
 from leadflow.core.exports import export_from_request
+from leadflow.core.ui import refused_message
+from leadflow.sales.permissions import SALES_TARGETS
 
+from .models import Award, MonthClose, PerformanceMeasure
+from .performance import (
+    award_decide,
+    month_close,
+    month_compute,
+    month_of,
+    results_visible_to,
+)
 from .queries import (
     Period,
     conversion,
@@ -109,4 +124,55 @@ def dashboard(request):
         request,
         "analytics/dashboard.html",
         {"period": period, "error": error, "filters": request.GET, **figures},
+    )
+
+
+@login_required
+def performance_page(request):
+    """Staff performance (MKT-7): the month's ranking, its awards, and for managers the
+    buttons to compute and close it."""
+    today = timezone.localdate()
+    month = month_of(request.GET.get("month", ""), today)
+    if request.method == "POST":
+        try:
+            action = request.POST.get("action")
+            if action == "compute":
+                month_compute(month=month, by=request.user)
+            elif action == "close":
+                month_close(month=month, by=request.user)
+            elif action in ("confirm", "reject"):
+                award = Award.objects.filter(pk=request.POST.get("award") or 0).first()
+                if award is None:
+                    raise Http404
+                award_decide(award=award, by=request.user, confirm=action == "confirm")
+        except DomainError as error:
+            refused_message(request, error)
+        else:
+            messages.success(request, gettext("Saved."))
+        return redirect(f"{request.path}?month={month:%Y-%m}")
+    rows = results_visible_to(request.user, month)
+    if "export" in request.GET:
+        measures = list(PerformanceMeasure.objects.filter(active=True))
+        headers = [gettext("Rank"), gettext("Rep"), gettext("Team")]
+        headers += [m.name for m in measures] + [gettext("Score")]
+        table = (
+            [r.rank, str(r.user), r.user.team.name if r.user.team else ""]
+            + [r.figures.get(m.code) or "" for m in measures]
+            + [r.score]
+            for r in rows
+        )
+        return export_from_request(request, name="performance", headers=headers, rows=table)
+    return render(
+        request,
+        "analytics/performance.html",
+        {
+            "month": month,
+            "previous": (month - timedelta(days=1)).replace(day=1),
+            "following": (month + timedelta(days=32)).replace(day=1),
+            "rows": rows,
+            "measures": PerformanceMeasure.objects.filter(active=True),
+            "closed": MonthClose.objects.filter(month=month).first(),
+            "awards": Award.objects.filter(month=month).select_related("user"),
+            "keeper": request.user.has_permission(SALES_TARGETS),
+        },
     )

@@ -43,6 +43,7 @@ WORK = [
     NavItem(_("Contact cadence"), "customer_cadence", "clock"),
     NavItem(_("Contracts"), "contracts", "trending"),
     NavItem(_("Sales targets"), "sales_targets", "chart"),
+    NavItem(_("Staff performance"), "performance", "trending"),
     NavItem(_("Service"), "coming_soon", "lifebuoy", area="service"),
     NavItem(_("Campaigns"), "campaigns", "megaphone"),
     NavItem(_("Expense claims"), "claims", "send"),

@@ -52,6 +52,7 @@ EVERYONE_PAGES = [
     "/sales/contracts/new/",
     "/sales/receivables/",
     "/sales/targets/",
+    "/analytics/performance/",
 ]
 
 

@@ -1,0 +1,274 @@
+"""Staff performance (MKT-7): each rep's month, computed from the records (sales signed,
+received, new customers, first-contact timeliness, follow-ups, leads from the campaigns
+they own), scored by the scheme (PerformanceMeasure rows: weight and what each is scored
+against, credit capped), ranked with ties sharing a rank (1, 1, 3), awards proposed by
+rule and confirmed by a manager. A closed month is frozen: what changes in it later shows
+as an adjustment in the next month, never by rewriting it."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from leadflow.accounts.models import User
+from leadflow.accounts.scope import scope_filter
+from leadflow.core.audit import audit_record
+from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
+from leadflow.leads.models import FollowUp, FollowUpLapse, Lead
+from leadflow.marketing.models import Campaign
+from leadflow.sales.models import Target
+from leadflow.sales.permissions import SALES_TARGETS
+from leadflow.sales.targets import Who, actual, period_span, plan_in_force
+
+from .models import Award, MonthClose, MonthResult, PerformanceMeasure
+
+CENTS = Decimal("0.01")
+NEWCOMER_DAYS = 180
+
+
+def month_of(text: str, today: date) -> date:
+    """ "2026-03" as its first day; the previous month when not given or not a month."""
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def _span(month: date) -> tuple[datetime, datetime]:
+    start, end = period_span(month.year, "month", month.month)
+    zone = timezone.get_current_timezone()
+    return (
+        datetime.combine(start, datetime.min.time(), tzinfo=zone),
+        datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=zone),
+    )
+
+
+def reps() -> QuerySet[User]:
+    return User.objects.filter(is_active=True, role__code="sales_rep").select_related("team")
+
+
+def month_figures(user: User, month: date) -> dict[str, Decimal | None]:
+    """The month's figures of one rep, from the records."""
+    start, end = period_span(month.year, "month", month.month)
+    since, until = _span(month)
+    accepted = Lead.objects.filter(
+        owner=user, accepted_at__gte=since, accepted_at__lt=until
+    ).count()
+    lapses = FollowUpLapse.objects.filter(
+        rep=user, kind=FollowUpLapse.Kind.FIRST_CONTACT, due_at__gte=since, due_at__lt=until
+    ).count()
+    timeliness = (
+        (Decimal(max(accepted - lapses, 0)) * 100 / accepted).quantize(CENTS) if accepted else None
+    )
+    owned = Campaign.objects.filter(owner=user).values("pk")
+    return {
+        "sales": actual("sales", Who(user=user), start, end),
+        "received": actual("received", Who(user=user), start, end),
+        "new_customers": actual("new_customers", Who(user=user), start, end),
+        "first_contact": timeliness,
+        "followups": Decimal(
+            FollowUp.objects.filter(by=user, contact_at__gte=since, contact_at__lt=until).count()
+        ),
+        "campaign_leads": Decimal(
+            Lead.objects.filter(campaign__in=owned, acquired_at__gte=since, acquired_at__lt=until)
+            .exclude(status="merged")
+            .count()
+        ),
+    }
+
+
+def _targets(month: date) -> dict[tuple[str, int | None], Decimal]:
+    plan = plan_in_force(month.year)
+    if plan is None:
+        return {}
+    rows = Target.objects.filter(plan=plan, period="month", index=month.month, user__isnull=False)
+    return {(t.measure, t.user_id): t.amount for t in rows}
+
+
+def points(figures: dict[str, Any], user: User, month_targets: dict, scheme) -> dict[str, Any]:
+    """weight × actual / target, capped at cap_percent; None when there is no target."""
+    scored: dict[str, Any] = {}
+    for measure in scheme:
+        value = figures.get(measure.code)
+        target = (
+            month_targets.get((measure.code, user.pk))
+            if measure.target_from == PerformanceMeasure.TargetFrom.TARGETS
+            else measure.target
+        )
+        if value is None or not target:
+            scored[measure.code] = None
+            continue
+        ratio = min(Decimal(value) / Decimal(target), Decimal(measure.cap_percent) / 100)
+        scored[measure.code] = str((measure.weight * ratio).quantize(CENTS))
+    return scored
+
+
+def ranks(scores: list[tuple[Any, Decimal]]) -> dict[Any, int]:
+    """Competition ranking: equal scores share a rank, the next rank skips (1, 1, 3)."""
+    ordered = sorted(scores, key=lambda item: -item[1])
+    found: dict[Any, int] = {}
+    for position, (key, score) in enumerate(ordered, start=1):
+        previous = ordered[position - 2] if position > 1 else None
+        found[key] = found[previous[0]] if previous and previous[1] == score else position
+    return found
+
+
+def _keeper(user) -> None:
+    if not user.has_permission(SALES_TARGETS):
+        raise Forbidden(gettext("Only management and sales managers run the monthly results."))
+
+
+def _plain(figures: dict[str, Any]) -> dict[str, Any]:
+    return {k: None if v is None else str(v) for k, v in figures.items()}
+
+
+@transaction.atomic
+def month_compute(*, month: date, by: User | None = None) -> list[MonthResult]:
+    """Compute (or recompute) a month not yet closed, every rep's result and rank; a
+    closed month before it gives its later changes as adjustments."""
+    if by is not None:
+        _keeper(by)
+    if MonthClose.objects.filter(month=month).exists():
+        raise Conflict(
+            gettext("%(month)s is closed: its figures are frozen.") % {"month": f"{month:%Y-%m}"},
+            fields={"month": f"{month:%Y-%m}"},
+        )
+    previous = (month - timedelta(days=1)).replace(day=1)
+    frozen = (
+        {r.user_id: r.figures for r in MonthResult.objects.filter(month=previous)}
+        if MonthClose.objects.filter(month=previous).exists()
+        else {}
+    )
+    scheme = list(PerformanceMeasure.objects.filter(active=True))
+    month_targets = _targets(month)
+    now = timezone.now()
+    results = []
+    for user in reps():
+        figures = month_figures(user, month)
+        scored = points(figures, user, month_targets, scheme)
+        score = sum((Decimal(p) for p in scored.values() if p is not None), Decimal(0))
+        adjustments = {}
+        if user.pk in frozen:
+            again = _plain(month_figures(user, previous))
+            adjustments = {
+                code: str(Decimal(again[code]) - Decimal(old))
+                for code, old in frozen[user.pk].items()
+                if old is not None and again.get(code) not in (None, old)
+            }
+        result, _ = MonthResult.objects.update_or_create(
+            month=month,
+            user=user,
+            defaults={
+                "figures": _plain(figures),
+                "points": scored,
+                "adjustments": adjustments,
+                "score": score.quantize(CENTS),
+                "rank": 0,
+                "computed_at": now,
+            },
+        )
+        results.append(result)
+    company = ranks([(r.pk, r.score) for r in results])
+    teams: dict[int | None, list] = {}
+    for result in results:
+        teams.setdefault(result.user.team_id, []).append(result)
+    for members in teams.values():
+        in_team = ranks([(r.pk, r.score) for r in members])
+        for result in members:
+            result.rank, result.team_rank = company[result.pk], in_team[result.pk]
+            MonthResult.objects.filter(pk=result.pk).update(
+                rank=result.rank, team_rank=result.team_rank
+            )
+    return sorted(results, key=lambda r: (r.rank, r.user_id))
+
+
+@transaction.atomic
+def month_close(*, month: date, by: User) -> MonthClose:
+    """Compute the month a last time and freeze it; its awards are proposed."""
+    _keeper(by)
+    if month >= timezone.localdate().replace(day=1):
+        raise ValidationFailed(
+            gettext("Only a month that has ended is closed."), fields={"month": f"{month:%Y-%m}"}
+        )
+    results = month_compute(month=month, by=by)
+    closed = MonthClose.objects.create(month=month, closed_at=timezone.now(), by=by)
+    awards_propose(month, results)
+    audit_record(
+        actor=by, action="performance.closed", obj=closed, extra={"month": f"{month:%Y-%m}"}
+    )
+    return closed
+
+
+def awards_propose(month: date, results: list[MonthResult]) -> list[Award]:
+    """销售冠军: the most sales among those at or above their sales target (ties: each).
+    最佳新人: the best score among those who joined in the last 180 days."""
+    targets = _targets(month)
+    proposed = []
+    reached = [
+        r
+        for r in results
+        if targets.get(("sales", r.user_id))
+        and Decimal(r.figures["sales"]) >= targets[("sales", r.user_id)]
+    ]
+    if reached:
+        best = max(Decimal(r.figures["sales"]) for r in reached)
+        for result in reached:
+            if Decimal(result.figures["sales"]) == best:
+                proposed.append(
+                    (
+                        result.user,
+                        Award.Kind.SALES_CHAMPION,
+                        gettext("Sales %(sales)s, at or above target") % {"sales": best},
+                    )
+                )
+    end = period_span(month.year, "month", month.month)[1]
+    newcomers = [
+        r for r in results if r.user.date_joined.date() >= end - timedelta(days=NEWCOMER_DAYS)
+    ]
+    if newcomers:
+        best_score = max(r.score for r in newcomers)
+        for result in newcomers:
+            if result.score == best_score and best_score > 0:
+                proposed.append(
+                    (
+                        result.user,
+                        Award.Kind.BEST_NEWCOMER,
+                        gettext("Score %(score)s") % {"score": best_score},
+                    )
+                )
+    return [
+        Award.objects.get_or_create(
+            month=month, kind=kind, user=user, defaults={"reason": reason[:200]}
+        )[0]
+        for user, kind, reason in proposed
+    ]
+
+
+@transaction.atomic
+def award_decide(*, award: Award, by: User, confirm: bool) -> Award:
+    _keeper(by)
+    taken = Award.objects.filter(pk=award.pk, state=Award.State.PROPOSED).update(
+        state=Award.State.CONFIRMED if confirm else Award.State.REJECTED,
+        decided_by=by,
+        decided_at=timezone.now(),
+    )
+    if taken != 1:
+        raise Conflict(gettext("This award was decided already."), fields={"award": str(award.pk)})
+    award.refresh_from_db()
+    audit_record(actor=by, action="performance.award", obj=award, extra={"confirmed": confirm})
+    return award
+
+
+def results_visible_to(viewer: User, month: date) -> QuerySet[MonthResult]:
+    """A rep sees their own line; a manager their scope; management everything."""
+    return (
+        MonthResult.objects.filter(month=month)
+        .filter(scope_filter(viewer, owner_field="user"))
+        .select_related("user", "user__team")
+        .order_by("rank", "user_id")
+    )
