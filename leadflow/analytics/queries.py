@@ -224,7 +224,7 @@ def conversion(user: User, period: Period, by: str = "channel") -> list[dict[str
                 "leads": row["leads"],
                 "won": row["won"],
                 "rate": round(row["won"] / row["leads"], 4) if row["leads"] else 0.0,
-                "amount": row["amount"] or Decimal(0),
+                "amount": (row["amount"] or Decimal(0)).quantize(Decimal("0.01")),
                 "average_order": (row["average"] or Decimal(0)).quantize(Decimal("0.01")),
                 "median_cycle_days": median(cycles[key]) if cycles[key] else None,
             }
