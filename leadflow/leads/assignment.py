@@ -257,9 +257,16 @@ class Assigner:
         return any(not why_not(c, frozenset()) for c in self.candidates)
 
     def assign(
-        self, lead: Lead, *, kind: str = LeadAssignment.Kind.AUTO, reason: str = "", by=None
+        self,
+        lead: Lead,
+        *,
+        kind: str = LeadAssignment.Kind.AUTO,
+        reason: str = "",
+        by=None,
+        previous: User | None = None,
     ) -> User | None:
-        """Give the lead to the best eligible rep, or leave it waiting with the reason."""
+        """Give the lead to the best eligible rep, or leave it waiting with the reason.
+        `previous`: the rep it was released from, for the ownership log."""
         if self.nurture_grade_c and lead.grade == "C" and kind == LeadAssignment.Kind.AUTO:
             _set(lead, status=LeadStatus.NURTURE, waiting_reason="", updated_at=self.now)
             lead_nurtured(lead, by=by, at=self.now)
@@ -273,11 +280,23 @@ class Assigner:
             return None
         choice = ranked[0]
         rep = User.objects.get(pk=choice.candidate.rep_id)
-        self.give(lead, rep, kind=kind, reason=reason, by=by, match=choice.match)
+        self.give(
+            lead, rep, kind=kind, reason=reason, by=by, match=choice.match, previous=previous
+        )
         return rep
 
-    def give(self, lead: Lead, rep: User, *, kind: str, reason: str, by, match: dict) -> None:
-        previous = lead.owner_id
+    def give(
+        self,
+        lead: Lead,
+        rep: User,
+        *,
+        kind: str,
+        reason: str,
+        by,
+        match: dict,
+        previous: User | None = None,
+    ) -> None:
+        previous_id = previous.pk if previous is not None else lead.owner_id
         if lead.status == LeadStatus.ACCEPTED:
             clear_deadlines([lead.pk])  # the new rep's start with their acceptance
         accept_by = self.now + timedelta(hours=self.accept_hours)
@@ -294,7 +313,7 @@ class Assigner:
         LeadAssignment.objects.create(
             lead=lead,
             rep=rep,
-            previous_id=previous,
+            previous_id=previous_id,
             kind=kind,
             reason=reason,
             match=match,
@@ -428,7 +447,7 @@ def escalate_unaccepted(now: datetime) -> int:
                     ),
                 )
             release_lead(assigner, lead, rep)
-            assigner.assign(lead, kind=LeadAssignment.Kind.TIMEOUT)
+            assigner.assign(lead, kind=LeadAssignment.Kind.TIMEOUT, previous=rep)
     return len(overdue)
 
 
@@ -493,7 +512,7 @@ def lead_decline(*, lead: Lead, by: User, reason: str) -> Lead:
     lead_declined(lead, reason=reason, by=by, at=now)
     assigner = Assigner.load(now)
     release_lead(assigner, lead, by)
-    assigner.assign(lead, kind=LeadAssignment.Kind.DECLINED, reason=reason)
+    assigner.assign(lead, kind=LeadAssignment.Kind.DECLINED, reason=reason, previous=by)
     return lead
 
 

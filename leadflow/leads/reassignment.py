@@ -85,10 +85,22 @@ class LeadReassignment:
         release_lead(assigner, lead, request.requester)
         if rep is not None:
             assigner.give(
-                lead, rep, kind=LeadAssignment.Kind.REQUEST, reason=request.reason, by=by, match={}
+                lead,
+                rep,
+                kind=LeadAssignment.Kind.REQUEST,
+                reason=request.reason,
+                by=by,
+                match={},
+                previous=request.requester,
             )
         else:
-            assigner.assign(lead, kind=LeadAssignment.Kind.REQUEST, reason=request.reason, by=by)
+            assigner.assign(
+                lead,
+                kind=LeadAssignment.Kind.REQUEST,
+                reason=request.reason,
+                by=by,
+                previous=request.requester,
+            )
         lead.refresh_from_db()
         return {"rep": str(lead.owner) if lead.owner else ""}
 

@@ -114,7 +114,10 @@ def test_a_decline_within_two_hours_goes_to_the_next_rep_never_back(reps, captur
     lead.refresh_from_db()
     assert lead.status == LeadStatus.ACCEPTED
     history = list(LeadAssignment.objects.filter(lead=lead).order_by("at", "id"))
-    assert [(a.rep, a.kind) for a in history] == [(first, "auto"), (second, "declined")]
+    assert [(a.rep, a.kind, a.previous) for a in history] == [
+        (first, "auto", None),
+        (second, "declined", first),  # the ownership log says whom it came from
+    ]
     assert history[0].decline_reason == "不熟悉该行业"
     assert history[1].accepted_at is not None
 
@@ -135,6 +138,8 @@ def test_not_accepted_in_time_escalates_to_the_manager_and_reassigns(reps, captu
     lead.refresh_from_db()
     assert lead.owner not in (None, first)
     assert Notification.objects.filter(recipient=manager, title__contains=lead.number).exists()
+    handed_on = LeadAssignment.objects.filter(lead=lead).first()
+    assert (handed_on.kind, handed_on.previous) == ("timeout", first)
 
 
 def test_a_manager_assigns_by_hand_with_a_reason(reps, capture, run_tasks, make_user):
