@@ -1,33 +1,57 @@
 """Staff performance (MKT-7): each rep's month, computed from the records (sales signed,
-received, new customers, first-contact timeliness, follow-ups, leads from the campaigns
-they own), scored by the scheme (PerformanceMeasure rows: weight and what each is scored
+received, profit, new customers, leads accepted in time, first-contact timeliness,
+follow-ups, their customers' satisfaction, leads and sales from the campaigns they own),
+scored by the scheme (PerformanceMeasure rows: weight and what each is scored
 against, credit capped), ranked with ties sharing a rank (1, 1, 3), awards proposed by
 rule and confirmed by a manager. A closed month is frozen: what changes in it later shows
 as an adjustment in the next month, never by rewriting it."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import User
 from leadflow.accounts.scope import scope_filter
-from leadflow.core.audit import audit_record
+from leadflow.core.audit import audit_record, register_action_labels
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
-from leadflow.leads.models import FollowUp, FollowUpLapse, Lead
+from leadflow.leads.models import FollowUp, FollowUpLapse, LeadAssignment, LeadStatus
+from leadflow.leads.queries import campaign_leads
 from leadflow.marketing.models import Campaign
 from leadflow.sales.models import Target
 from leadflow.sales.permissions import SALES_TARGETS
-from leadflow.sales.targets import Who, actual, period_span, plan_in_force
+from leadflow.sales.targets import Who, actual, period_span, plan_in_force, satisfaction
 
 from .models import Award, MonthClose, MonthResult, PerformanceMeasure
 
 CENTS = Decimal("0.01")
 NEWCOMER_DAYS = 180
+register_action_labels(
+    {
+        "performance.scheme": _("changed the performance scoring scheme"),
+        "performance.closed": _("closed the month of staff performance"),
+        "performance.award": _("decided an award"),
+    }
+)
+# Every figure a month computes, in the order shown; a scheme's measure scores one of them.
+FIGURES = {
+    "sales": _("Sales signed (元)"),
+    "received": _("Amount received (元)"),
+    "profit": _("Profit (元)"),
+    "new_customers": _("New customers"),
+    "accepted_in_time": _("Leads accepted in time (%)"),
+    "first_contact": _("First contact on time (%)"),
+    "followups": _("Follow-ups"),
+    "satisfaction": _("Customer satisfaction (1–5)"),
+    "campaign_leads": _("Leads from own campaigns"),
+    "campaign_sales": _("Sales from own campaigns (元)"),
+}
 
 
 def month_of(text: str, today: date) -> date:
@@ -52,33 +76,47 @@ def reps() -> QuerySet[User]:
     return User.objects.filter(is_active=True, role__code="sales_rep").select_related("team")
 
 
+def _percent(part: int, whole: int) -> Decimal | None:
+    return (Decimal(max(part, 0)) * 100 / whole).quantize(CENTS) if whole else None
+
+
 def month_figures(user: User, month: date) -> dict[str, Decimal | None]:
-    """The month's figures of one rep, from the records."""
+    """The month's figures of one rep, from the records (None: nothing to measure)."""
     start, end = period_span(month.year, "month", month.month)
     since, until = _span(month)
-    accepted = Lead.objects.filter(
-        owner=user, accepted_at__gte=since, accepted_at__lt=until
-    ).count()
-    lapses = FollowUpLapse.objects.filter(
+    given = LeadAssignment.objects.filter(rep=user, at__gte=since, at__lt=until)
+    accepted = given.filter(accepted_at__isnull=False).count()
+    # Neither accepted nor declined, and no longer waiting for them: taken away unanswered.
+    unanswered = (
+        given.filter(accepted_at__isnull=True, declined_at__isnull=True)
+        .exclude(lead__owner=user, lead__status=LeadStatus.ASSIGNED)
+        .count()
+    )
+    late_first = FollowUpLapse.objects.filter(
         rep=user, kind=FollowUpLapse.Kind.FIRST_CONTACT, due_at__gte=since, due_at__lt=until
     ).count()
-    timeliness = (
-        (Decimal(max(accepted - lapses, 0)) * 100 / accepted).quantize(CENTS) if accepted else None
+    from_campaigns = campaign_leads(
+        list(Campaign.objects.filter(owner=user).values_list("pk", flat=True))
     )
-    owned = Campaign.objects.filter(owner=user).values("pk")
+    campaign_sales = from_campaigns.filter(deal__signed_on__range=(start, end)).aggregate(
+        t=Sum("deal__amount")
+    )["t"]
+    mine = Who(user=user)
     return {
-        "sales": actual("sales", Who(user=user), start, end),
-        "received": actual("received", Who(user=user), start, end),
-        "new_customers": actual("new_customers", Who(user=user), start, end),
-        "first_contact": timeliness,
+        "sales": actual("sales", mine, start, end),
+        "received": actual("received", mine, start, end),
+        "profit": actual("profit", mine, start, end),
+        "new_customers": actual("new_customers", mine, start, end),
+        "accepted_in_time": _percent(accepted, accepted + unanswered),
+        "first_contact": _percent(accepted - late_first, accepted),
         "followups": Decimal(
             FollowUp.objects.filter(by=user, contact_at__gte=since, contact_at__lt=until).count()
         ),
+        "satisfaction": satisfaction(mine),
         "campaign_leads": Decimal(
-            Lead.objects.filter(campaign__in=owned, acquired_at__gte=since, acquired_at__lt=until)
-            .exclude(status="merged")
-            .count()
+            from_campaigns.filter(acquired_at__gte=since, acquired_at__lt=until).count()
         ),
+        "campaign_sales": (campaign_sales or Decimal(0)).quantize(CENTS),
     }
 
 
@@ -125,6 +163,87 @@ def _keeper(user) -> None:
 
 def _plain(figures: dict[str, Any]) -> dict[str, Any]:
     return {k: None if v is None else str(v) for k, v in figures.items()}
+
+
+@dataclass(frozen=True)
+class MeasureIn:
+    code: str
+    weight: Any
+    target_from: str = PerformanceMeasure.TargetFrom.FIXED
+    target: Any = 0
+    cap_percent: Any = 120
+    active: bool = True
+
+
+def _whole(value: Any, field: str, low: int, high: int, errors: dict[str, str]) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        errors[field] = gettext("a whole number from %(low)s to %(high)s") % {
+            "low": low,
+            "high": high,
+        }
+    return number
+
+
+@transaction.atomic
+def scheme_save(*, rows: list[MeasureIn], by: User) -> list[PerformanceMeasure]:
+    """The scoring scheme as management sets it: one row per figure scored, its weight,
+    and what it is scored against (the rep's monthly target of the same measure, or a
+    fixed figure), with the credit capped. Months already closed keep their scores."""
+    _keeper(by)
+    errors: dict[str, str] = {}
+    clean = []
+    for row in rows:
+        field = row.code
+        if row.code not in FIGURES:
+            errors[field or "code"] = gettext("choose a figure")
+            continue
+        weight = _whole(row.weight, f"{field}.weight", 0, 100, errors)
+        cap = _whole(row.cap_percent, f"{field}.cap_percent", 100, 300, errors)
+        if row.target_from not in PerformanceMeasure.TargetFrom.values:
+            errors[f"{field}.target_from"] = gettext("choose what it is scored against")
+        elif row.target_from == PerformanceMeasure.TargetFrom.TARGETS and (
+            row.code not in Target.Measure.values
+        ):
+            errors[f"{field}.target_from"] = gettext("sales targets do not have this measure")
+        try:
+            target = Decimal(str(row.target or 0)).quantize(CENTS)
+        except InvalidOperation:
+            target = Decimal(-1)
+        if row.target_from == PerformanceMeasure.TargetFrom.FIXED and not (
+            Decimal(0) < target < Decimal("1e12")
+        ):
+            errors[f"{field}.target"] = gettext("an amount above 0")
+        clean.append((row.code, weight, row.target_from, target, cap, bool(row.active)))
+    codes = [code for code, *_ in clean]
+    if len(set(codes)) != len(codes):
+        errors["code"] = gettext("each figure once")
+    if errors:
+        raise ValidationFailed(gettext("The scheme was not saved."), fields=errors)
+    saved = []
+    for code, weight, target_from, target, cap, active in clean:
+        measure, _created = PerformanceMeasure.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": str(FIGURES[code]),
+                "weight": weight,
+                "target_from": target_from,
+                "target": target,
+                "cap_percent": cap,
+                "active": active and weight > 0,
+            },
+        )
+        saved.append(measure)
+    audit_record(
+        actor=by,
+        action="performance.scheme",
+        obj=saved[0] if saved else None,
+        extra={m.name: m.weight for m in saved if m.active},
+    )
+    return saved
 
 
 @transaction.atomic

@@ -14,11 +14,14 @@ from leadflow.sales.permissions import SALES_TARGETS
 
 from .models import Award, MonthClose, PerformanceMeasure
 from .performance import (
+    FIGURES,
+    MeasureIn,
     award_decide,
     month_close,
     month_compute,
     month_of,
     results_visible_to,
+    scheme_save,
 )
 from .queries import (
     Period,
@@ -127,6 +130,21 @@ def dashboard(request):
     )
 
 
+def _scheme_posted(post) -> list[MeasureIn]:
+    """A row per figure whose weight was filled in (0 takes it out of the score)."""
+    return [
+        MeasureIn(
+            code=code,
+            weight=post[f"weight_{code}"],
+            target_from=post.get(f"target_from_{code}", ""),
+            target=post.get(f"target_{code}") or 0,
+            cap_percent=post.get(f"cap_{code}") or 120,
+        )
+        for code in FIGURES
+        if post.get(f"weight_{code}", "").strip()
+    ]
+
+
 @login_required
 def performance_page(request):
     """Staff performance (MKT-7): the month's ranking, its awards, and for managers the
@@ -140,6 +158,8 @@ def performance_page(request):
                 month_compute(month=month, by=request.user)
             elif action == "close":
                 month_close(month=month, by=request.user)
+            elif action == "scheme":
+                scheme_save(rows=_scheme_posted(request.POST), by=request.user)
             elif action in ("confirm", "reject"):
                 award = Award.objects.filter(pk=request.POST.get("award") or 0).first()
                 if award is None:
@@ -151,13 +171,13 @@ def performance_page(request):
             messages.success(request, gettext("Saved."))
         return redirect(f"{request.path}?month={month:%Y-%m}")
     rows = results_visible_to(request.user, month)
+    scheme = {m.code: m for m in PerformanceMeasure.objects.all()}
     if "export" in request.GET:
-        measures = list(PerformanceMeasure.objects.filter(active=True))
         headers = [gettext("Rank"), gettext("Rep"), gettext("Team")]
-        headers += [m.name for m in measures] + [gettext("Score")]
+        headers += [str(label) for label in FIGURES.values()] + [gettext("Score")]
         table = (
             [r.rank, str(r.user), r.user.team.name if r.user.team else ""]
-            + [r.figures.get(m.code) or "" for m in measures]
+            + [r.figures.get(code) or "" for code in FIGURES]
             + [r.score]
             for r in rows
         )
@@ -170,7 +190,10 @@ def performance_page(request):
             "previous": (month - timedelta(days=1)).replace(day=1),
             "following": (month + timedelta(days=32)).replace(day=1),
             "rows": rows,
-            "measures": PerformanceMeasure.objects.filter(active=True),
+            "figures": FIGURES.items(),
+            "scheme": [m for m in scheme.values() if m.active],
+            "scheme_rows": [(code, label, scheme.get(code)) for code, label in FIGURES.items()],
+            "target_from": PerformanceMeasure.TargetFrom.choices,
             "closed": MonthClose.objects.filter(month=month).first(),
             "awards": Award.objects.filter(month=month).select_related("user"),
             "keeper": request.user.has_permission(SALES_TARGETS),

@@ -280,9 +280,7 @@ class Assigner:
             return None
         choice = ranked[0]
         rep = User.objects.get(pk=choice.candidate.rep_id)
-        self.give(
-            lead, rep, kind=kind, reason=reason, by=by, match=choice.match, previous=previous
-        )
+        self.give(lead, rep, kind=kind, reason=reason, by=by, match=choice.match, previous=previous)
         return rep
 
     def give(

@@ -61,6 +61,7 @@ class ContractIn(Schema):
     title: str = ""
     service: str
     amount: Decimal | None = None
+    cost: Decimal | None = Field(None, description="internal, for profit; never printed")
     payment_terms: str = ""
     starts_on: date | None = None
     ends_on: date | None = None
@@ -82,6 +83,7 @@ class ContractOut(Schema):
     title: str
     service: str
     amount: Decimal
+    cost: Decimal | None
     payment_terms: str
     starts_on: date | None
     ends_on: date | None

@@ -64,6 +64,13 @@ define(
 register_action_labels(
     {
         "contract.": _("changed contract"),
+        "contract.drafted": _("drafted contract"),
+        "contract.edited": _("edited contract"),
+        "contract.plan": _("set the payment plan of contract"),
+        "contract.signed": _("recorded the signing of contract"),
+        "contract.performing": _("started the performance of contract"),
+        "contract.completed": _("completed contract"),
+        "contract.cancelled": _("cancelled contract"),
         "receipt.": _("recorded a receipt on contract"),
     }
 )
@@ -71,13 +78,14 @@ VERSIONED = (
     "title",
     "service",
     "amount",
+    "cost",
     "payment_terms",
     "starts_on",
     "ends_on",
     "delivery_on",
     "clauses",
 )
-CHANGEABLE = ("amount", "payment_terms", "starts_on", "ends_on", "delivery_on")
+CHANGEABLE = ("amount", "cost", "payment_terms", "starts_on", "ends_on", "delivery_on")
 
 
 def contracts_visible_to(user) -> QuerySet[Contract]:
@@ -158,6 +166,11 @@ def _checked(values: Mapping[str, Any]) -> dict[str, Any]:
     if not clean["service"]:
         errors["service"] = gettext("required: the service or goods it covers")
     clean["amount"] = _money(values.get("amount"), "amount", errors)
+    clean["cost"] = (
+        None
+        if values.get("cost") in (None, "")
+        else _money(values.get("cost"), "cost", errors, positive=False)
+    )
     for name in ("starts_on", "ends_on", "delivery_on"):
         clean[name] = _day(values.get(name), name, errors)
     if clean["starts_on"] and clean["ends_on"] and clean["ends_on"] < clean["starts_on"]:
@@ -474,6 +487,8 @@ def contract_change_request(
                 continue
             if name == "amount":
                 proposed[name] = str(_money(given[name], name, errors))
+            elif name == "cost":
+                proposed[name] = str(_money(given[name], name, errors, positive=False))
             elif name == "payment_terms":
                 proposed[name] = str(given[name] or "").strip()[:4000]
             else:
@@ -557,7 +572,7 @@ class ContractChangeKind:
         now = timezone.now()
         for name, value in change.values.items():
             if name != "plan":
-                setattr(contract, name, Decimal(value) if name == "amount" else value)
+                setattr(contract, name, Decimal(value) if name in ("amount", "cost") else value)
         if "plan" in change.values:
             contract.instalments.all().delete()
             Instalment.objects.bulk_create(

@@ -12,6 +12,7 @@ class ContractForm(forms.ModelForm):
             "title",
             "service",
             "amount",
+            "cost",
             "payment_terms",
             "starts_on",
             "ends_on",

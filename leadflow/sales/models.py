@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -86,6 +88,10 @@ class Contract(models.Model):
     title = models.CharField(_("title"), max_length=200)
     service = models.TextField(_("service content"), max_length=8000)
     amount = models.DecimalField(_("amount (元)"), max_digits=14, decimal_places=2)
+    # What delivering it costs the company (internal, never printed): profit = amount − cost.
+    cost = models.DecimalField(
+        _("cost (元)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     payment_terms = models.TextField(_("payment terms"), max_length=4000, blank=True)
     starts_on = models.DateField(_("starts"), null=True, blank=True)
     ends_on = models.DateField(_("ends"), null=True, blank=True)
@@ -106,6 +112,10 @@ class Contract(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    @property
+    def profit(self) -> Decimal | None:
+        return None if self.cost is None else self.amount - self.cost
 
 
 class ContractVersion(models.Model):
@@ -250,7 +260,9 @@ class Target(models.Model):
     class Measure(models.TextChoices):
         SALES = "sales", _("Sales signed (元)")
         RECEIVED = "received", _("Amount received (元)")
+        PROFIT = "profit", _("Profit (元)")
         NEW_CUSTOMERS = "new_customers", _("New customers")
+        SATISFACTION = "satisfaction", _("Customer satisfaction (1–5)")
 
     class Period(models.TextChoices):
         YEAR = "year", _("Year")

@@ -1,10 +1,13 @@
 """Sales targets (MKT-4): a year's figure for each measure, split into quarters and months
 (evenly, by last year's shape, or by hand) and down the organisation, company →
 department → team → rep. Splits round to the fen and still add up to their parent; a
-parent whose children do not add up is flagged, and such a plan is not submitted. A plan
+parent whose children do not add up is flagged, and such a plan is not submitted. A level
+(customer satisfaction, 1–5) is not split: each month and each child carries the year's
+bar, and a child set below its parent's bar is flagged. A plan
 is approved by management (kind sales_target) before it counts; a later approved version
 replaces it. Actuals come from the records: contracts signed (or deals no contract
-covers), receipts, customers won."""
+covers), receipts, profit of the signed contracts that carry a cost, customers won, and the
+satisfaction of the customers the people own."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +16,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Avg, F, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +25,7 @@ from leadflow.accounts.models import Department, Team, User
 from leadflow.approvals.engine import approval_submit
 from leadflow.approvals.kinds import Choice, YearVersionKind, register_kind
 from leadflow.approvals.models import ApprovalRequest
-from leadflow.core.audit import audit_record
+from leadflow.core.audit import audit_record, register_action_labels
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.customers.models import Customer
 
@@ -32,6 +35,13 @@ from .permissions import SALES_TARGETS
 CENTS = Decimal("0.01")
 Measure, Period = Target.Measure, Target.Period
 QUARTER_MONTHS = {q: (3 * q - 2, 3 * q - 1, 3 * q) for q in range(1, 5)}
+register_action_labels(
+    {
+        "targets.drafted": _("drafted a version of the sales targets"),
+        "targets.set": _("set a sales target in"),
+    }
+)
+LEVELS = (Measure.SATISFACTION,)  # a bar every period and person meets, not a sum to share
 
 
 def split_even(total: Decimal, parts: int) -> list[Decimal]:
@@ -142,7 +152,7 @@ def _draft(plan: TargetPlan) -> None:
         )
 
 
-def _amount(value: Any, field: str = "amount") -> Decimal:
+def _amount(value: Any, field: str = "amount", *, measure: str = "") -> Decimal:
     try:
         amount = Decimal(str(value)).quantize(CENTS)
     except (InvalidOperation, ValueError):
@@ -153,6 +163,10 @@ def _amount(value: Any, field: str = "amount") -> Decimal:
     if not Decimal(0) <= amount < Decimal("1e12"):
         raise ValidationFailed(
             gettext("The target was not saved."), fields={field: gettext("0 or more")}
+        )
+    if measure in LEVELS and amount > 5:
+        raise ValidationFailed(
+            gettext("The target was not saved."), fields={field: gettext("from 1 to 5")}
         )
     return amount
 
@@ -190,11 +204,13 @@ def target_set(
         raise ValidationFailed(
             gettext("The target was not saved."), fields={"measure": gettext("choose a measure")}
         )
-    year_amount = _amount(amount)
+    year_amount = _amount(amount, measure=measure)
     _put(plan, measure, who, Period.YEAR, 0, year_amount)
     if split != "none":
         months = (
-            split_by_shape(year_amount, list(shape or []) or [Decimal(1)] * 12)
+            [year_amount] * 12
+            if measure in LEVELS
+            else split_by_shape(year_amount, list(shape or []) or [Decimal(1)] * 12)
             if split == "shape"
             else split_even(year_amount, 12)
         )
@@ -205,7 +221,11 @@ def target_set(
         for month, value in enumerate(months, start=1):
             _put(plan, measure, who, Period.MONTH, month, value)
         for quarter, members in QUARTER_MONTHS.items():
-            quarter_amount = sum((months[m - 1] for m in members), Decimal(0))
+            quarter_amount = (
+                year_amount
+                if measure in LEVELS
+                else sum((months[m - 1] for m in members), Decimal(0))
+            )
             _put(plan, measure, who, Period.QUARTER, quarter, quarter_amount)
     audit_record(
         actor=by,
@@ -221,7 +241,8 @@ def target_split_down(
     *, plan: TargetPlan, measure: str, who: Who, by: User
 ) -> list[tuple[Who, Decimal]]:
     """Split the year's figure of `who` evenly over the next level down (each then split
-    evenly into months); what each gets adds up to the parent."""
+    evenly into months); what each gets adds up to the parent. A level is handed down as
+    it is."""
     parent = Target.objects.filter(
         plan=plan, measure=measure, period=Period.YEAR, index=0, **who.lookup()
     ).first()
@@ -230,7 +251,11 @@ def target_split_down(
     children = who.children()
     if not children:
         raise ValidationFailed(gettext("Nobody to split it over."), fields={"who": str(who)})
-    shares = split_even(parent.amount, len(children))
+    shares = (
+        [parent.amount] * len(children)
+        if measure in LEVELS
+        else split_even(parent.amount, len(children))
+    )
     for child, share in zip(children, shares, strict=True):
         target_set(plan=plan, measure=measure, who=child, amount=share, by=by)
     return list(zip(children, shares, strict=True))
@@ -240,9 +265,28 @@ def _who_of(target: Target) -> Who:
     return Who(department=target.department, team=target.team, user=target.user)
 
 
+def _key(measure: str, who: Who) -> tuple:
+    return (
+        measure,
+        who.department.pk if who.department else None,
+        who.team.pk if who.team else None,
+        who.user.pk if who.user else None,
+    )
+
+
+def _falls_short(measure: str, parent: Decimal, parts: list[Decimal]) -> Decimal | None:
+    """What the parts come to when they do not match the parent: their sum when it is
+    not the parent's, or for a level the lowest part below the parent's bar."""
+    if measure in LEVELS:
+        lowest = min(parts)
+        return lowest if lowest < parent else None
+    total = sum(parts, Decimal(0))
+    return total if total != parent else None
+
+
 def mismatches(plan: TargetPlan) -> list[dict[str, Any]]:
     """Every parent whose children's year figures (when it has any) or whose months do not
-    add up to it: flagged, never silently accepted."""
+    add up to it (a level: fall below it): flagged, never silently accepted."""
     found = []
     years = {
         (t.measure, t.department_id, t.team_id, t.user_id): t
@@ -250,47 +294,20 @@ def mismatches(plan: TargetPlan) -> list[dict[str, Any]]:
             "department", "team", "user"
         )
     }
-    months: dict[tuple, Decimal] = {}
+    months: dict[tuple, list[Decimal]] = {}
     for t in plan.targets.filter(period=Period.MONTH):
-        key = (t.measure, t.department_id, t.team_id, t.user_id)
-        months[key] = months.get(key, Decimal(0)) + t.amount
+        months.setdefault((t.measure, t.department_id, t.team_id, t.user_id), []).append(t.amount)
     for key, target in years.items():
-        if key in months and months[key] != target.amount:
-            found.append(
-                {
-                    "target": target,
-                    "who": str(_who_of(target)),
-                    "children": months[key],
-                    "kind": "months",
-                }
-            )
+        who = _who_of(target)
         kids = [
-            years[
-                (
-                    target.measure,
-                    c.department.pk if c.department else None,
-                    c.team.pk if c.team else None,
-                    c.user.pk if c.user else None,
-                )
-            ]
-            for c in _who_of(target).children()
-            if (
-                target.measure,
-                c.department.pk if c.department else None,
-                c.team.pk if c.team else None,
-                c.user.pk if c.user else None,
-            )
-            in years
+            years[_key(target.measure, child)].amount
+            for child in who.children()
+            if _key(target.measure, child) in years
         ]
-        if kids and sum(k.amount for k in kids) != target.amount:
-            found.append(
-                {
-                    "target": target,
-                    "who": str(_who_of(target)),
-                    "children": sum(k.amount for k in kids),
-                    "kind": "children",
-                }
-            )
+        for kind, parts in (("months", months.get(key)), ("children", kids)):
+            short = _falls_short(target.measure, target.amount, parts) if parts else None
+            if short is not None:
+                found.append({"target": target, "who": str(who), "children": short, "kind": kind})
     return found
 
 
@@ -393,6 +410,17 @@ def _people(who: Who) -> list[int] | None:
     return None
 
 
+def satisfaction(who: Who) -> Decimal | None:
+    """The average satisfaction (1–5) of the customers the people own, as last recorded;
+    None when none has been recorded."""
+    people = _people(who)
+    rated = Customer.objects.filter(satisfaction__isnull=False)
+    if people is not None:
+        rated = rated.filter(owner_id__in=people)
+    average = rated.aggregate(a=Avg("satisfaction"))["a"]
+    return None if average is None else Decimal(str(average)).quantize(CENTS)
+
+
 def actual(measure: str, who: Who, start: date, end: date) -> Decimal:
     """What was done in [start, end] by the people `who` covers (owners of the records)."""
     people = _people(who)
@@ -410,6 +438,14 @@ def actual(measure: str, who: Who, start: date, end: date) -> Decimal:
             Deal.objects.filter(signed_on__range=(start, end)).exclude(pk__in=covered)
         ).aggregate(t=Sum("amount"))["t"]
         return ((contracted or Decimal(0)) + (dealt or Decimal(0))).quantize(CENTS)
+    if measure == Measure.PROFIT:
+        costed = Contract.objects.filter(
+            state__in=Contract.IN_FORCE, signed_on__range=(start, end), cost__isnull=False
+        )
+        profit = mine(costed).aggregate(t=Sum(F("amount") - F("cost")))["t"]
+        return (profit or Decimal(0)).quantize(CENTS)
+    if measure == Measure.SATISFACTION:
+        return satisfaction(who) or Decimal(0)
     if measure == Measure.RECEIVED:
         received = mine(
             Receipt.objects.filter(received_on__range=(start, end)), "contract__owner_id"

@@ -17,6 +17,7 @@ from leadflow.core.worktime import WorkCalendar
 from leadflow.customers.queries import customers_visible_to
 
 from .contracts import (
+    CHANGEABLE,
     InstalmentIn,
     ageing,
     contract_cancel,
@@ -261,11 +262,7 @@ def contract_action(request, contract_id: int, action: str):
                 contract=contract,
                 by=user,
                 reason=post.get("reason", ""),
-                values={
-                    name: post[name]
-                    for name in ("amount", "payment_terms", "starts_on", "ends_on", "delivery_on")
-                    if post.get(name, "").strip()
-                },
+                values={name: post[name] for name in CHANGEABLE if post.get(name, "").strip()},
                 plan=_plan_posted(post) or None,
             ),
             gettext("The change was sent for approval."),

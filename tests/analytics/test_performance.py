@@ -11,14 +11,21 @@ import time_machine
 
 from leadflow.analytics.models import Award
 from leadflow.analytics.performance import (
+    MeasureIn,
     award_decide,
     month_close,
     month_compute,
     ranks,
     results_visible_to,
+    scheme_save,
 )
-from leadflow.core.errors import Conflict, Forbidden
+from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
+from leadflow.customers.models import Customer
 from leadflow.customers.profiles import customer_create
+from leadflow.leads.assignment import escalate_unaccepted, lead_accept, lead_assign_manual
+from leadflow.leads.capture import lead_capture
+from leadflow.leads.cleaning import Consent
+from leadflow.leads.models import Lead
 from leadflow.sales.deals import deal_record
 from leadflow.sales.models import TargetPlan
 from leadflow.sales.targets import Who, target_plan_draft, target_set
@@ -136,3 +143,57 @@ def test_the_page_computes_and_closes_and_the_api_answers(month, client_for, api
         assert "48.00" in shown
         [own] = api_for(li).get("/api/v1/performance?month=2026-03").json()
         assert (own["rep"], own["rank"], own["score"]) == ("李明", 1, "48.00")
+
+
+def test_acceptance_satisfaction_and_a_scheme_set_by_management(month):
+    # SPEC: MKT-7 — leads accepted in time and satisfaction among the figures; the scheme is data
+    boss, li, zhang, chen = month
+    with time_machine.travel(datetime(2026, 3, 16, 9, tzinfo=SHANGHAI), tick=False):
+        kept, missed = (
+            lead_capture(
+                values={
+                    "name": name,
+                    "contact_name": "王小明",
+                    "mobile": mobile,
+                    "industry": "制造业",
+                    "need": "采购设备",
+                    "channel": "G",
+                    "channel_detail": "官网-产品页",
+                },
+                consent=Consent(notice_version="privacy-2026-01", channel="web"),
+                via="api",
+            ).lead
+            for name, mobile in (("甲公司", "13800138001"), ("乙公司", "13800138002"))
+        )
+        for lead in (kept, missed):
+            lead_assign_manual(lead=lead, rep=li, reason="客户指定", by=boss)
+        lead_accept(lead=Lead.objects.get(pk=kept.pk), by=li)
+    escalate_unaccepted(datetime(2026, 3, 18, 9, tzinfo=SHANGHAI))  # past the 24 h to accept
+    Customer.objects.filter(owner=li).update(satisfaction=4)
+    with pytest.raises(ValidationFailed) as refused:
+        scheme_save(
+            rows=[
+                MeasureIn("followups", 10, target_from="targets"),
+                MeasureIn("charm", 10, target=1),
+                MeasureIn("satisfaction", 10, target=0),
+            ],
+            by=boss,
+        )
+    assert set(refused.value.fields) == {"followups.target_from", "charm", "satisfaction.target"}
+    with pytest.raises(Forbidden):
+        scheme_save(rows=[MeasureIn("satisfaction", 10, target=5)], by=li)
+    scheme_save(
+        rows=[MeasureIn("satisfaction", 10, target=5), MeasureIn("followups", 0, target=40)],
+        by=boss,
+    )
+    with time_machine.travel(APRIL_2ND, tick=False):
+        results = {r.user: r for r in month_compute(month=MARCH, by=boss)}
+    assert results[li].figures["accepted_in_time"] == "50.00"  # 1 of the 2 given in March
+    assert results[li].figures["satisfaction"] == "4.00"
+    # satisfaction 4 of a fixed 5 at weight 10 → 8; follow-ups left out of the score now.
+    assert (results[li].points["satisfaction"], "followups" in results[li].points) == (
+        "8.00",
+        False,
+    )
+    # 48 for sales + 8 + 15 for the one accepted lead's first contact, not yet late.
+    assert (results[li].figures["first_contact"], results[li].score) == ("100.00", Decimal("71.00"))

@@ -37,6 +37,7 @@ from leadflow.sales.contracts import (
 from leadflow.sales.deals import deal_record
 from leadflow.sales.models import Contract
 from leadflow.sales.queries import customer_orders
+from leadflow.sales.targets import Who, actual
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -354,3 +355,28 @@ def test_a_signed_contract_is_what_the_customer_bought(people, customer):
             (date(2026, 2, 25), Decimal("30000.00")),
             (date(2026, 3, 1), Decimal("120000.00")),  # the contract, not the deal's 100,000
         ]
+
+
+def test_profit_counts_the_signed_contracts_that_carry_a_cost(people, customer):
+    # SPEC: MKT-4 — profit when deals carry a cost; a signed contract's cost changes by approval
+    with time_machine.travel(MONDAY, tick=False):
+        with pytest.raises(ValidationFailed) as refused:
+            contract_draft(
+                values={"title": "维保", "service": "一年维保", "amount": "5000", "cost": "-1"},
+                by=people.rep,
+                customer=customer,
+            )
+        assert "cost" in refused.value.fields
+        contract = signed(people, customer)  # 100,000 without a cost: no profit to count
+        march = (date(2026, 3, 1), date(2026, 3, 31))
+        assert actual("profit", Who(user=people.rep), *march) == Decimal("0.00")
+        change = contract_change_request(
+            contract=contract, by=people.rep, reason="成本核定", values={"cost": "62000.50"}
+        )
+        request = ApprovalRequest.objects.get(kind="contract_change", subject_id=change.pk)
+        approval_decide(request=request, by=people.lawyer, decision="approve")
+        approval_decide(request=request, by=people.boss, decision="approve")
+        contract.refresh_from_db()
+        assert (contract.cost, contract.profit) == (Decimal("62000.50"), Decimal("37999.50"))
+        assert actual("profit", Who(user=people.rep), *march) == Decimal("37999.50")
+        assert actual("profit", Who(user=people.other), *march) == Decimal("0.00")

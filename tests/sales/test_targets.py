@@ -12,6 +12,7 @@ import time_machine
 from leadflow.accounts.models import Department
 from leadflow.approvals.engine import approval_decide
 from leadflow.core.errors import Forbidden, ValidationFailed
+from leadflow.customers.models import Customer
 from leadflow.customers.profiles import customer_create
 from leadflow.sales.deals import deal_record
 from leadflow.sales.models import Target, TargetPlan
@@ -22,6 +23,7 @@ from leadflow.sales.targets import (
     period_span,
     plan_in_force,
     progress_rows,
+    satisfaction,
     split_by_shape,
     split_even,
     target_plan_draft,
@@ -163,3 +165,30 @@ def test_a_split_follows_last_years_months(org, sales):
     )
     months = dict(Target.objects.filter(plan=plan, period="month").values_list("index", "amount"))
     assert (months[3], months[6], months[1]) == (Decimal("25000.00"), Decimal("75000.00"), 0)
+
+
+def test_satisfaction_is_a_bar_each_month_and_child_meets(org, sales):
+    # SPEC: MKT-4 — satisfaction is a target too: not split, each level meets the bar
+    boss, manager, east, north = sales
+    plan = target_plan_draft(year=2026, by=boss)
+    with pytest.raises(ValidationFailed) as refused:
+        target_set(plan=plan, measure="satisfaction", who=Who(), amount="6", by=boss)
+    assert refused.value.fields == {"amount": "须在 1 到 5 之间"}
+    target_set(plan=plan, measure="satisfaction", who=Who(team=org.north), amount="4.5", by=boss)
+    months = Target.objects.filter(
+        plan=plan, measure="satisfaction", period="month", team=org.north
+    )
+    assert set(months.values_list("amount", flat=True)) == {Decimal("4.50")}
+    [(who, bar)] = target_split_down(
+        plan=plan, measure="satisfaction", who=Who(team=org.north), by=boss
+    )
+    assert (who.user, bar) == (north, Decimal("4.50"))
+    assert mismatches(plan) == []
+    target_set(plan=plan, measure="satisfaction", who=Who(user=north), amount="4", by=boss)
+    [flagged] = mismatches(plan)
+    assert (flagged["who"], flagged["children"]) == ("华北组", Decimal("4.00"))
+    for name, rating in (("甲公司", 5), ("乙公司", 4), ("丙公司", None)):
+        customer = customer_create(values={"name": name}, by=north)
+        Customer.objects.filter(pk=customer.pk).update(satisfaction=rating)
+    assert satisfaction(Who(user=north)) == Decimal("4.50")  # the unrated one not counted
+    assert satisfaction(Who(user=east)) is None
