@@ -39,6 +39,7 @@ def demo_sales_create() -> None:
             "title": "数控加工中心采购合同",
             "service": "供应立式加工中心 2 台，含安装调试与操作培训",
             "amount": "480000",
+            "cost": "336000",
             "payment_terms": "预付 30%，到货验收后付 60%，质保金 10% 一年后付清",
             "starts_on": today - timedelta(days=70),
             "ends_on": today + timedelta(days=300),
@@ -90,7 +91,13 @@ def _demo_targets(users: dict[str, User], year: int) -> None:
     if sales is None:
         return
     plan = target_plan_draft(year=year, by=manager, note="年度销售目标")
-    for measure, amount in (("sales", "6000000"), ("received", "5000000"), ("new_customers", "60")):
+    for measure, amount in (
+        ("sales", "6000000"),
+        ("received", "5000000"),
+        ("profit", "1500000"),
+        ("new_customers", "60"),
+        ("satisfaction", "4.5"),
+    ):
         target_set(plan=plan, measure=measure, who=Who(department=sales), amount=amount, by=manager)
         for team, _share in target_split_down(
             plan=plan, measure=measure, who=Who(department=sales), by=manager

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from leadflow.accounts.demo import demo_company_create
+from leadflow.analytics.demo import demo_performance_create
 from leadflow.leads.demo import demo_leads_create
 from leadflow.marketing.demo import demo_marketing_create
 from leadflow.sales.demo import demo_sales_create
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         demo_leads_create()
         demo_marketing_create()
         demo_sales_create()
+        demo_performance_create()
         width = max(len(name) for name in passwords)
         self.stdout.write(
             self.style.WARNING(
