@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +26,7 @@ from leadflow.leads.queries import campaign_leads
 from leadflow.marketing.models import Campaign
 from leadflow.sales.models import Target
 from leadflow.sales.permissions import SALES_TARGETS
-from leadflow.sales.targets import Who, actual, period_span, plan_in_force, satisfaction
+from leadflow.sales.targets import actual_by_owner, period_span, plan_in_force
 
 from .models import Award, MonthClose, MonthResult, PerformanceMeasure
 
@@ -80,44 +80,78 @@ def _percent(part: int, whole: int) -> Decimal | None:
     return (Decimal(max(part, 0)) * 100 / whole).quantize(CENTS) if whole else None
 
 
-def month_figures(user: User, month: date) -> dict[str, Decimal | None]:
-    """The month's figures of one rep, from the records (None: nothing to measure)."""
+def _counts(queryset: QuerySet, owner: str, **counts: Count) -> dict[int, dict[str, int]]:
+    rows = queryset.order_by().values(who=F(owner)).annotate(**counts)
+    return {row.pop("who"): row for row in rows}
+
+
+def month_figures_of(people: list[int], month: date) -> dict[int, dict[str, Decimal | None]]:
+    """The month's figures of each of these reps, from the records (None: nothing to
+    measure): one grouped query per kind of record, however many reps."""
     start, end = period_span(month.year, "month", month.month)
     since, until = _span(month)
-    given = LeadAssignment.objects.filter(rep=user, at__gte=since, at__lt=until)
-    accepted = given.filter(accepted_at__isnull=False).count()
-    # Neither accepted nor declined, and no longer waiting for them: taken away unanswered.
-    unanswered = (
-        given.filter(accepted_at__isnull=True, declined_at__isnull=True)
-        .exclude(lead__owner=user, lead__status=LeadStatus.ASSIGNED)
-        .count()
-    )
-    late_first = FollowUpLapse.objects.filter(
-        rep=user, kind=FollowUpLapse.Kind.FIRST_CONTACT, due_at__gte=since, due_at__lt=until
-    ).count()
-    from_campaigns = campaign_leads(
-        list(Campaign.objects.filter(owner=user).values_list("pk", flat=True))
-    )
-    campaign_sales = from_campaigns.filter(deal__signed_on__range=(start, end)).aggregate(
-        t=Sum("deal__amount")
-    )["t"]
-    mine = Who(user=user)
-    return {
-        "sales": actual("sales", mine, start, end),
-        "received": actual("received", mine, start, end),
-        "profit": actual("profit", mine, start, end),
-        "new_customers": actual("new_customers", mine, start, end),
-        "accepted_in_time": _percent(accepted, accepted + unanswered),
-        "first_contact": _percent(accepted - late_first, accepted),
-        "followups": Decimal(
-            FollowUp.objects.filter(by=user, contact_at__gte=since, contact_at__lt=until).count()
-        ),
-        "satisfaction": satisfaction(mine),
-        "campaign_leads": Decimal(
-            from_campaigns.filter(acquired_at__gte=since, acquired_at__lt=until).count()
-        ),
-        "campaign_sales": (campaign_sales or Decimal(0)).quantize(CENTS),
+    money = {
+        measure: actual_by_owner(measure, start, end, people)
+        for measure in ("sales", "received", "profit", "new_customers", "satisfaction")
     }
+    assignments = _counts(
+        LeadAssignment.objects.filter(rep_id__in=people, at__gte=since, at__lt=until),
+        "rep_id",
+        accepted=Count("id", filter=Q(accepted_at__isnull=False)),
+        # Neither accepted nor declined, and no longer waiting for them: taken away.
+        unanswered=Count(
+            "id",
+            filter=Q(accepted_at__isnull=True, declined_at__isnull=True)
+            & ~Q(lead__owner_id=F("rep_id"), lead__status=LeadStatus.ASSIGNED),
+        ),
+    )
+    late_first = _counts(
+        FollowUpLapse.objects.filter(
+            rep_id__in=people,
+            kind=FollowUpLapse.Kind.FIRST_CONTACT,
+            due_at__gte=since,
+            due_at__lt=until,
+        ),
+        "rep_id",
+        n=Count("id"),
+    )
+    followups = _counts(
+        FollowUp.objects.filter(by_id__in=people, contact_at__gte=since, contact_at__lt=until),
+        "by_id",
+        n=Count("id"),
+    )
+    from_campaigns = campaign_leads(
+        list(Campaign.objects.filter(owner_id__in=people).values_list("pk", flat=True))
+    )
+    campaigns = _counts(
+        from_campaigns,
+        "campaign__owner_id",
+        leads=Count("id", filter=Q(acquired_at__gte=since, acquired_at__lt=until)),
+    )
+    campaign_sales = {
+        row["who"]: row["total"]
+        for row in from_campaigns.filter(deal__signed_on__range=(start, end))
+        .order_by()
+        .values(who=F("campaign__owner_id"))
+        .annotate(total=Sum("deal__amount"))
+    }
+    figures = {}
+    for person in people:
+        given = assignments.get(person, {"accepted": 0, "unanswered": 0})
+        accepted = given["accepted"]
+        figures[person] = {
+            "sales": money["sales"].get(person, Decimal("0.00")),
+            "received": money["received"].get(person, Decimal("0.00")),
+            "profit": money["profit"].get(person, Decimal("0.00")),
+            "new_customers": money["new_customers"].get(person, Decimal(0)),
+            "accepted_in_time": _percent(accepted, accepted + given["unanswered"]),
+            "first_contact": _percent(accepted - late_first.get(person, {"n": 0})["n"], accepted),
+            "followups": Decimal(followups.get(person, {"n": 0})["n"]),
+            "satisfaction": money["satisfaction"].get(person),
+            "campaign_leads": Decimal(campaigns.get(person, {"leads": 0})["leads"]),
+            "campaign_sales": (campaign_sales.get(person) or Decimal(0)).quantize(CENTS),
+        }
+    return figures
 
 
 def _targets(month: date) -> dict[tuple[str, int | None], Decimal]:
@@ -263,46 +297,45 @@ def month_compute(*, month: date, by: User | None = None) -> list[MonthResult]:
         if MonthClose.objects.filter(month=previous).exists()
         else {}
     )
-    scheme = list(PerformanceMeasure.objects.filter(active=True))
+    # Locking the scheme makes two computations of a month take turns.
+    scheme = list(PerformanceMeasure.objects.select_for_update().filter(active=True))
     month_targets = _targets(month)
     now = timezone.now()
+    people = list(reps())
+    figures = month_figures_of([user.pk for user in people], month)
+    again = month_figures_of(list(frozen), previous) if frozen else {}
     results = []
-    for user in reps():
-        figures = month_figures(user, month)
-        scored = points(figures, user, month_targets, scheme)
+    for user in people:
+        scored = points(figures[user.pk], user, month_targets, scheme)
         score = sum((Decimal(p) for p in scored.values() if p is not None), Decimal(0))
-        adjustments = {}
-        if user.pk in frozen:
-            again = _plain(month_figures(user, previous))
-            adjustments = {
-                code: str(Decimal(again[code]) - Decimal(old))
-                for code, old in frozen[user.pk].items()
-                if old is not None and again.get(code) not in (None, old)
-            }
-        result, _ = MonthResult.objects.update_or_create(
-            month=month,
-            user=user,
-            defaults={
-                "figures": _plain(figures),
-                "points": scored,
-                "adjustments": adjustments,
-                "score": score.quantize(CENTS),
-                "rank": 0,
-                "computed_at": now,
-            },
+        later = _plain(again.get(user.pk, {}))
+        adjustments = {
+            code: str(Decimal(later[code]) - Decimal(old))
+            for code, old in frozen.get(user.pk, {}).items()
+            if old is not None and later.get(code) not in (None, old)
+        }
+        results.append(
+            MonthResult(
+                month=month,
+                user=user,
+                figures=_plain(figures[user.pk]),
+                points=scored,
+                adjustments=adjustments,
+                score=score.quantize(CENTS),
+                rank=0,
+                computed_at=now,
+            )
         )
-        results.append(result)
-    company = ranks([(r.pk, r.score) for r in results])
-    teams: dict[int | None, list] = {}
+    company = ranks([(r.user_id, r.score) for r in results])
+    teams: dict[int | None, list[MonthResult]] = {}
     for result in results:
         teams.setdefault(result.user.team_id, []).append(result)
     for members in teams.values():
-        in_team = ranks([(r.pk, r.score) for r in members])
+        in_team = ranks([(r.user_id, r.score) for r in members])
         for result in members:
-            result.rank, result.team_rank = company[result.pk], in_team[result.pk]
-            MonthResult.objects.filter(pk=result.pk).update(
-                rank=result.rank, team_rank=result.team_rank
-            )
+            result.rank, result.team_rank = company[result.user_id], in_team[result.user_id]
+    MonthResult.objects.filter(month=month).delete()
+    MonthResult.objects.bulk_create(results, batch_size=500)
     return sorted(results, key=lambda r: (r.rank, r.user_id))
 
 

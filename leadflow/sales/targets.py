@@ -16,7 +16,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Avg, F, Max, Sum
+from django.db.models import Avg, Count, F, Max, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -410,49 +410,69 @@ def _people(who: Who) -> list[int] | None:
     return None
 
 
+def _rated(people: list[int] | None) -> QuerySet[Customer]:
+    rated = Customer.objects.filter(satisfaction__isnull=False)
+    return rated if people is None else rated.filter(owner_id__in=people)
+
+
 def satisfaction(who: Who) -> Decimal | None:
     """The average satisfaction (1–5) of the customers the people own, as last recorded;
     None when none has been recorded."""
-    people = _people(who)
-    rated = Customer.objects.filter(satisfaction__isnull=False)
-    if people is not None:
-        rated = rated.filter(owner_id__in=people)
-    average = rated.aggregate(a=Avg("satisfaction"))["a"]
+    average = _rated(_people(who)).aggregate(a=Avg("satisfaction"))["a"]
     return None if average is None else Decimal(str(average)).quantize(CENTS)
+
+
+def _by_owner(queryset: QuerySet, owner: str, value) -> dict[int | None, Decimal]:
+    rows = queryset.order_by().values(who=F(owner)).annotate(value=value)
+    return {row["who"]: Decimal(str(row["value"] or 0)) for row in rows}
+
+
+def actual_by_owner(
+    measure: str, start: date, end: date, people: list[int] | None = None
+) -> dict[int | None, Decimal]:
+    """What each owner did in [start, end], one grouped query per kind of record (owners
+    with nothing done are left out); `people` limits it to those owners."""
+
+    def mine(queryset: QuerySet, field: str = "owner_id") -> QuerySet:
+        return queryset if people is None else queryset.filter(**{f"{field}__in": people})
+
+    in_force = Contract.objects.filter(state__in=Contract.IN_FORCE)
+    if measure == Measure.SALES:
+        contracted = _by_owner(
+            mine(in_force.filter(signed_on__range=(start, end))), "owner_id", Sum("amount")
+        )
+        covered = in_force.exclude(deal__isnull=True).values("deal_id")
+        dealt = _by_owner(
+            mine(Deal.objects.filter(signed_on__range=(start, end)).exclude(pk__in=covered)),
+            "owner_id",
+            Sum("amount"),
+        )
+        return {
+            owner: (contracted.get(owner, Decimal(0)) + dealt.get(owner, Decimal(0))).quantize(
+                CENTS
+            )
+            for owner in contracted.keys() | dealt.keys()
+        }
+    if measure == Measure.PROFIT:
+        costed = in_force.filter(signed_on__range=(start, end), cost__isnull=False)
+        found = _by_owner(mine(costed), "owner_id", Sum(F("amount") - F("cost")))
+    elif measure == Measure.RECEIVED:
+        receipts = Receipt.objects.filter(received_on__range=(start, end))
+        found = _by_owner(mine(receipts, "contract__owner_id"), "contract__owner_id", Sum("amount"))
+    elif measure == Measure.SATISFACTION:
+        found = _by_owner(_rated(people), "owner_id", Avg("satisfaction"))
+    else:
+        created = Customer.objects.filter(created_at__date__range=(start, end))
+        return _by_owner(mine(created), "owner_id", Count("id"))
+    return {owner: value.quantize(CENTS) for owner, value in found.items()}
 
 
 def actual(measure: str, who: Who, start: date, end: date) -> Decimal:
     """What was done in [start, end] by the people `who` covers (owners of the records)."""
-    people = _people(who)
-
-    def mine(queryset, field: str = "owner_id"):
-        return queryset if people is None else queryset.filter(**{f"{field}__in": people})
-
-    if measure == Measure.SALES:
-        in_force = Contract.objects.filter(state__in=Contract.IN_FORCE)
-        contracted = mine(in_force.filter(signed_on__range=(start, end))).aggregate(
-            t=Sum("amount")
-        )["t"]
-        covered = in_force.exclude(deal__isnull=True).values("deal_id")
-        dealt = mine(
-            Deal.objects.filter(signed_on__range=(start, end)).exclude(pk__in=covered)
-        ).aggregate(t=Sum("amount"))["t"]
-        return ((contracted or Decimal(0)) + (dealt or Decimal(0))).quantize(CENTS)
-    if measure == Measure.PROFIT:
-        costed = Contract.objects.filter(
-            state__in=Contract.IN_FORCE, signed_on__range=(start, end), cost__isnull=False
-        )
-        profit = mine(costed).aggregate(t=Sum(F("amount") - F("cost")))["t"]
-        return (profit or Decimal(0)).quantize(CENTS)
     if measure == Measure.SATISFACTION:
         return satisfaction(who) or Decimal(0)
-    if measure == Measure.RECEIVED:
-        received = mine(
-            Receipt.objects.filter(received_on__range=(start, end)), "contract__owner_id"
-        )
-        return (received.aggregate(t=Sum("amount"))["t"] or Decimal(0)).quantize(CENTS)
-    created = mine(Customer.objects.filter(created_at__date__range=(start, end)))
-    return Decimal(created.count())
+    nothing = Decimal(0) if measure == Measure.NEW_CUSTOMERS else Decimal("0.00")
+    return sum(actual_by_owner(measure, start, end, _people(who)).values(), nothing)
 
 
 @dataclass(frozen=True)

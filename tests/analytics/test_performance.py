@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from leadflow.analytics.models import Award
 from leadflow.analytics.performance import (
@@ -197,3 +199,18 @@ def test_acceptance_satisfaction_and_a_scheme_set_by_management(month):
     )
     # 48 for sales + 8 + 15 for the one accepted lead's first contact, not yet late.
     assert (results[li].figures["first_contact"], results[li].score) == ("100.00", Decimal("71.00"))
+
+
+def test_a_month_costs_the_same_queries_for_three_reps_or_thirty(month, make_user, org):
+    # SPEC: MKT-7 — a month's figures are grouped queries, not a round of queries per rep
+    boss = month[0]
+
+    def queries() -> int:
+        with time_machine.travel(APRIL_2ND, tick=False), CaptureQueriesContext(connection) as run:
+            month_compute(month=MARCH, by=boss)
+        return len(run.captured_queries)
+
+    three = queries()
+    for n in range(27):
+        make_user(team=org.north, display_name=f"新人{n}")
+    assert queries() == three
