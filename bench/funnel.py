@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scratch_db import lead_columns, scratch_environment  # noqa: E402 - this folder, found as the script's own
+from scratch_db import insert_lead_rows, lead_row, scratch_environment  # noqa: E402 - this folder, found as the script's own
 
 
 def main() -> None:
@@ -76,10 +76,8 @@ def _fill(leads: int):
 
     from leadflow.accounts.models import Role, User
     from leadflow.accounts.org import department_create
-    from leadflow.leads.bulk.sql import db_moment, insert_leads
+    from leadflow.leads.bulk.sql import db_moment
     from leadflow.leads.models import Channel
-
-    columns = lead_columns()
 
     sales = department_create(by=None, name="销售部")
     rep_role = Role.objects.get(code="sales_rep")
@@ -99,70 +97,24 @@ def _fill(leads: int):
     start = datetime(2026, 1, 1, tzinfo=UTC)
     stages = ["", "initial", "needs", "comparing", "negotiating", "won"]
     weights = [30, 30, 15, 10, 8, 7]
-    base = dict.fromkeys(columns)
-    base.update(
-        kind="company",
-        contact_name="",
-        contact_title="",
-        landline="",
-        email="",
-        industry="制造业",
-        need="采购设备",
-        region="上海",
-        address="",
-        annual_revenue="",
-        budget="",
-        purchase_timeline="",
-        current_supplier="",
-        channel_detail="",
-        status="accepted",
-        non_target_reason="",
-        score=20,
-        priority="medium",
-        consent_notice_version="",
-        consent_channel="bench",
-        lawful_basis="bench",
-        priority_reason="",
-        waiting_reason="",
-        stage_reason="",
-        pool_warned=False,
-        captured_via="import",
-    )
-    batch = []
+
+    def row(n: int) -> dict:
+        furthest = rng.choices(stages, weights)[0]
+        return lead_row(
+            n,
+            db_moment(start + timedelta(minutes=n * 525_600 // leads), vendor),
+            name=f"漏斗公司{n}",
+            company_key=f"漏斗公司{n}",
+            channel_id=channels[n % len(channels)],
+            grade="ABC"[n % 3],
+            owner_id=reps[n % len(reps)] if furthest else None,
+            status="accepted" if furthest else "to_assign",
+            stage=furthest,
+            furthest_stage=furthest,
+        )
+
     with transaction.atomic():
-        for n in range(1, leads + 1):
-            moment = db_moment(start + timedelta(minutes=n * 525_600 // leads), vendor)
-            furthest = rng.choices(stages, weights)[0]
-            row = {
-                **base,
-                "id": n,
-                "number": f"G2026{n:09d}",
-                "name": f"漏斗公司{n}",
-                "company_key": f"漏斗公司{n}",
-                "mobile": f"+86171{n:08d}",
-                "channel_id": channels[n % len(channels)],
-                "grade": "ABC"[n % 3],
-                "acquired_at": moment,
-                "values_at": moment,
-                "created_at": moment,
-                "updated_at": moment,
-                "owner_id": reps[n % len(reps)] if furthest else None,
-                "status": "accepted" if furthest else "to_assign",
-                "stage": furthest,
-                "furthest_stage": furthest,
-            }
-            batch.append([row[name] for name in columns])
-            if len(batch) == 50_000:
-                insert_leads(batch, columns)
-                batch.clear()
-        if batch:
-            insert_leads(batch, columns)
-    with connection.cursor() as cursor:
-        if vendor == "postgresql":
-            cursor.execute("SELECT setval(pg_get_serial_sequence('leads_lead', 'id'), %s)", [leads])
-            cursor.execute("ANALYZE leads_lead")
-        else:
-            cursor.execute("ANALYZE")
+        insert_lead_rows(row(n) for n in range(1, leads + 1))
     return admin, manager
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scratch_db import lead_columns, scratch_environment  # noqa: E402 - this folder, found as the script's own
+from scratch_db import lead_columns, lead_row, scratch_environment  # noqa: E402 - this folder, found as the script's own
 
 
 def main() -> None:
@@ -80,59 +80,6 @@ def _fill(leads: int, overdue: int, now: datetime) -> None:
     channel = Channel.objects.get(code="G").pk
     vendor = connection.vendor
     stamp = db_moment(now - timedelta(days=3), vendor)
-    values = {
-        "kind": "company",
-        "contact_name": "",
-        "contact_title": "",
-        "landline": "",
-        "email": "",
-        "industry": "制造业",
-        "need": "采购设备",
-        "region": "上海",
-        "address": "",
-        "employees": None,
-        "annual_revenue": "",
-        "budget": "",
-        "purchase_timeline": "",
-        "current_supplier": "",
-        "channel_id": channel,
-        "channel_detail": "",
-        "campaign_id": None,
-        "acquired_at": stamp,
-        "status": "accepted",
-        "non_target_reason": "",
-        "score": 20,
-        "grade": "B",
-        "priority": "medium",
-        "values_at": stamp,
-        "merged_into_id": None,
-        "import_batch_id": None,
-        "created_by_id": None,
-        "created_at": stamp,
-        "updated_at": stamp,
-        "consent_notice_version": "",
-        "consent_at": None,
-        "consent_channel": "bench",
-        "lawful_basis": "bench",
-        "priority_reason": "",
-        "assigned_at": stamp,
-        "accept_by": None,
-        "accepted_at": stamp,
-        "waiting_reason": "",
-        "stage": "initial",
-        "stage_reason": "",
-        "stage_changed_at": stamp,
-        "furthest_stage": "initial",
-        "deal_amount": None,
-        "deal_date": None,
-        "first_contact_at": None,
-        "last_followup_at": None,
-        "overdue_stage": 0,
-        "pool_warned": False,
-        "customer_id": None,
-        "deal_id": None,
-        "captured_via": "import",
-    }
     batch, dues = [], []
     with transaction.atomic():
         for n in range(1, leads + 1):
@@ -141,18 +88,15 @@ def _fill(leads: int, overdue: int, now: datetime) -> None:
                 if n <= overdue
                 else now + timedelta(hours=1 + n % 200)
             )
-            row = {
-                **values,
-                "id": n,
-                "number": f"G20260101{n:07d}",
-                "name": f"压测公司{n}",
-                "company_key": f"压测公司{n}",
-                "mobile": f"+86170{n:08d}",
-                "owner_id": reps[n % len(reps)],
-                "next_due_at": db_moment(due, vendor),
-                "pool_due_at": db_moment(due + timedelta(days=7), vendor),
-            }
-            batch.append([row[name] for name in columns])
+            row = lead_row(
+                n,
+                stamp,
+                channel_id=channel,
+                owner_id=reps[n % len(reps)],
+                next_due_at=db_moment(due, vendor),
+                pool_due_at=db_moment(due + timedelta(days=7), vendor),
+            )
+            batch.append([row.get(name) for name in columns])
             dues.append((n, row["owner_id"], row["next_due_at"], True, 0))
             if len(batch) == 50_000:
                 insert_leads(batch, columns)  # the importer's bulk insert (COPY on PostgreSQL)
