@@ -237,6 +237,54 @@ def target_set(
 
 
 @transaction.atomic
+def target_months_set(
+    *, plan: TargetPlan, measure: str, who: Who, months: Sequence[Any], by: User
+) -> list[Decimal]:
+    """Twelve months set by hand for a place whose year figure is set; the quarters follow
+    (a level's quarter: its lowest month). Months that do not add up to the year are
+    flagged like any other mismatch, so such a plan is not submitted."""
+    _keeper(by)
+    _draft(plan)
+    if not Target.objects.filter(
+        plan=plan, measure=measure, period=Period.YEAR, index=0, **who.lookup()
+    ).exists():
+        raise ValidationFailed(gettext("Set the year's figure first."), fields={"who": str(who)})
+    if len(months) != 12:
+        raise ValidationFailed(
+            gettext("The target was not saved."), fields={"months": gettext("twelve months")}
+        )
+    errors: dict[str, str] = {}
+    amounts = []
+    for number, value in enumerate(months, start=1):
+        try:
+            amounts.append(_amount(value, f"month_{number}", measure=measure))
+        except ValidationFailed as refused:
+            errors.update(refused.fields)
+            amounts.append(Decimal(0))
+    if errors:
+        raise ValidationFailed(gettext("The target was not saved."), fields=errors)
+    for number, amount in enumerate(amounts, start=1):
+        _put(plan, measure, who, Period.MONTH, number, amount)
+    for quarter, members in QUARTER_MONTHS.items():
+        parts = [amounts[m - 1] for m in members]
+        _put(
+            plan,
+            measure,
+            who,
+            Period.QUARTER,
+            quarter,
+            min(parts) if measure in LEVELS else sum(parts, Decimal(0)),
+        )
+    audit_record(
+        actor=by,
+        action="targets.set",
+        obj=plan,
+        extra={"measure": measure, "who": str(who), "months": [str(a) for a in amounts]},
+    )
+    return amounts
+
+
+@transaction.atomic
 def target_split_down(
     *, plan: TargetPlan, measure: str, who: Who, by: User
 ) -> list[tuple[Who, Decimal]]:

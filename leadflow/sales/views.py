@@ -45,6 +45,7 @@ from .targets import (
     period_span,
     plan_in_force,
     progress_rows,
+    target_months_set,
     target_plan_draft,
     target_plan_submit,
     target_set,
@@ -349,6 +350,37 @@ def _who_from(value: str) -> Who:
     return Who()
 
 
+def _draft_rows(plan: TargetPlan, measure: str) -> list[dict]:
+    """Each place's year figure in the draft, with its picker value and its twelve months
+    (empty where not set) for the by-hand form."""
+    months: dict[tuple, list] = {}
+    for t in plan.targets.filter(measure=measure, period="month"):
+        key = (t.department_id, t.team_id, t.user_id)
+        months.setdefault(key, [""] * 12)[t.index - 1] = t.amount
+    rows = []
+    for t in plan.targets.filter(measure=measure, period="year").select_related(
+        "department", "team", "user"
+    ):
+        place = (
+            f"u:{t.user_id}"
+            if t.user_id
+            else f"t:{t.team_id}"
+            if t.team_id
+            else f"d:{t.department_id}"
+            if t.department_id
+            else ""
+        )
+        key = (t.department_id, t.team_id, t.user_id)
+        rows.append(
+            {
+                "target": t,
+                "place": place,
+                "months": list(enumerate(months.get(key, [""] * 12), start=1)),
+            }
+        )
+    return rows
+
+
 @login_required
 def targets_page(request):
     today = timezone.localdate()
@@ -378,6 +410,14 @@ def targets_page(request):
                     shape=last_years_shape(post.get("measure", ""), who, plan.year)
                     if split == "shape"
                     else None,
+                    by=request.user,
+                )
+            elif post.get("action") == "months":
+                target_months_set(
+                    plan=plan,
+                    measure=post.get("measure", ""),
+                    who=_who_from(post.get("who", "")),
+                    months=[post.get(f"month_{m}", "") for m in range(1, 13)],
                     by=request.user,
                 )
             elif post.get("action") == "down":
@@ -415,11 +455,7 @@ def targets_page(request):
             "keeper": keeper,
             "drafts": drafts,
             "draft": draft,
-            "draft_targets": draft.targets.filter(measure=measure, period="year").select_related(
-                "department", "team", "user"
-            )
-            if draft
-            else [],
+            "draft_targets": _draft_rows(draft, measure) if draft else [],
             "mismatches": mismatches(draft) if draft else [],
             "places": [("", gettext("Company"))]
             + [(f"d:{d.pk}", d.name) for d in Department.objects.order_by("path")]

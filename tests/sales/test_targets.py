@@ -26,6 +26,7 @@ from leadflow.sales.targets import (
     satisfaction,
     split_by_shape,
     split_even,
+    target_months_set,
     target_plan_draft,
     target_plan_submit,
     target_set,
@@ -192,3 +193,44 @@ def test_satisfaction_is_a_bar_each_month_and_child_meets(org, sales):
         Customer.objects.filter(pk=customer.pk).update(satisfaction=rating)
     assert satisfaction(Who(user=north)) == Decimal("4.50")  # the unrated one not counted
     assert satisfaction(Who(user=east)) is None
+
+
+def test_months_by_hand_follow_into_quarters_and_are_checked_against_the_year(org, sales):
+    # SPEC: MKT-4 — split by hand; months that do not add up to the year are flagged
+    boss, manager, east, north = sales
+    plan = target_plan_draft(year=2026, by=boss)
+    who = Who(user=north)
+    with pytest.raises(ValidationFailed):  # no year figure yet
+        target_months_set(plan=plan, measure="sales", who=who, months=["1"] * 12, by=boss)
+    target_set(plan=plan, measure="sales", who=who, amount="120000", split="none", by=boss)
+    with pytest.raises(ValidationFailed) as refused:
+        target_months_set(
+            plan=plan, measure="sales", who=who, months=["x"] + ["1"] * 10 + ["-5"], by=boss
+        )
+    assert set(refused.value.fields) == {"month_1", "month_12"}
+    assert not Target.objects.filter(plan=plan, period="month").exists()  # nothing saved
+    hand = ["5000"] * 6 + ["15000"] * 6  # a slow first half: 30,000 + 90,000
+    target_months_set(plan=plan, measure="sales", who=who, months=hand, by=boss)
+    quarters = Target.objects.filter(plan=plan, period="quarter").order_by("index")
+    assert [q.amount for q in quarters] == [15000, 15000, 45000, 45000]
+    assert mismatches(plan) == []
+    target_months_set(plan=plan, measure="sales", who=who, months=["9000"] * 12, by=boss)
+    [flagged] = mismatches(plan)
+    assert (flagged["kind"], flagged["children"]) == ("months", Decimal("108000.00"))
+
+
+def test_the_page_sets_months_by_hand(org, sales, client_for):
+    # SPEC: MKT-4 — by hand from the targets page, the same service as the API and tests
+    boss, manager, east, north = sales
+    plan = target_plan_draft(year=2026, by=boss)
+    target_set(plan=plan, measure="sales", who=Who(user=north), amount="1200", by=boss)
+    page = client_for(boss)
+    months = {f"month_{m}": "100" for m in range(1, 13)} | {"month_1": "50", "month_12": "150"}
+    page.post(
+        "/sales/targets/?year=2026",
+        {"plan": plan.pk, "measure": "sales", "who": f"u:{north.pk}", "action": "months", **months},
+    )
+    december = Target.objects.get(plan=plan, user=north, period="month", index=12)
+    assert december.amount == Decimal("150.00")
+    shown = page.get("/sales/targets/?year=2026&measure=sales").content.decode()
+    assert 'name="month_12" value="150.00"' in shown
