@@ -112,7 +112,7 @@ def test_a_receipt_is_stored_under_our_name_and_served_only_to_who_may_see_it(
     [receipt] = kept.attachments.all()
     assert receipt.original_name == "passwd.pdf"
     assert stored_path(kept.pk, receipt.stored_name).read_bytes() == PDF
-    with pytest.raises(ValueError, match="not a stored receipt name"):
+    with pytest.raises(ValueError, match="not a stored file name"):
         stored_path(kept.pk, "../../settings.py")
     url = f"/marketing/claims/{kept.pk}/receipts/{receipt.pk}/"
     own = client_for(team.planner).get(url)
