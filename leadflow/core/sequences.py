@@ -22,3 +22,17 @@ def reserve_blocks(table: str, counts: dict[str, int]) -> dict[str, int]:
         )
         lasts = dict(cursor.fetchall())
     return {prefix: lasts[prefix] - count + 1 for prefix, count in counts.items()}
+
+
+def next_number(pattern: str, day, table: str) -> str:
+    """The next number by a pattern like "HT-{YYYY}{MM}{DD}-{NNN}" ({NNN}: the day's
+    sequence, as many digits as N), from `table`; call inside the creating transaction."""
+    width = pattern.count("N") if "{N" in pattern else 3
+    prefix = (
+        pattern.replace("{YYYY}", f"{day:%Y}")
+        .replace("{MM}", f"{day:%m}")
+        .replace("{DD}", f"{day:%d}")
+        .split("{N", 1)[0]
+    )
+    sequence = reserve_blocks(table, {prefix: 1})[prefix]
+    return f"{prefix}{sequence:0{width}d}"

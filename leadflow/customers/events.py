@@ -43,6 +43,8 @@ KINDS: dict[str, str] = {
     "data_reviewed": "note",
     "risk": "reasons [codes], before [codes]: a churn warning (CUS-7)",
     "risk_cleared": "reasons [], before [codes]",
+    "ticket": "number, kind (inquiry/complaint), subject: a service ticket (SVC-1)",
+    "surveyed": "score (1–5), comment, ticket (number or ''): a survey answer (SVC-4)",
 }
 
 

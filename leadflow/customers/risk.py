@@ -2,10 +2,12 @@
 
 Reasons: contact missed by more than one cadence period (`cadence_missed`, decided here),
 orders falling year on year (decided by the sales area, which knows the deals), an open
-complaint (with the service area, later). `risk_update` keeps the reasons on the customer,
-tells the owner when a new one appears and records each change on the timeline.
+complaint or a low satisfaction score (decided by the service area). Each area decides
+its own reasons and leaves the others' alone. `risk_update` keeps the reasons on the
+customer, tells the owner when a new one appears and records each change on the timeline.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -31,6 +33,8 @@ define(
 REASONS = {
     "cadence_missed": _("Not contacted for more than a cadence period past due"),
     "orders_falling": _("Orders fell year on year"),
+    "open_complaint": _("A complaint is open"),
+    "low_satisfaction": _("Rated their satisfaction 2 or lower"),
 }
 
 
@@ -42,15 +46,26 @@ def cadence_missed(customer: Customer, now: datetime) -> bool:
 
 
 @transaction.atomic
-def risk_update(*, customer: Customer, reasons: list[str], now: datetime) -> bool:
-    """Keep the customer's risk reasons; True when a new reason appeared."""
+def risk_update(
+    *,
+    customer: Customer,
+    reasons: list[str],
+    now: datetime,
+    decides: Iterable[str] = (),
+    checked: bool = True,
+) -> bool:
+    """Keep the customer's risk reasons; True when a new reason appeared. `decides`: the
+    reasons this caller judges (its `reasons` replace those; any other stays as it was);
+    all of them when not given. `checked`: this is the daily check (the churn watch)."""
     before = set(customer.risk_reasons)
-    after = set(reasons)
-    changes: dict = {"risk_checked_at": now}
+    kept = before - set(decides) if decides else set()
+    after = kept | set(reasons)
+    changes: dict = {"risk_checked_at": now} if checked else {}
     if after != before:
         changes["risk_reasons"] = sorted(after)
         changes["risk_since"] = (customer.risk_since or now) if after else None
-    Customer.objects.filter(pk=customer.pk).update(**changes)
+    if changes:
+        Customer.objects.filter(pk=customer.pk).update(**changes)
     for name, value in changes.items():
         setattr(customer, name, value)
     if after == before:

@@ -115,6 +115,24 @@ def notify(target, message: Message) -> list[Notification]:
 
 
 @transaction.atomic
+@transaction.atomic
+def email_outside(address: str, subject: str, body: str) -> Delivery:
+    """An email to someone who is not a user (a customer's contact), through the same
+    outbox: written with the change that causes it, sent once it commits, retried."""
+    now = timezone.now()
+    delivery = Delivery(
+        channel=Delivery.Channel.EMAIL,
+        address=address,
+        subject=subject[:200],
+        body=body,
+        message_id=new_message_id(),
+        next_attempt_at=now,
+        created_at=now,
+    )
+    _queue([delivery])
+    return delivery
+
+
 def notify_robot(robot: Robot, message: Message) -> Delivery:
     """Post to one robot only (e.g. the administrator's test button)."""
     delivery = _robot_delivery(robot, message, [], timezone.now())

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from leadflow.core.crypto import EncryptedTextField
+
 
 class Platform(models.TextChoices):
     WECOM = "wecom", _("WeCom (企业微信)")
@@ -67,7 +69,8 @@ class Delivery(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    address = models.CharField(max_length=254, blank=True)
+    # Encrypted at rest (SEC-2): some are customers' addresses (a survey, a reply).
+    address = EncryptedTextField(blank=True)
     robot = models.ForeignKey(Robot, null=True, blank=True, on_delete=models.SET_NULL)
     subject = models.CharField(max_length=200)
     body = models.TextField(blank=True)

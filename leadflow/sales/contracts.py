@@ -33,7 +33,7 @@ from leadflow.approvals.models import ApprovalRequest
 from leadflow.core.audit import audit_record, register_action_labels
 from leadflow.core.company_settings import define, get_setting
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
-from leadflow.core.sequences import reserve_blocks
+from leadflow.core.sequences import next_number
 from leadflow.core.storable import check_storable
 from leadflow.core.sweeps import sweep
 from leadflow.core.worktime import WorkCalendar
@@ -120,16 +120,11 @@ def _moved(contract: Contract, allowed: Iterable[str], action: str) -> None:
 
 def contract_number(day: date) -> str:
     """The next number by the company's pattern; call inside the creating transaction."""
-    pattern = str(get_setting("sales.contract_number_pattern"))
-    width = pattern.count("N") if "{N" in pattern else 3
-    prefix = (
-        pattern.replace("{YYYY}", f"{day:%Y}")
-        .replace("{MM}", f"{day:%m}")
-        .replace("{DD}", f"{day:%d}")
-        .split("{N", 1)[0]
+    return next_number(
+        str(get_setting("sales.contract_number_pattern")),
+        day,
+        ContractNumberSequence._meta.db_table,
     )
-    sequence = reserve_blocks(ContractNumberSequence._meta.db_table, {prefix: 1})[prefix]
-    return f"{prefix}{sequence:0{width}d}"
 
 
 def _money(value: Any, field: str, errors: dict[str, str], *, positive: bool = True) -> Decimal:

@@ -103,5 +103,10 @@ def watch_churn(now: datetime) -> dict[str, Any]:
             row = totals.get(customer.pk)
             if row and row["earlier"] and (row["recent"] or 0) <= row["earlier"] * (1 - drop):
                 reasons.append("orders_falling")
-            warned += risk_update(customer=customer, reasons=reasons, now=now)
+            warned += risk_update(
+                customer=customer,
+                reasons=reasons,
+                now=now,
+                decides=("cadence_missed", "orders_falling"),
+            )
     return {"checked": len(customers), "warned": warned}
