@@ -4,17 +4,13 @@ the clocks paused while the ticket waits on the customer; the flow with a reject
 solution, the root cause required to close, and reopen; scope; the churn warning."""
 
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
-from leadflow.accounts.models import Department
-from leadflow.accounts.org import department_create
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.customers.models import Customer, CustomerEvent
-from leadflow.customers.profiles import customer_create
 from leadflow.notify.models import Notification
 from leadflow.service.clocks import watch_deadlines
 from leadflow.service.models import RootCause, Ticket, TicketCategory, TicketClock, TicketStep
@@ -37,38 +33,6 @@ pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BEFORE_NATIONAL_DAY = datetime(2026, 9, 30, 15, 0, tzinfo=SHANGHAI)  # a Wednesday
 AFTER_NATIONAL_DAY = datetime(2026, 10, 8, 10, 0, tzinfo=SHANGHAI)  # Thursday, back at work
-
-
-@pytest.fixture
-def people(org, make_user):
-    service = department_create(by=None, name="客户服务组", parent=org.company)
-    after_sales = department_create(by=None, name="售后部", parent=org.company)
-    desk = make_user("customer_service", department=service, display_name="周晓")
-    service_head = make_user("customer_service", department=service, display_name="孙组长")
-    head = make_user("sales_rep", department=after_sales, display_name="吴部长")
-    engineer = make_user("sales_rep", department=after_sales, display_name="郑工")
-    Department.objects.filter(pk=service.pk).update(manager=service_head)
-    Department.objects.filter(pk=after_sales.pk).update(manager=head)
-    rep = make_user(team=org.east, display_name="李明")
-    return SimpleNamespace(
-        service=Department.objects.get(pk=service.pk),
-        after_sales=Department.objects.get(pk=after_sales.pk),
-        desk=desk,
-        service_head=service_head,
-        head=head,
-        engineer=engineer,
-        rep=rep,
-        outsider=make_user(team=org.north, display_name="陈静"),
-    )
-
-
-@pytest.fixture
-def customer(people):
-    return customer_create(
-        values={"name": "苏州某某机械有限公司"},
-        contacts=[{"name": "王经理", "mobile": "13800138000", "email": "wang@example.cn"}],
-        by=people.rep,
-    )
 
 
 def complaint(people, customer=None, **changes):
