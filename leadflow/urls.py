@@ -11,6 +11,7 @@ from leadflow.leads import views as leads
 from leadflow.marketing import views as marketing
 from leadflow.notify import views as notify
 from leadflow.sales import views as sales
+from leadflow.service import views as service
 from leadflow.web import views as web
 
 handler403 = "leadflow.web.views.forbidden"
@@ -175,6 +176,23 @@ urlpatterns = [
     path("f/<slug:key>", leads.public_form, name="public_form"),
     path("analytics/", analytics.dashboard, name="analytics"),
     path("analytics/performance/", analytics.performance_page, name="performance"),
+    path("service/tickets/", service.tickets_page, name="tickets"),
+    path("service/tickets/new/", service.ticket_new, name="ticket_new"),
+    path("service/tickets/<int:ticket_id>/", service.ticket_page, name="ticket"),
+    path(
+        "service/tickets/<int:ticket_id>/attachments/<int:attachment_id>/",
+        service.ticket_attachment,
+        name="ticket_attachment",
+    ),
+    path(
+        "service/tickets/<int:ticket_id>/<slug:action>/",
+        service.ticket_action,
+        name="ticket_action",
+    ),
+    path("service/improvements/", service.improvements_page, name="service_improvements"),
+    path("service/reports/", service.reports_page, name="service_reports"),
+    path("service/form/", service.public_form, name="service_form"),
+    path("service/survey/<str:token>/", service.public_survey, name="service_survey"),
     path("customers/", customers.customers_page, name="customers"),
     path("customers/new/", customers.customer_new, name="customer_new"),
     path("customers/cadence/", customers.cadence_page, name="customer_cadence"),

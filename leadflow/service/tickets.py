@@ -69,6 +69,7 @@ register_action_labels(
     {
         "ticket.": _("worked on ticket"),
         "ticket.received": _("took in ticket"),
+        "ticket.view": _("viewed the personal data of ticket"),
         "ticket.closed": _("closed ticket"),
         "ticket.reopened": _("reopened ticket"),
         "improvement.": _("changed improvement item"),

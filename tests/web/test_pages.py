@@ -35,7 +35,7 @@ EVERYONE_PAGES = [
     "/customers/review/",
     "/customers/import/",
     "/analytics/",
-    "/soon/service/",
+    "/soon/automation/",
     "/approvals/",
     "/approvals/?box=mine",
     "/approvals/delegation/",
@@ -53,6 +53,11 @@ EVERYONE_PAGES = [
     "/sales/receivables/",
     "/sales/targets/",
     "/analytics/performance/",
+    "/service/tickets/",
+    "/service/tickets/new/",
+    "/service/improvements/",
+    "/service/reports/",
+    "/service/form/",
 ]
 
 

@@ -53,6 +53,16 @@
         series: [{ name: labels.won, type: "bar", data: rows.map((r) => r.won) }],
       };
     },
+    scores(rows, labels) {
+      return {
+        color: palette,
+        tooltip: { trigger: "axis" },
+        grid: { left: 40, right: 16, bottom: 30, top: 24 },
+        xAxis: { type: "category", data: rows.map((r) => r.score) },
+        yAxis: { type: "value", minInterval: 1 },
+        series: [{ name: labels.count, type: "bar", data: rows.map((r) => r.count) }],
+      };
+    },
     rates(rows, labels) {
       return {
         color: palette,
