@@ -30,6 +30,7 @@ from leadflow.leads.api import router as leads_router
 from leadflow.marketing.api import router as marketing_router
 from leadflow.notify.api import router as notify_router
 from leadflow.sales.api import router as sales_router
+from leadflow.service.api import router as service_router
 
 logger = logging.getLogger(__name__)
 
@@ -192,4 +193,5 @@ api.add_router("", customers_router)
 api.add_router("", approvals_router)
 api.add_router("", marketing_router)
 api.add_router("", sales_router)
+api.add_router("", service_router)
 api.add_router("", analytics_router)
