@@ -61,6 +61,7 @@ def app() -> Iterator[App]:
         if os.environ.get("DATABASE_URL"):
             env["DATABASE_URL"] = _scratch_postgres(os.environ["DATABASE_URL"], stack)
         port = _free_port()
+        env["SITE_URL"] = f"http://127.0.0.1:{port}"  # the links the app writes (surveys)
         log_path = Path(folder) / "serve.log"
         log = stack.enter_context(log_path.open("w"))
         server = subprocess.Popen(  # noqa: S603 - our own command

@@ -5,6 +5,7 @@ from leadflow.analytics.demo import demo_performance_create
 from leadflow.leads.demo import demo_leads_create
 from leadflow.marketing.demo import demo_marketing_create
 from leadflow.sales.demo import demo_sales_create
+from leadflow.service.demo import demo_service_create
 
 
 class Command(BaseCommand):
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         demo_marketing_create()
         demo_sales_create()
         demo_performance_create()
+        demo_service_create()
         width = max(len(name) for name in passwords)
         self.stdout.write(
             self.style.WARNING(
