@@ -143,3 +143,20 @@ def insert_new(obj: M) -> M:
         sender=model, instance=obj, created=True, update_fields=None, raw=False, using=db.alias
     )
     return obj
+
+
+def insert_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Many rows into `table` in one go, values ready for the database (times as
+    `connection.ops.adapt_datetimefield_value` gives them): COPY on PostgreSQL, one
+    executemany on SQLite. For a sweep's set of rows; no signals, no model."""
+    if not rows:
+        return
+    names = ", ".join(columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608

@@ -23,6 +23,7 @@ from leadflow.accounts.models import User
 from leadflow.accounts.org import manager_of
 from leadflow.core.company_settings import define, get_settings
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
+from leadflow.core.inserts import insert_rows
 from leadflow.core.sweeps import sweep
 from leadflow.core.worktime import WorkCalendar
 from leadflow.notify.delivery import Message, briefly, notify
@@ -282,17 +283,7 @@ def _record_lapses(rows: list[tuple], now: datetime) -> None:
         (lead_id, owner_id, first if first_contact else cadence, due, noticed)
         for lead_id, owner_id, due, first_contact in rows
     ]
-    columns = "lead_id, rep_id, kind, due_at, noticed_at"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {_LAPSES} ({columns}) FROM STDIN") as copy:
-                for lapse in lapses:
-                    copy.write_row(lapse)
-            return
-        cursor.executemany(
-            f"INSERT INTO {_LAPSES} ({columns}) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
-            lapses,
-        )
+    insert_rows(_LAPSES, ("lead_id", "rep_id", "kind", "due_at", "noticed_at"), lapses)
 
 
 def _mark_escalated(now: datetime) -> None:

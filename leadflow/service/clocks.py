@@ -19,9 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from leadflow.accounts.models import User
+from leadflow.accounts.models import Department, User
 from leadflow.accounts.org import manager_of, users_with_permission
 from leadflow.core.company_settings import define, get_settings
+from leadflow.core.sets import ids_in
 from leadflow.core.sweeps import sweep
 from leadflow.core.worktime import WorkCalendar
 from leadflow.notify.delivery import Message, briefly, notify
@@ -141,7 +142,7 @@ def clocks_resume(ticket: Ticket, now: datetime) -> None:
 
 def _move(stage_from: tuple[int, ...], stage_to: int, column: str, now: datetime) -> list[tuple]:
     """Move every running clock whose `column` time has passed to `stage_to` in one
-    statement; (clock id, ticket id, kind, due) of those this call moved."""
+    statement; (clock id, ticket id, kind) of those this call moved."""
     moment = connection.ops.adapt_datetimefield_value(now)
     missing = stage_to == TicketClock.MISSED
     stages = ", ".join(["%s"] * len(stage_from))
@@ -151,57 +152,113 @@ def _move(stage_from: tuple[int, ...], stage_to: int, column: str, now: datetime
             f"WHERE stage IN ({stages}) AND paused_at IS NULL AND {column} < %s "
             # A reminder only for a deadline still ahead: one already gone is a miss.
             f"{'' if missing else 'AND due_at >= %s '}"
-            "RETURNING id, ticket_id, kind, due_at",
+            "RETURNING id, ticket_id, kind",
             [stage_to, *([moment] if missing else []), *stage_from, moment]
             + ([] if missing else [moment]),
         )
         return cursor.fetchall()
 
 
-def _actor(ticket: Ticket, kind: str) -> list[User]:
-    """Who must act before this deadline."""
-    if kind == Kind.SOLUTION:
-        person = ticket.assignee or (ticket.department.manager if ticket.department else None)
-        return [person] if person else users_with_permission(SERVICE_MANAGE)
-    return [ticket.received_by] if ticket.received_by else users_with_permission(SERVICE_DESK)
+_TICKETS, _DEPARTMENTS = Ticket._meta.db_table, Department._meta.db_table
+_STEPS = TicketStep._meta.db_table
 
 
-def _head(ticket: Ticket, kind: str) -> list[User]:
-    """Whom a missed deadline goes to: the responsible department's head for a solution,
-    the service desk's head for the rest; those who manage service when there is none."""
-    if kind == Kind.SOLUTION:
-        head = (ticket.department.manager if ticket.department else None) or manager_of(
-            ticket.assignee
+def _ticket_rows(ids: list[int]) -> dict[int, tuple]:
+    """(id, number, agent, responsible person, responsible department's head) of these
+    tickets, by id, in one plain statement (an ORM `pk__in` over ten thousand ids costs
+    more to build than to run)."""
+    chosen, param = ids_in("t.id", ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.id, t.number, t.received_by_id, t.assignee_id, d.manager_id "  # noqa: S608 - our tables
+            f"FROM {_TICKETS} t LEFT JOIN {_DEPARTMENTS} d ON d.id = t.department_id "
+            f"WHERE {chosen}",
+            param,
         )
-    else:
-        head = manager_of(ticket.received_by)
-    return [head] if head else users_with_permission(SERVICE_MANAGE)
+        return {row[0]: row for row in cursor.fetchall()}
+
+
+def _people(rows: list[tuple], *, missed: bool) -> dict[int, list[str]]:
+    """{person id: ticket numbers} of whom to tell: before a deadline, who must act (the
+    agent who took it in, or the responsible person for a solution); at a miss, their
+    head (the responsible department's manager for a solution). When there is nobody,
+    the service desk (reminders) or those who manage service (misses). Read as plain
+    values, not objects: a sweep may find thousands."""
+    tickets = _ticket_rows(sorted({ticket_id for _id, ticket_id, _kind in rows}))
+    involved = {t[2] for t in tickets.values()} | {t[3] for t in tickets.values()}
+    users = User.objects.select_related("team__leader", "department__manager").in_bulk(
+        involved - {None}
+    )
+    fallback: dict[str, list[int]] = {}
+
+    def everyone(code: str) -> list[int]:
+        if code not in fallback:
+            fallback[code] = [user.pk for user in users_with_permission(code)]
+        return fallback[code]
+
+    heads: dict[int | None, User | None] = {}
+
+    def head_of(person_id: int | None) -> User | None:
+        if person_id not in heads:
+            heads[person_id] = manager_of(users.get(person_id)) if person_id else None
+        return heads[person_id]
+
+    told: dict[int, list[str]] = defaultdict(list)
+    for _id, ticket_id, kind in rows:
+        _pk, number, agent, assignee, department_head = tickets[ticket_id]
+        if kind == Kind.SOLUTION:
+            person = department_head if missed else (assignee or department_head)
+            if missed and person is None:
+                head = head_of(assignee)
+                person = head.pk if head else None
+            fallback_code = SERVICE_MANAGE
+        else:
+            head = head_of(agent) if missed else None
+            person = (head.pk if head else None) if missed else agent
+            fallback_code = SERVICE_MANAGE if missed else SERVICE_DESK
+        for someone in [person] if person else everyone(fallback_code):
+            told[someone].append(number)
+    return told
 
 
 def _tell(rows: list[tuple], *, missed: bool) -> None:
     """One notice per person however many tickets: "3 tickets: SV-…, SV-…"."""
-    tickets = Ticket.objects.select_related(
-        "received_by__team__leader",
-        "received_by__department__manager",
-        "assignee__team__leader",
-        "assignee__department__manager",
-        "department__manager",
-    ).in_bulk({ticket_id for _id, ticket_id, _kind, _due in rows})
-    by_person: dict[User, list[Ticket]] = defaultdict(list)
-    for _id, ticket_id, kind, _due in rows:
-        ticket = tickets[ticket_id]
-        for person in (_head if missed else _actor)(ticket, kind):
-            by_person[person].append(ticket)
-    for person, listed in by_person.items():
-        numbers = briefly([ticket.number for ticket in listed])
+    told = _people(rows, missed=missed)
+    people = User.objects.in_bulk(list(told))
+    for person_id, numbers in told.items():
         if missed:
-            title = gettext("%(count)d service deadlines missed") % {"count": len(listed)}
+            title = gettext("%(count)d service deadlines missed") % {"count": len(numbers)}
         else:
-            title = gettext("%(count)d service deadlines coming up") % {"count": len(listed)}
-        url = f"/service/tickets/{listed[0].pk}/" if len(listed) == 1 else "/service/tickets/"
+            title = gettext("%(count)d service deadlines coming up") % {"count": len(numbers)}
+        url = (
+            f"/service/tickets/?q={numbers[0]}"
+            if len(numbers) == 1
+            else "/service/tickets/?when=overdue"
+        )
         notify(
-            person,
-            Message(title=title, body=numbers, url=url, level="error" if missed else "warning"),
+            people[person_id],
+            Message(
+                title=title,
+                body=briefly(numbers),
+                url=url,
+                level="error" if missed else "warning",
+            ),
+        )
+
+
+def _missed_steps(clock_ids: list[int], now: datetime) -> None:
+    """A "deadline missed" step on each ticket whose clock this sweep marked, written by
+    the database from the clocks themselves (the text: the deadline's name)."""
+    at = connection.ops.adapt_datetimefield_value(now)
+    names = " ".join("WHEN %s THEN %s" for _kind in Kind.values)
+    labels = [item for kind, label in Kind.choices for item in (kind, str(label))]
+    chosen, param = ids_in("id", clock_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_STEPS} (ticket_id, kind, at, text, data) "  # noqa: S608 - our tables
+            f"SELECT ticket_id, %s, %s, CASE kind {names} ELSE kind END, %s "
+            f"FROM {_CLOCKS} WHERE {chosen}",
+            [TicketStep.Kind.MISSED.value, at, *labels, "{}", *param],
         )
 
 
@@ -217,17 +274,7 @@ def watch_deadlines(now: datetime) -> dict[str, Any]:
             (TicketClock.RUNNING, TicketClock.REMINDED), TicketClock.MISSED, "due_at", now
         )
         if missed:
-            labels = dict(Kind.choices)
-            TicketStep.objects.bulk_create(
-                TicketStep(
-                    ticket_id=ticket_id,
-                    kind=TicketStep.Kind.MISSED,
-                    at=now,
-                    text=str(labels.get(kind, kind)),
-                    data={"clock": kind, "due": str(due)},
-                )
-                for _id, ticket_id, kind, due in missed
-            )
+            _missed_steps(sorted(clock_id for clock_id, *_rest in missed), now)
             _tell(missed, missed=True)
     return {"reminded": len(reminded), "missed": len(missed)}
 
