@@ -191,6 +191,7 @@ urlpatterns = [
     ),
     path("service/improvements/", service.improvements_page, name="service_improvements"),
     path("service/reports/", service.reports_page, name="service_reports"),
+    path("service/settings/", service.options_page, name="service_options"),
     path("service/form/", service.public_form, name="service_form"),
     path("service/survey/<str:token>/", service.public_survey, name="service_survey"),
     path("customers/", customers.customers_page, name="customers"),

@@ -73,6 +73,7 @@ register_action_labels(
         "ticket.closed": _("closed ticket"),
         "ticket.reopened": _("reopened ticket"),
         "improvement.": _("changed improvement item"),
+        "service.": _("changed the service lists"),
     }
 )
 State, Kind, Step = Ticket.State, Ticket.Kind, TicketStep.Kind

@@ -27,6 +27,7 @@ from leadflow.customers.queries import customers_visible_to
 
 from .clocks import deadlines_view
 from .models import Improvement, RootCause, Ticket, TicketCategory
+from .options import KINDS, option_add, option_toggle
 from .permissions import SERVICE_DESK, SERVICE_MANAGE
 from .reports import (
     Span,
@@ -371,14 +372,31 @@ def reports_page(request):
     span = _span(request)
     by = request.GET.get("by") if request.GET.get("by") in ("agent", "department") else "agent"
     rows = service_rows(request.user, span, by)
+    breakdown = complaint_breakdown(request.user, span)
     if "export" in request.GET:
+        table = request.GET.get("table", "")
+        if table in ("categories", "root_causes", "distribution"):
+            first = {
+                "categories": gettext("Category"),
+                "root_causes": gettext("Root cause"),
+                "distribution": gettext("Score"),
+            }[table]
+            key = "score" if table == "distribution" else "name"
+            return export_from_request(
+                request,
+                name=f"service_{table}",
+                headers=[
+                    first,
+                    gettext("Answers") if table == "distribution" else gettext("Complaints"),
+                ],
+                rows=([item[key], item["count"]] for item in breakdown[table]),
+            )
         return export_from_request(
             request,
             name="service",
             headers=report_headers(by),
             rows=(report_cells(row) for row in rows),
         )
-    breakdown = complaint_breakdown(request.user, span)
     return render(
         request,
         "service/reports.html",
@@ -390,6 +408,35 @@ def reports_page(request):
             "customers": customer_side(request.user, span),
             "distribution": breakdown["distribution"],
         },
+    )
+
+
+@login_required
+def options_page(request):
+    """Ticket categories and root causes, added and switched off by service managers."""
+    if not request.user.has_permission(SERVICE_MANAGE):
+        raise Http404
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        if kind not in KINDS:
+            raise Http404
+        try:
+            if request.POST.get("item"):
+                item_id = int(request.POST["item"]) if request.POST["item"].isdigit() else 0
+                if not KINDS[kind].objects.filter(pk=item_id).exists():
+                    raise Http404
+                option_toggle(kind=kind, item_id=item_id, by=request.user)
+            else:
+                option_add(kind=kind, name=request.POST.get("name", ""), by=request.user)
+        except DomainError as error:
+            refused_message(request, error)
+        else:
+            messages.success(request, gettext("Saved."))
+        return redirect("service_options")
+    return render(
+        request,
+        "service/options.html",
+        {"categories": TicketCategory.objects.all(), "root_causes": RootCause.objects.all()},
     )
 
 

@@ -17,6 +17,7 @@ from leadflow.core.permissions import (
     SETTINGS_MANAGE,
 )
 from leadflow.leads.permissions import LEADS_ASSIGN, LEADS_CLAIM, LEADS_CONFIGURE
+from leadflow.service.permissions import SERVICE_MANAGE
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ ADMIN = [
     NavItem(_("Robots"), "robots", "bot", NOTIFY_MANAGE),
     NavItem(_("Deliveries"), "deliveries", "send", NOTIFY_MANAGE),
     NavItem(_("Approval flows"), "approval_flows", "sliders", APPROVALS_CONFIGURE),
+    NavItem(_("Service lists"), "service_options", "sliders", SERVICE_MANAGE),
     NavItem(_("Audit log"), "audit", "eye", AUDIT_VIEW),
 ]
 

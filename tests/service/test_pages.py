@@ -125,3 +125,21 @@ def test_attachments_only_to_who_may_see_the_ticket(people, customer, client_for
     )
     assert "不是 JPEG、PNG 或 PDF 文件" in bad.content.decode()
     assert ticket.attachments.count() == 1
+
+
+def test_service_lists_are_kept_by_service_managers(people, client_for, make_user):
+    # SPEC: SVC-1, SVC-3 — categories and root causes are data, switched off, never deleted
+    manager = client_for(people.desk)  # customer service keeps them (seeded right)
+    manager.post("/service/settings/", {"kind": "category", "name": "安装调试"})
+    added = TicketCategory.objects.get(name="安装调试")
+    refused = manager.post(
+        "/service/settings/", {"kind": "category", "name": "安装调试"}, follow=True
+    )
+    assert "已经有了" in refused.content.decode()
+    manager.post("/service/settings/", {"kind": "category", "item": added.pk})
+    added.refresh_from_db()
+    assert added.active is False
+    assert client_for(people.rep).get("/service/settings/").status_code == 404
+    boss = client_for(make_user("management"))
+    export = boss.get("/service/reports/?export=csv&table=categories")
+    assert export.content.decode("utf-8-sig").splitlines()[0] == "类别,投诉"

@@ -58,6 +58,7 @@ EVERYONE_PAGES = [
     "/service/improvements/",
     "/service/reports/",
     "/service/form/",
+    "/service/settings/",
 ]
 
 
