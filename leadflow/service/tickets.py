@@ -84,15 +84,17 @@ ATTACHMENTS = "tickets"
 
 
 def tickets_visible_to(user) -> QuerySet[Ticket]:
-    """Everything for a role that sees all; otherwise the tickets the user took in or is
-    responsible for, those of their department and below, and those of their customers."""
+    """Everything for a role that sees all; otherwise, within the user's data scope, the
+    tickets they took in or are responsible for (or whose responsible person is theirs to
+    manage), those of their department and below, and those of the customers they see by
+    scope (a rep their own, a manager their people's)."""
     tickets = Ticket.objects.select_related(
         "category", "customer", "department", "assignee", "received_by"
     )
     scope = scope_filter(user, owner_field="assignee")
     if not scope:  # an empty Q: every ticket
         return tickets
-    mine = scope | Q(received_by=user) | Q(customer__owner=user)
+    mine = scope | scope_filter(user, owner_field="customer__owner") | Q(received_by=user)
     if user.department_id:
         mine |= Q(department__path__startswith=user.department.path)
     return tickets.filter(mine)

@@ -243,7 +243,7 @@ def test_an_unknown_caller_is_matched_to_the_customer_by_their_contact(people, c
     assert Notification.objects.filter(recipient=people.desk, title__contains=ticket.number)
 
 
-def test_each_sees_the_tickets_of_their_department(people, customer):
+def test_each_sees_the_tickets_of_their_department(people, customer, org, make_user):
     # SPEC: SEC-1 — an agent sees their department's tickets, not another's
     ticket = complaint(people, customer)
     ticket_contact(ticket=ticket, by=people.desk, text="已回电")
@@ -251,4 +251,6 @@ def test_each_sees_the_tickets_of_their_department(people, customer):
     assert list(tickets_visible_to(people.engineer)) == [ticket]  # 售后部
     assert list(tickets_visible_to(people.rep)) == [ticket]  # the customer's owner
     assert list(tickets_visible_to(people.outsider)) == []
+    manager = make_user("sales_manager", department=org.sales, display_name="王经理")
+    assert list(tickets_visible_to(manager)) == [ticket]  # their rep's customer
     assert list(tickets_visible_to(people.desk)) == [ticket]  # customer service sees all
