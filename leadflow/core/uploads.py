@@ -86,3 +86,24 @@ def stored_path(place: str, owner_id: int, stored_name: str) -> Path:
     if not _STORED.fullmatch(stored_name):
         raise ValueError(f"{stored_name!r} is not a stored file name")
     return _folder(place, owner_id) / stored_name
+
+
+def stored_file_response(path: Path, *, content_type: str, name: str):
+    """A stored upload sent back as a file, never rendered as a page: PDFs download,
+    images show, and the browser is told not to guess or run anything in it. Http404
+    when the file is gone or the name is not one we made."""
+    from django.http import FileResponse, Http404
+
+    try:
+        handle = path.open("rb")
+    except OSError:
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        content_type=content_type,
+        as_attachment=content_type == "application/pdf",
+        filename=name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q, Sum
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -30,6 +30,7 @@ from leadflow.core.ui import (
     permission_required,
     refused_message,
 )
+from leadflow.core.uploads import stored_file_response
 from leadflow.leads.queries import leads_visible_to
 
 from .analysis import by_campaign, by_channel, expense_to_sales, spend_by
@@ -459,18 +460,9 @@ def claim_receipt(request, claim_id: int, receipt_id: int):
     receipt = get_object_or_404(claim.attachments, pk=receipt_id)
     try:
         path = stored_path(claim.pk, receipt.stored_name)
-        handle = path.open("rb")
-    except (ValueError, OSError):
+    except ValueError:
         raise Http404 from None
-    response = FileResponse(
-        handle,
-        content_type=receipt.content_type,
-        as_attachment=receipt.content_type == "application/pdf",
-        filename=receipt.original_name,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'"
-    return response
+    return stored_file_response(path, content_type=receipt.content_type, name=receipt.original_name)
 
 
 # ----------------------------------------------------------------- budget and analysis

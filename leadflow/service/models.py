@@ -11,32 +11,27 @@ from django.utils.translation import gettext_lazy as _
 from leadflow.core.crypto import EncryptedTextField, LookupHashField
 
 
-class TicketCategory(models.Model):
+class ListEntry(models.Model):
+    """An entry of a list service picks from: named, in order, switched off not deleted."""
+
+    name = models.CharField(_("name"), max_length=40, unique=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketCategory(ListEntry):
     """What a ticket is about (product, service attitude, delivery, billing …): data."""
 
-    name = models.CharField(_("name"), max_length=40, unique=True)
-    position = models.PositiveSmallIntegerField(default=0)
-    active = models.BooleanField(default=True)
 
-    class Meta:
-        ordering = ["position", "id"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class RootCause(models.Model):
+class RootCause(ListEntry):
     """Why a complaint happened, as the analysis found (问题分析): data."""
-
-    name = models.CharField(_("name"), max_length=40, unique=True)
-    position = models.PositiveSmallIntegerField(default=0)
-    active = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["position", "id"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Improvement(models.Model):

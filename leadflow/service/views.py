@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -23,6 +23,7 @@ from leadflow.core.exports import export_from_request
 from leadflow.core.personal import mask_email, mask_phone, personal_data_viewed
 from leadflow.core.ratelimit import rate_hit
 from leadflow.core.ui import page_of, refused_message
+from leadflow.core.uploads import stored_file_response
 from leadflow.customers.queries import customers_visible_to
 
 from .clocks import deadlines_view
@@ -294,18 +295,12 @@ def ticket_attachment(request, ticket_id: int, attachment_id: int):
     ticket = _ticket(request, ticket_id)
     attachment = get_object_or_404(ticket.attachments, pk=attachment_id)
     try:
-        handle = attachment_path(attachment).open("rb")
-    except (ValueError, OSError):
+        path = attachment_path(attachment)
+    except ValueError:
         raise Http404 from None
-    response = FileResponse(
-        handle,
-        content_type=attachment.content_type,
-        as_attachment=attachment.content_type == "application/pdf",
-        filename=attachment.original_name,
+    return stored_file_response(
+        path, content_type=attachment.content_type, name=attachment.original_name
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'"
-    return response
 
 
 # ----------------------------------------------------------------- improvements, reports
