@@ -8,6 +8,7 @@ from leadflow.approvals import views as approvals
 from leadflow.core import views as core
 from leadflow.customers import views as customers
 from leadflow.leads import views as leads
+from leadflow.mailing import views as mailing
 from leadflow.marketing import views as marketing
 from leadflow.notify import views as notify
 from leadflow.sales import views as sales
@@ -193,6 +194,9 @@ urlpatterns = [
     path("service/reports/", service.reports_page, name="service_reports"),
     path("service/settings/", service.options_page, name="service_options"),
     path("service/form/", service.public_form, name="service_form"),
+    path("t/o/<str:token>.gif", mailing.open_pixel, name="email_open"),
+    path("t/c/<str:signed>", mailing.click, name="email_click"),
+    path("u/<str:token>/", mailing.unsubscribe_page, name="email_unsubscribe"),
     path("service/survey/<str:token>/", service.public_survey, name="service_survey"),
     path("customers/", customers.customers_page, name="customers"),
     path("customers/new/", customers.customer_new, name="customer_new"),

@@ -1,0 +1,505 @@
+"""Sending email (AUT-3): templates kept and previewed with a real lead, a test to
+oneself, and one-off sends to a filtered list of leads (群发). A marketing email goes only
+to a person whose consent allows it, whose address is not suppressed (unsubscribed or
+bounced hard) and who is under the weekly cap; its subject carries the advertising mark.
+Messages wait in their own outbox and the worker sends them over one SMTP connection per
+batch, at the per-minute rate set, each with its own Message-ID and the List-Unsubscribe
+headers (RFC 8058). An SMTP refusal at send time is a hard bounce (5xx: repeated ones
+suppress the address) or a deferral (4xx: tried again later)."""
+
+import re
+import secrets
+import smtplib
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_tasks import task
+
+from leadflow.core.audit import audit_record, register_action_labels
+from leadflow.core.company_settings import define, get_settings
+from leadflow.core.crypto import lookup_hash
+from leadflow.core.errors import Forbidden, ValidationFailed
+from leadflow.core.storable import unstorable_fields
+from leadflow.core.sweeps import sweep
+from leadflow.leads.models import Lead
+from leadflow.leads.queries import leads_visible_to
+from leadflow.notify.delivery import new_message_id
+
+from .models import EmailMessage, EmailSend, EmailTemplate, Suppression
+from .permissions import MAILING_SEND
+from .rendering import Rendered, merge_context, render, template_check
+
+GROUP = _("Email")
+define("mailing.ad_mark", "【广告】", "str", _("Mark at the start of a marketing subject"), GROUP)
+define(
+    "mailing.weekly_cap",
+    2,
+    "int",
+    _("At most this many marketing emails a week to one person"),
+    GROUP,
+    minimum=1,
+    maximum=50,
+)
+define(
+    "mailing.per_minute",
+    600,
+    "int",
+    _("Send at most this many emails a minute"),
+    GROUP,
+    minimum=1,
+    maximum=100_000,
+)
+define(
+    "mailing.hard_bounces",
+    2,
+    "int",
+    _("Suppress an address after this many hard bounces"),
+    GROUP,
+    minimum=1,
+    maximum=10,
+)
+define("mailing.company_name", "", "str", _("Company name shown in emails"), GROUP)
+register_action_labels(
+    {
+        "mailing.": _("changed email"),
+        "mailing.template_saved": _("saved email template"),
+        "mailing.send_created": _("started a send of"),
+        "mailing.test_sent": _("sent a test of email template"),
+        "mailing.suppressed": _("suppressed an email address"),
+    }
+)
+CLICK_SALT = "leadflow.mailing.click"
+BATCH = 200
+_LINK = re.compile(r'href="(https?://[^"]+)"', re.IGNORECASE)
+
+
+# ----------------------------------------------------------------- templates
+
+
+def _sender(user) -> None:
+    if not user.has_permission(MAILING_SEND):
+        raise Forbidden(gettext("Only marketing sends email to lists."))
+
+
+@transaction.atomic
+def template_save(
+    *, values: Mapping[str, Any], by, template: EmailTemplate | None = None
+) -> EmailTemplate:
+    _sender(by)
+    clean = {
+        name: str(values.get(name) or "").strip()
+        for name in ("name", "subject", "html", "text", "purpose")
+    }
+    errors: dict[str, str] = {}
+    for name in ("name", "subject", "html", "text"):
+        if not clean[name]:
+            errors[name] = gettext("required")
+    if clean["purpose"] not in EmailTemplate.Purpose.values:
+        errors["purpose"] = gettext("marketing or sales follow-up")
+    duplicate = EmailTemplate.objects.filter(name=clean["name"])
+    if template is not None:
+        duplicate = duplicate.exclude(pk=template.pk)
+    if clean["name"] and duplicate.exists():
+        errors["name"] = gettext("another template has this name")
+    errors.update(unstorable_fields(EmailTemplate, clean))
+    if errors:
+        raise ValidationFailed(gettext("The template was not saved."), fields=errors)
+    template_check(subject=clean["subject"], html=clean["html"], text=clean["text"])
+    now = timezone.now()
+    if template is None:
+        template = EmailTemplate.objects.create(
+            **clean, created_by=by, created_at=now, updated_at=now
+        )
+    else:
+        for name, value in clean.items():
+            setattr(template, name, value)
+        template.updated_at = now
+        template.save()
+    audit_record(actor=by, action="mailing.template_saved", obj=template)
+    return template
+
+
+def company_name() -> str:
+    return (
+        get_settings("mailing.")["mailing.company_name"]
+        or settings.DEFAULT_FROM_EMAIL.split("<")[0].strip()
+    )
+
+
+def preview(template: EmailTemplate, lead: Lead) -> Rendered:
+    """The template as this lead would get it (the owner's fields from the lead's owner)."""
+    return render(template, merge_context(lead, lead.owner, company_name()))
+
+
+# ----------------------------------------------------------------- who may get marketing
+
+
+def suppressed(address: str) -> bool:
+    return Suppression.objects.filter(address_hash=lookup_hash(address.lower())).exists()
+
+
+def _weekly_counts(hashes: Iterable[str], now: datetime) -> Counter:
+    """Marketing messages per address in the last 7 days (queued ones too)."""
+    return Counter(
+        EmailMessage.objects.filter(
+            address_hash__in=list(hashes),
+            purpose=EmailTemplate.Purpose.MARKETING,
+            created_at__gte=now - timedelta(days=7),
+        )
+        .exclude(status=EmailMessage.Status.FAILED)
+        .values_list("address_hash", flat=True)
+    )
+
+
+def audience(by, filters: Mapping[str, Any]) -> QuerySet[Lead]:
+    """The leads a send goes to: those the sender sees, with an email, narrowed by the
+    filter (channel, grade, stage, status, region, campaign)."""
+    leads = leads_visible_to(by).exclude(email_hash="").exclude(status="merged")
+    for field in ("channel", "grade", "stage", "status", "region", "campaign"):
+        value = str(filters.get(field) or "").strip()
+        if value:
+            leads = leads.filter(
+                **{f"{field}_id" if field in ("channel", "campaign") else field: value}
+            )
+    return leads.select_related("owner")
+
+
+# ----------------------------------------------------------------- queuing
+
+
+def _decorated(rendered: Rendered, token: str, *, marketing: bool) -> Rendered:
+    """Links through the click tracker, the open pixel, and for marketing the
+    unsubscribe line in both bodies and the advertising mark in the subject."""
+    base = settings.SITE_URL
+    html = _LINK.sub(
+        lambda match: f'href="{escape(click_url(token, match.group(1)))}"', rendered.html
+    )
+    text = rendered.text
+    subject = rendered.subject
+    if marketing:
+        unsubscribe = f"{base}/u/{token}/"
+        line = gettext("Unsubscribe")
+        html += f'<p style="font-size:12px;color:#888"><a href="{unsubscribe}">{line}</a></p>'
+        text += f"\n\n{line}: {unsubscribe}\n"
+        mark = get_settings("mailing.")["mailing.ad_mark"]
+        if mark and not subject.startswith(mark):
+            subject = f"{mark}{subject}"
+    html += f'<img src="{base}/t/o/{token}.gif" width="1" height="1" alt="">'
+    return Rendered(subject=subject[:250], html=html, text=text)
+
+
+def click_url(token: str, url: str) -> str:
+    return f"{settings.SITE_URL}/t/c/{signing.dumps([token, url], salt=CLICK_SALT, compress=True)}"
+
+
+def _message(
+    template: EmailTemplate, lead: Lead | None, address: str, now: datetime, send=None, owner=None
+) -> EmailMessage:
+    token = secrets.token_urlsafe(16)
+    marketing = template.purpose == EmailTemplate.Purpose.MARKETING
+    rendered = _decorated(
+        render(
+            template, merge_context(lead, owner or (lead.owner if lead else None), company_name())
+        ),
+        token,
+        marketing=marketing,
+    )
+    return EmailMessage(
+        send=send,
+        template=template,
+        purpose=template.purpose,
+        lead=lead,
+        address=address,
+        address_hash=lookup_hash(address.lower()),
+        subject=rendered.subject,
+        html=rendered.html,
+        text=rendered.text,
+        message_id=new_message_id(),
+        token=token,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+@transaction.atomic
+def template_test_send(*, template: EmailTemplate, by, lead: Lead | None = None) -> EmailMessage:
+    """The template to oneself, as `lead` (or a blank lead) would get it."""
+    _sender(by)
+    if not by.email:
+        raise ValidationFailed(
+            gettext("Add your email to your profile first."),
+            fields={"email": gettext("your profile has no email")},
+        )
+    message = _message(template, lead, by.email, timezone.now(), owner=by)
+    message.subject = f"[{gettext('Test')}] {message.subject}"[:250]
+    message.save()
+    audit_record(actor=by, action="mailing.test_sent", obj=template)
+    deliver_messages.enqueue([message.pk])  # the task row commits with the message
+    return message
+
+
+@transaction.atomic
+def send_create(
+    *,
+    template: EmailTemplate,
+    name: str,
+    filters: Mapping[str, Any],
+    by,
+    campaign=None,
+) -> EmailSend:
+    """A one-off send to the leads the filter finds: its messages are made by the worker
+    (a list may hold a hundred thousand), then sent at the set rate."""
+    _sender(by)
+    if not template.active:
+        raise ValidationFailed(
+            gettext("The send was not started."), fields={"template": gettext("switched off")}
+        )
+    if not name.strip():
+        raise ValidationFailed(
+            gettext("The send was not started."), fields={"name": gettext("required")}
+        )
+    found = audience(by, filters).count()
+    if not found:
+        raise ValidationFailed(
+            gettext("The send was not started."),
+            fields={"audience": gettext("no lead with an email matches the filter")},
+        )
+    send = EmailSend.objects.create(
+        template=template,
+        name=name.strip()[:200],
+        audience={k: str(v) for k, v in filters.items() if v},
+        campaign=campaign,
+        chosen=found,
+        by=by,
+        created_at=timezone.now(),
+    )
+    audit_record(actor=by, action="mailing.send_created", obj=template, extra={"send": send.name})
+    prepare_send.enqueue(send.pk)  # the task row commits with the send
+    return send
+
+
+@task()
+def prepare_send(send_id: int) -> dict[str, int]:
+    """Make a send's messages, a batch per transaction: each lead checked for consent,
+    suppression and the weekly cap (a skipped lead is counted by why)."""
+    send = EmailSend.objects.select_related("template", "by").get(pk=send_id)
+    template = send.template
+    marketing = template.purpose == EmailTemplate.Purpose.MARKETING
+    skipped: Counter = Counter(send.skipped)
+    cap = get_settings("mailing.")["mailing.weekly_cap"]
+    done_ids = set(send.messages.values_list("lead_id", flat=True))
+    leads = audience(send.by, send.audience).exclude(pk__in=done_ids).order_by("id")
+    made = 0
+    while True:
+        batch = list(leads.filter(pk__gt=max(done_ids, default=0))[:BATCH])
+        if not batch:
+            break
+        now = timezone.now()
+        with transaction.atomic():
+            addresses = {lead.pk: (lead.email or "").strip() for lead in batch}
+            hashes = {pk: lookup_hash(a.lower()) for pk, a in addresses.items()}
+            blocked = set(
+                Suppression.objects.filter(address_hash__in=hashes.values()).values_list(
+                    "address_hash", flat=True
+                )
+            )
+            counts = _weekly_counts(hashes.values(), now) if marketing else Counter()
+            messages = []
+            for lead in batch:
+                done_ids.add(lead.pk)
+                if marketing and lead.lawful_basis != "consent":
+                    skipped["no_consent"] += 1
+                elif marketing and hashes[lead.pk] in blocked:
+                    skipped["suppressed"] += 1
+                elif marketing and counts[hashes[lead.pk]] >= cap:
+                    skipped["capped"] += 1
+                else:
+                    counts[hashes[lead.pk]] += 1
+                    messages.append(_message(template, lead, addresses[lead.pk], now, send=send))
+            EmailMessage.objects.bulk_create(messages)
+            made += len(messages)
+            EmailSend.objects.filter(pk=send.pk).update(
+                skipped=dict(skipped), state=EmailSend.State.SENDING
+            )
+    deliver_due.enqueue()
+    return {"made": made, **skipped}
+
+
+# ----------------------------------------------------------------- delivering
+
+
+def _email(message: EmailMessage, connection) -> EmailMultiAlternatives:
+    base = settings.SITE_URL
+    domain = urlsplit(base).hostname or "localhost"
+    headers = {"Message-ID": message.message_id}
+    if message.purpose == EmailTemplate.Purpose.MARKETING:
+        headers["List-Unsubscribe"] = (
+            f"<mailto:unsubscribe@{domain}?subject={message.token}>, <{base}/u/{message.token}/>"
+        )
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.text,
+        to=[message.address],
+        headers=headers,
+        connection=connection,
+    )
+    email.attach_alternative(message.html, "text/html")
+    return email
+
+
+def _claim(limit: int, now: datetime) -> list[EmailMessage]:
+    """Up to `limit` due messages, taken by this worker (others skip locked rows)."""
+    with transaction.atomic():
+        due = list(
+            EmailMessage.objects.select_for_update(skip_locked=True)
+            .filter(
+                status__in=(EmailMessage.Status.QUEUED, EmailMessage.Status.SOFT_BOUNCE),
+                next_attempt_at__lte=now,
+            )
+            .order_by("next_attempt_at", "id")[:limit]
+        )
+        EmailMessage.objects.filter(pk__in=[m.pk for m in due]).update(
+            next_attempt_at=now + timedelta(minutes=10)  # a lease: a crash retries later
+        )
+    return due
+
+
+def _sent_this_minute(now: datetime) -> int:
+    return EmailMessage.objects.filter(sent_at__gte=now - timedelta(minutes=1)).count()
+
+
+def _bounced(message: EmailMessage, code: int, error: str, now: datetime) -> None:
+    from .tracking import event_record, suppress
+
+    hard = 500 <= code < 600
+    if hard:
+        EmailMessage.objects.filter(pk=message.pk).update(
+            status=EmailMessage.Status.BOUNCED, error=error[:300], attempts=message.attempts + 1
+        )
+        event_record(message, "bounced", now)
+        bounces = EmailMessage.objects.filter(
+            address_hash=message.address_hash, status=EmailMessage.Status.BOUNCED
+        ).count()
+        if bounces >= get_settings("mailing.")["mailing.hard_bounces"]:
+            suppress(
+                address_hash=message.address_hash,
+                reason=Suppression.Reason.BOUNCED,
+                source="smtp",
+                message=message,
+            )
+        return
+    attempts = message.attempts + 1
+    EmailMessage.objects.filter(pk=message.pk).update(
+        status=EmailMessage.Status.SOFT_BOUNCE if attempts < 5 else EmailMessage.Status.FAILED,
+        error=error[:300],
+        attempts=attempts,
+        next_attempt_at=now + timedelta(minutes=5 * 2**attempts),
+    )
+
+
+def deliver(messages: list[EmailMessage], now: datetime | None = None) -> Counter:
+    """Send these messages over one SMTP connection; each outcome stored as it comes."""
+    from .tracking import event_record
+
+    outcomes: Counter = Counter()
+    if not messages:
+        return outcomes
+    connection = get_connection()
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException) as error:
+        later = (now or timezone.now()) + timedelta(minutes=5)
+        EmailMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
+            next_attempt_at=later, error=str(error)[:300]
+        )
+        outcomes["unreachable"] += len(messages)
+        return outcomes
+    try:
+        for message in messages:
+            moment = now or timezone.now()
+            try:
+                _email(message, connection).send()
+            except smtplib.SMTPRecipientsRefused as error:
+                code, reply = next(iter(error.recipients.values()))
+                _bounced(message, code, f"{code} {reply!r}", moment)
+                outcomes["bounced" if 500 <= code < 600 else "deferred"] += 1
+                continue
+            except smtplib.SMTPResponseException as error:
+                _bounced(
+                    message, error.smtp_code, f"{error.smtp_code} {error.smtp_error!r}", moment
+                )
+                outcomes["bounced" if 500 <= error.smtp_code < 600 else "deferred"] += 1
+                continue
+            EmailMessage.objects.filter(pk=message.pk).update(
+                status=EmailMessage.Status.SENT, sent_at=moment, attempts=message.attempts + 1
+            )
+            event_record(message, "delivered", moment)
+            outcomes["sent"] += 1
+    finally:
+        try:
+            connection.close()
+        except (OSError, smtplib.SMTPException):
+            pass
+    return outcomes
+
+
+@task()
+def deliver_messages(message_ids: list[int]) -> dict[str, int]:
+    """Send these now (a test to oneself): no rate, no batch."""
+    messages = list(EmailMessage.objects.filter(pk__in=message_ids, status="queued"))
+    return dict(deliver(messages))
+
+
+@task()
+def deliver_due() -> dict[str, int]:
+    """The outbox, within the per-minute rate; what is left waits for the next minute."""
+    return dict(_deliver_batch(timezone.now()))
+
+
+def _deliver_batch(now: datetime) -> Counter:
+    room = get_settings("mailing.")["mailing.per_minute"] - _sent_this_minute(now)
+    outcomes: Counter = Counter()
+    while room > 0:
+        messages = _claim(min(room, BATCH), now)
+        if not messages:
+            break
+        outcomes += deliver(messages, now)
+        room -= len(messages)
+    _finish_sends()
+    return outcomes
+
+
+def _finish_sends() -> None:
+    """A send whose messages are all made and none is waiting is done."""
+    for send in EmailSend.objects.filter(state=EmailSend.State.SENDING):
+        waiting = send.messages.filter(
+            status__in=(EmailMessage.Status.QUEUED, EmailMessage.Status.SOFT_BOUNCE)
+        ).exists()
+        if not waiting:
+            EmailSend.objects.filter(pk=send.pk, state=EmailSend.State.SENDING).update(
+                state=EmailSend.State.DONE, finished_at=timezone.now()
+            )
+
+
+@sweep("mailing.outbox")
+def sweep_outbox(now: datetime) -> dict[str, int]:
+    """Each minute: what waits in the outbox goes out, within the rate."""
+    if not EmailMessage.objects.filter(
+        Q(status=EmailMessage.Status.QUEUED) | Q(status=EmailMessage.Status.SOFT_BOUNCE),
+        next_attempt_at__lte=now,
+    ).exists():
+        return {}
+    return dict(_deliver_batch(now))
