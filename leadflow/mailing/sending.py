@@ -243,7 +243,7 @@ def template_test_send(*, template: EmailTemplate, by, lead: Lead | None = None)
             fields={"email": gettext("your profile has no email")},
         )
     message = _message(template, lead, by.email, timezone.now(), owner=by)
-    message.subject = f"[{gettext('Test')}] {message.subject}"[:250]
+    message.subject = (gettext("[Test] %(subject)s") % {"subject": message.subject})[:250]
     message.save()
     audit_record(actor=by, action="mailing.test_sent", obj=template)
     deliver_messages.enqueue([message.pk])  # the task row commits with the message

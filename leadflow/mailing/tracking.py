@@ -145,3 +145,30 @@ def unsubscribe(token: str, *, source: str) -> EmailMessage | None:
     ):
         event_record(message, EmailEvent.Kind.UNSUBSCRIBED, timezone.now())
     return message
+
+
+def suppress_by_hand(*, address: str, by) -> None:
+    """Marketing records a person's wish by hand (a call, a letter): suppressed at once."""
+    from django.utils.translation import gettext
+
+    from leadflow.core.cleaning import CleaningError, normalize_email
+    from leadflow.core.crypto import lookup_hash
+    from leadflow.core.errors import Conflict, ValidationFailed
+
+    try:
+        email = normalize_email(address)
+    except CleaningError:
+        raise ValidationFailed(
+            gettext("The address was not suppressed."),
+            fields={"email": gettext("%(value)r is not an email address") % {"value": address}},
+        ) from None
+    if not suppress(
+        address_hash=lookup_hash(email),
+        reason=Suppression.Reason.UNSUBSCRIBED,
+        source="by hand",
+        by=by,
+    ):
+        raise Conflict(
+            gettext("The address was not suppressed."),
+            fields={"email": gettext("suppressed already")},
+        )

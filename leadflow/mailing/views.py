@@ -3,12 +3,32 @@ unsubscribe page and its one-click POST) and, for marketing, templates and sends
 
 import base64
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from .tracking import click_record, open_record, unsubscribe
+from leadflow.core.errors import DomainError
+from leadflow.core.ui import page_of, refused_message
+from leadflow.leads.models import Channel, Stage
+from leadflow.marketing.models import Campaign
+
+from .models import EmailMessage, EmailSend, EmailTemplate, Suppression
+from .permissions import MAILING_SEND
+from .sending import audience, preview, send_create, template_save, template_test_send
+from .stats import message_stats
+from .tracking import click_record, open_record, suppress_by_hand, unsubscribe
+
+SKIP_REASONS = {
+    "no_consent": _("no consent to marketing"),
+    "suppressed": _("unsubscribed or bounced"),
+    "capped": _("over the weekly cap"),
+}
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -38,8 +58,155 @@ def unsubscribe_page(request, token: str):
         if message is None:
             raise Http404
         return render(request, "mailing/unsubscribe.html", {"done": True})
-    from .models import EmailMessage
-
     if not EmailMessage.objects.filter(token=token).exists():
         raise Http404
     return render(request, "mailing/unsubscribe.html", {"done": False})
+
+
+# ----------------------------------------------------------------- marketing's pages
+
+
+def _marketer(request) -> None:
+    if not request.user.has_permission(MAILING_SEND):
+        raise Http404
+
+
+def _preview_leads(request):
+    """Leads to preview with: the user's own sight, with an email (the latest hundred)."""
+    return audience(request.user, {}).order_by("-id")
+
+
+@login_required
+def templates_page(request):
+    _marketer(request)
+    templates = EmailTemplate.objects.annotate(send_count=Count("sends"))
+    return render(request, "mailing/templates.html", {"templates": templates})
+
+
+@login_required
+def template_edit(request, template_id: int | None = None):
+    _marketer(request)
+    template = get_object_or_404(EmailTemplate, pk=template_id) if template_id else None
+    values = (
+        request.POST.dict()
+        if request.method == "POST"
+        else {
+            "name": template.name,
+            "purpose": template.purpose,
+            "subject": template.subject,
+            "html": template.html,
+            "text": template.text,
+        }
+        if template
+        else {"purpose": "marketing"}
+    )
+    errors, message = {}, ""
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "test" and template is not None:
+                leads = _preview_leads(request)
+                lead = leads.filter(pk=request.POST.get("lead") or 0).first() or leads.first()
+                template_test_send(template=template, by=request.user, lead=lead)
+                messages.success(
+                    request,
+                    gettext("A test went to %(email)s.") % {"email": request.user.email},
+                )
+            else:
+                template = template_save(values=values, by=request.user, template=template)
+                messages.success(request, gettext("Saved."))
+            return redirect("email_template", template.pk)
+        except DomainError as error:
+            errors, message = error.fields, error.message
+    leads = _preview_leads(request)
+    chosen = leads.filter(pk=request.GET.get("lead") or 0).first() or leads.first()
+    leads = leads[:100]
+    shown = preview(template, chosen) if template and chosen else None
+    return render(
+        request,
+        "mailing/template_edit.html",
+        {
+            "template": template,
+            "values": values,
+            "errors": errors,
+            "message": message,
+            "purposes": EmailTemplate.Purpose.choices,
+            "leads": leads,
+            "chosen": chosen,
+            "shown": shown,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+def sends_page(request):
+    _marketer(request)
+    if request.method == "POST":
+        post = request.POST
+        filters = {k: post.get(k, "") for k in ("channel", "grade", "stage", "region", "campaign")}
+        try:
+            send = send_create(
+                template=get_object_or_404(EmailTemplate, pk=post.get("template") or 0),
+                name=post.get("name", ""),
+                filters=filters,
+                by=request.user,
+                campaign=Campaign.objects.filter(pk=post.get("campaign") or 0).first(),
+            )
+        except DomainError as error:
+            refused_message(request, error)
+            return redirect("email_sends")
+        messages.success(request, gettext("The send has started."))
+        return redirect("email_send", send.pk)
+    sends = [
+        {"send": send, "stats": message_stats(send.messages.all())}
+        for send in EmailSend.objects.select_related("template", "by")[:50]
+    ]
+    return render(
+        request,
+        "mailing/sends.html",
+        {
+            "sends": sends,
+            "templates": EmailTemplate.objects.filter(active=True),
+            "channels": Channel.objects.filter(active=True),
+            "campaigns": Campaign.objects.filter(state__in=("running", "ended")),
+            "grades": ["A", "B", "C"],
+            "stages": Stage.choices,
+        },
+    )
+
+
+@login_required
+def send_page(request, send_id: int):
+    _marketer(request)
+    send = get_object_or_404(EmailSend.objects.select_related("template", "by"), pk=send_id)
+    stats = message_stats(send.messages.all())
+    made = stats["total"] + sum(send.skipped.values())
+    return render(
+        request,
+        "mailing/send.html",
+        {
+            "send": send,
+            "stats": stats,
+            "progress": round(100 * made / send.chosen) if send.chosen else 100,
+            "sent_share": round(100 * stats["sent"] / stats["total"]) if stats["total"] else 0,
+            "skipped": [(SKIP_REASONS.get(k, k), v) for k, v in send.skipped.items()],
+        },
+    )
+
+
+@login_required
+def suppressions_page(request):
+    _marketer(request)
+    if request.method == "POST":
+        try:
+            suppress_by_hand(address=request.POST.get("email", ""), by=request.user)
+        except DomainError as error:
+            refused_message(request, error)
+        else:
+            messages.success(request, gettext("Saved."))
+        return redirect("email_suppressions")
+    return render(
+        request,
+        "mailing/suppressions.html",
+        {"page": page_of(request, Suppression.objects.select_related("by"), per_page=50)},
+    )

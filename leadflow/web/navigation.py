@@ -17,6 +17,7 @@ from leadflow.core.permissions import (
     SETTINGS_MANAGE,
 )
 from leadflow.leads.permissions import LEADS_ASSIGN, LEADS_CLAIM, LEADS_CONFIGURE
+from leadflow.mailing.permissions import MAILING_SEND
 from leadflow.service.permissions import SERVICE_MANAGE
 
 
@@ -50,6 +51,7 @@ WORK = [
     NavItem(_("Service reports"), "service_reports", "chart"),
     NavItem(_("Campaigns"), "campaigns", "megaphone"),
     NavItem(_("Expense claims"), "claims", "send"),
+    NavItem(_("Email"), "email_sends", "send", MAILING_SEND),
     NavItem(_("Automation"), "coming_soon", "zap", area="automation"),
     NavItem(_("Analytics"), "analytics", "chart"),
 ]

@@ -59,6 +59,10 @@ EVERYONE_PAGES = [
     "/service/reports/",
     "/service/form/",
     "/service/settings/",
+    "/mailing/templates/",
+    "/mailing/templates/new/",
+    "/mailing/sends/",
+    "/mailing/suppressions/",
 ]
 
 
