@@ -27,6 +27,7 @@ from leadflow.core.errors import DomainError, Forbidden, ValidationFailed, error
 from leadflow.core.storable import unstorable_text
 from leadflow.customers.api import router as customers_router
 from leadflow.leads.api import router as leads_router
+from leadflow.mailing.api import router as mailing_router
 from leadflow.marketing.api import router as marketing_router
 from leadflow.notify.api import router as notify_router
 from leadflow.sales.api import router as sales_router
@@ -194,4 +195,5 @@ api.add_router("", approvals_router)
 api.add_router("", marketing_router)
 api.add_router("", sales_router)
 api.add_router("", service_router)
+api.add_router("", mailing_router)
 api.add_router("", analytics_router)

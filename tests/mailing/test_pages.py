@@ -60,3 +60,25 @@ def test_a_send_from_the_page_shows_its_progress(
     page.post("/mailing/suppressions/", {"email": "Yi@Example.cn"})
     assert Suppression.objects.get().source == "by hand"
     assert client_for(make_user()).get("/mailing/sends/").status_code == 404
+
+
+def test_the_api_saves_sends_and_counts(marketer, template, api_for, smtp_server, run_tasks):
+    # SPEC: AUT-3 — templates, sends and their figures in the OpenAPI schema
+    api = api_for(marketer)
+    refused = api.post(
+        "/api/v1/email/templates",
+        {"name": "越界", "subject": "{% debug %}", "html": "x", "text": "x"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 422
+    assert "不允许使用标签 debug" in refused.json()["error"]["fields"]["subject"]
+    lead("甲公司", "jia@example.cn")
+    created = api.post(
+        "/api/v1/email/sends",
+        {"name": "接口群发", "template": template.pk},
+        content_type="application/json",
+    )
+    assert created.status_code == 201
+    run_tasks()
+    figures = api.get(f"/api/v1/email/sends/{created.json()['id']}").json()
+    assert (figures["state"], figures["stats"]["sent"]) == ("done", 1)
