@@ -53,6 +53,17 @@ class EmailSend(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     chosen = models.PositiveIntegerField(default=0)  # leads the filter found
     skipped = models.JSONField(default=dict)  # {reason: count}: no consent, suppressed, capped …
+    # An A/B test (AUT-4): the other variants' templates (A is `template`), the share of
+    # the list that gets the test, what wins, when it is decided, and what was decided.
+    variants = models.JSONField(default=list)  # template ids of B, C, D
+    test_share = models.PositiveSmallIntegerField(default=0)  # percent; 0: no test
+    metric = models.CharField(max_length=6, default="click")  # "click" or "open"
+    significance = models.DecimalField(max_digits=4, decimal_places=3, default=0.05)
+    min_sample = models.PositiveIntegerField(default=200)
+    decide_at = models.DateTimeField(null=True, blank=True)
+    decision = models.JSONField(default=dict)  # outcome, winner, comparisons
+    decided_at = models.DateTimeField(null=True, blank=True)
+    held = models.PositiveIntegerField(default=0)  # leads waiting for the winner
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -90,6 +101,7 @@ class EmailMessage(models.Model):
     text = models.TextField()
     message_id = models.CharField(max_length=200, unique=True)
     token = models.CharField(max_length=32, unique=True)
+    variant = models.PositiveSmallIntegerField(default=0)  # 0 = A (the control), 1 = B …
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()

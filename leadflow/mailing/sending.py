@@ -7,12 +7,15 @@ batch, at the per-minute rate set, each with its own Message-ID and the List-Uns
 headers (RFC 8058). An SMTP refusal at send time is a hard bounce (5xx: repeated ones
 suppress the address) or a deferral (4xx: tried again later)."""
 
+import hashlib
 import re
 import secrets
 import smtplib
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,7 +23,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext
@@ -37,6 +40,7 @@ from leadflow.leads.models import Lead
 from leadflow.leads.queries import leads_visible_to
 from leadflow.notify.delivery import new_message_id
 
+from .ab import Arm, decide
 from .models import EmailMessage, EmailSend, EmailTemplate, Suppression
 from .permissions import MAILING_SEND
 from .rendering import Rendered, merge_context, render, template_check
@@ -250,6 +254,43 @@ def template_test_send(*, template: EmailTemplate, by, lead: Lead | None = None)
     return message
 
 
+@dataclass(frozen=True)
+class ABTest:
+    """An A/B test of a send: the other variants, the share of the list tested (split
+    evenly over all variants by a hash of the lead, so the same lead always lands in the
+    same variant), what wins, and when it is decided."""
+
+    variants: list[EmailTemplate]
+    share: int = 20
+    metric: str = "click"
+    decide_after_hours: int = 24
+    significance: Decimal = Decimal("0.05")
+    min_sample: int = 200
+
+    def errors(self) -> dict[str, str]:
+        found = {}
+        if not 1 <= len(self.variants) <= 3:
+            found["variants"] = gettext("one to three other variants")
+        if not 1 <= self.share <= 100:
+            found["test_share"] = gettext("from 1 to 100 (%)")
+        if self.metric not in ("click", "open"):
+            found["metric"] = gettext("unique clicks or unique opens")
+        if not 1 <= self.decide_after_hours <= 24 * 14:
+            found["decide_after_hours"] = gettext("from 1 hour to 14 days")
+        if not Decimal("0.001") <= self.significance <= Decimal("0.2"):
+            found["significance"] = gettext("from 0.001 to 0.2")
+        if self.min_sample < 1:
+            found["min_sample"] = gettext("at least 1")
+        return found
+
+
+def in_test(send: EmailSend, lead_id: int) -> tuple[bool, int]:
+    """(whether the lead is in the test share, its variant): from a hash of the send and
+    the lead, so it is the same on every run."""
+    value = int(hashlib.sha256(f"{send.pk}:{lead_id}".encode()).hexdigest()[:12], 16)
+    return value % 100 < send.test_share, (value // 100) % (len(send.variants) + 1)
+
+
 @transaction.atomic
 def send_create(
     *,
@@ -258,10 +299,14 @@ def send_create(
     filters: Mapping[str, Any],
     by,
     campaign=None,
+    test: ABTest | None = None,
 ) -> EmailSend:
     """A one-off send to the leads the filter finds: its messages are made by the worker
-    (a list may hold a hundred thousand), then sent at the set rate."""
+    (a list may hold a hundred thousand), then sent at the set rate. With a test, only
+    its share gets the variants now; the rest waits for the decision."""
     _sender(by)
+    if test is not None and (errors := test.errors()):
+        raise ValidationFailed(gettext("The send was not started."), fields=errors)
     if not template.active:
         raise ValidationFailed(
             gettext("The send was not started."), fields={"template": gettext("switched off")}
@@ -276,6 +321,7 @@ def send_create(
             gettext("The send was not started."),
             fields={"audience": gettext("no lead with an email matches the filter")},
         )
+    now = timezone.now()
     send = EmailSend.objects.create(
         template=template,
         name=name.strip()[:200],
@@ -283,29 +329,54 @@ def send_create(
         campaign=campaign,
         chosen=found,
         by=by,
-        created_at=timezone.now(),
+        created_at=now,
+        **(
+            {
+                "variants": [variant.pk for variant in test.variants],
+                "test_share": test.share,
+                "metric": test.metric,
+                "significance": test.significance,
+                "min_sample": test.min_sample,
+                "decide_at": now + timedelta(hours=test.decide_after_hours),
+            }
+            if test
+            else {}
+        ),
     )
     audit_record(actor=by, action="mailing.send_created", obj=template, extra={"send": send.name})
     prepare_send.enqueue(send.pk)  # the task row commits with the send
     return send
 
 
+def send_templates(send: EmailSend) -> list[EmailTemplate]:
+    """A, then B, C, D in the order given."""
+    others = EmailTemplate.objects.in_bulk(send.variants)
+    return [send.template, *(others[pk] for pk in send.variants if pk in others)]
+
+
 @task()
-def prepare_send(send_id: int) -> dict[str, int]:
+def prepare_send(send_id: int, rest: bool = False) -> dict[str, int]:
     """Make a send's messages, a batch per transaction: each lead checked for consent,
-    suppression and the weekly cap (a skipped lead is counted by why)."""
+    suppression and the weekly cap (a skipped lead is counted by why). A tested send
+    first makes the test share's messages (each lead's own variant) and holds the rest;
+    `rest`: after the decision, the held leads get the winner."""
     send = EmailSend.objects.select_related("template", "by").get(pk=send_id)
-    template = send.template
+    templates = send_templates(send)
+    winner = int(send.decision.get("winner", 0)) if rest else 0
+    template = templates[winner]
+    testing = bool(send.test_share) and not rest
+    held = 0
     marketing = template.purpose == EmailTemplate.Purpose.MARKETING
     skipped: Counter = Counter(send.skipped)
     cap = get_settings("mailing.")["mailing.weekly_cap"]
     done_ids = set(send.messages.values_list("lead_id", flat=True))
     leads = audience(send.by, send.audience).exclude(pk__in=done_ids).order_by("id")
-    made = 0
+    made, last_id = 0, 0
     while True:
-        batch = list(leads.filter(pk__gt=max(done_ids, default=0))[:BATCH])
+        batch = list(leads.filter(pk__gt=last_id)[:BATCH])
         if not batch:
             break
+        last_id = batch[-1].pk
         now = timezone.now()
         with transaction.atomic():
             addresses = {lead.pk: (lead.email or "").strip() for lead in batch}
@@ -319,6 +390,12 @@ def prepare_send(send_id: int) -> dict[str, int]:
             messages = []
             for lead in batch:
                 done_ids.add(lead.pk)
+                tested, variant = in_test(send, lead.pk) if send.test_share else (False, 0)
+                if testing and not tested:
+                    held += 1
+                    continue
+                if rest and tested:
+                    continue  # the test share was handled before the decision
                 if marketing and lead.lawful_basis != "consent":
                     skipped["no_consent"] += 1
                 elif marketing and hashes[lead.pk] in blocked:
@@ -327,12 +404,18 @@ def prepare_send(send_id: int) -> dict[str, int]:
                     skipped["capped"] += 1
                 else:
                     counts[hashes[lead.pk]] += 1
-                    messages.append(_message(template, lead, addresses[lead.pk], now, send=send))
+                    chosen = variant if testing else winner
+                    messages.append(
+                        _message(templates[chosen], lead, addresses[lead.pk], now, send=send)
+                    )
+                    messages[-1].variant = chosen
             EmailMessage.objects.bulk_create(messages)
             made += len(messages)
             EmailSend.objects.filter(pk=send.pk).update(
                 skipped=dict(skipped), state=EmailSend.State.SENDING
             )
+    if testing:
+        EmailSend.objects.filter(pk=send.pk).update(held=held)
     deliver_due.enqueue()
     return {"made": made, **skipped}
 
@@ -485,6 +568,8 @@ def _deliver_batch(now: datetime) -> Counter:
 def _finish_sends() -> None:
     """A send whose messages are all made and none is waiting is done."""
     for send in EmailSend.objects.filter(state=EmailSend.State.SENDING):
+        if send.test_share and send.decided_at is None:
+            continue  # the rest still waits for the test's decision
         waiting = send.messages.filter(
             status__in=(EmailMessage.Status.QUEUED, EmailMessage.Status.SOFT_BOUNCE)
         ).exists()
@@ -503,3 +588,54 @@ def sweep_outbox(now: datetime) -> dict[str, int]:
     ).exists():
         return {}
     return dict(_deliver_batch(now))
+
+
+# ----------------------------------------------------------------- A/B decisions (AUT-4)
+
+
+def ab_arms(send: EmailSend) -> list[Arm]:
+    """Per variant: delivered messages, and those with a unique click (or open)."""
+    success = Q(clicks__gt=0) if send.metric == "click" else Q(first_opened_at__isnull=False)
+    rows: dict[int, tuple[int, int]] = {
+        row["variant"]: (row["successes"], row["trials"])
+        for row in send.messages.filter(status=EmailMessage.Status.SENT)
+        .values("variant")
+        .annotate(trials=Count("id"), successes=Count("id", filter=success))
+    }
+    return [Arm(*rows.get(v, (0, 0))) for v in range(len(send.variants) + 1)]
+
+
+@transaction.atomic
+def ab_decide(send: EmailSend, now: datetime) -> EmailSend:
+    """Run the test once, at its decision time; the held leads then get the winner (the
+    control when no difference is significant or a variant is under the minimum)."""
+    send = EmailSend.objects.select_for_update().get(pk=send.pk)
+    if send.decided_at is not None:
+        return send
+    arms = ab_arms(send)
+    decision = decide(arms, alpha=float(send.significance), min_sample=send.min_sample)
+    send.decision = {
+        "outcome": decision.outcome,
+        "winner": decision.winner,
+        "arms": [
+            {"successes": a.successes, "trials": a.trials, "interval": list(a.interval())}
+            for a in arms
+        ],
+        "comparisons": [
+            {"variant": c.variant, "test": c.test, "p": c.p_value, "adjusted_p": c.adjusted_p}
+            for c in decision.comparisons
+        ],
+    }
+    send.decided_at = now
+    send.save(update_fields=["decision", "decided_at"])
+    prepare_send.enqueue(send.pk, rest=True)
+    return send
+
+
+@sweep("mailing.ab_decisions")
+def decide_due_tests(now: datetime) -> dict[str, int]:
+    due = EmailSend.objects.filter(
+        test_share__gt=0, decided_at__isnull=True, decide_at__lte=now
+    ).exclude(state=EmailSend.State.CANCELLED)
+    decided = [ab_decide(send, now) for send in due]
+    return {"decided": len(decided)} if decided else {}
