@@ -2,6 +2,7 @@
 unsubscribe page and its one-click POST) and, for marketing, templates and sends."""
 
 import base64
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,9 +19,19 @@ from leadflow.core.ui import page_of, refused_message
 from leadflow.leads.models import Channel, Stage
 from leadflow.marketing.models import Campaign
 
+from .ab import Arm, percent, sample_size
 from .models import EmailMessage, EmailSend, EmailTemplate, Suppression
 from .permissions import MAILING_SEND
-from .sending import audience, preview, send_create, template_save, template_test_send
+from .sending import (
+    ABTest,
+    ab_arms,
+    audience,
+    preview,
+    send_create,
+    send_templates,
+    template_save,
+    template_test_send,
+)
 from .stats import message_stats
 from .tracking import click_record, open_record, suppress_by_hand, unsubscribe
 
@@ -138,6 +149,30 @@ def template_edit(request, template_id: int | None = None):
     )
 
 
+def _number(text: str, default, kind=int):
+    try:
+        return kind(str(text).strip()) if str(text).strip() else default
+    except (ValueError, ArithmeticError):
+        return kind(-1) if kind is int else Decimal(-1)
+
+
+def _test_posted(post) -> ABTest | None:
+    """An A/B test when other variants were chosen; the page's fields, checked by the
+    service."""
+    ids = [pk for pk in post.getlist("variants") if pk.isdigit()]
+    if not ids:
+        return None
+    found = EmailTemplate.objects.in_bulk([int(pk) for pk in ids])
+    return ABTest(
+        variants=[found[int(pk)] for pk in ids if int(pk) in found],
+        share=_number(post.get("test_share", ""), 20),
+        metric=post.get("metric", "click"),
+        decide_after_hours=_number(post.get("decide_after_hours", ""), 24),
+        significance=_number(post.get("significance", ""), Decimal("0.05"), Decimal),
+        min_sample=_number(post.get("min_sample", ""), 200),
+    )
+
+
 @login_required
 def sends_page(request):
     _marketer(request)
@@ -151,6 +186,7 @@ def sends_page(request):
                 filters=filters,
                 by=request.user,
                 campaign=Campaign.objects.filter(pk=post.get("campaign") or 0).first(),
+                test=_test_posted(post),
             )
         except DomainError as error:
             refused_message(request, error)
@@ -165,6 +201,7 @@ def sends_page(request):
         request,
         "mailing/sends.html",
         {
+            "needed": sample_size(0.05, 0.02),
             "sends": sends,
             "templates": EmailTemplate.objects.filter(active=True),
             "channels": Channel.objects.filter(active=True),
@@ -180,16 +217,38 @@ def send_page(request, send_id: int):
     _marketer(request)
     send = get_object_or_404(EmailSend.objects.select_related("template", "by"), pk=send_id)
     stats = message_stats(send.messages.all())
-    made = stats["total"] + sum(send.skipped.values())
+    variants = []
+    if send.test_share:
+        arms = (
+            ab_arms(send)
+            if send.decided_at is None
+            else [Arm(a["successes"], a["trials"]) for a in send.decision["arms"]]
+        )
+        p_values = {c["variant"]: c for c in send.decision.get("comparisons", [])}
+        for index, (template, arm) in enumerate(zip(send_templates(send), arms, strict=False)):
+            low, high = arm.interval()
+            variants.append(
+                {
+                    "letter": "ABCD"[index],
+                    "template": template,
+                    "arm": arm,
+                    "rate": percent(arm.rate),
+                    "low": percent(low),
+                    "high": percent(high),
+                    "comparison": p_values.get(index),
+                    "winner": send.decided_at and send.decision.get("winner") == index,
+                }
+            )
     return render(
         request,
         "mailing/send.html",
         {
             "send": send,
             "stats": stats,
-            "progress": round(100 * made / send.chosen) if send.chosen else 100,
             "sent_share": round(100 * stats["sent"] / stats["total"]) if stats["total"] else 0,
             "skipped": [(SKIP_REASONS.get(k, k), v) for k, v in send.skipped.items()],
+            "variants": variants,
+            "needed": sample_size(0.05, 0.02),
         },
     )
 

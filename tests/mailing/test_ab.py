@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from leadflow.mailing.ab import Arm, compare, decide, holm, sample_size
-from leadflow.mailing.models import EmailMessage
+from leadflow.mailing.models import EmailMessage, EmailSend
 from leadflow.mailing.sending import ABTest, ab_decide, in_test, send_create, template_save
 from leadflow.mailing.tracking import click_record
 from tests.mailing.conftest import lead
@@ -100,3 +100,37 @@ def test_a_tested_send_holds_the_rest_for_the_winner(template, marketer, smtp_se
     winner = decided.decision["winner"]
     assert {m.variant for m in rest} == {winner}
     assert ab_decide(send, later).decided_at == decided.decided_at  # decided once
+
+
+def test_the_send_page_starts_a_test_and_shows_it_undecided(
+    template, marketer, client_for, smtp_server, run_tasks
+):
+    # SPEC: AUT-4 — set up from the page; the figures are not a decision before its time
+    for n in range(6):
+        lead(f"公司{n}", f"buyer{n}@example.cn")
+    other = template_save(
+        values={
+            "name": "乙版",
+            "purpose": "marketing",
+            "subject": "乙",
+            "html": "乙",
+            "text": "乙",
+        },
+        by=marketer,
+    )
+    page = client_for(marketer)
+    refused = page.post(
+        "/mailing/sends/",
+        {"name": "坏测试", "template": template.pk, "variants": [other.pk], "test_share": "0"},
+        follow=True,
+    )
+    assert "1 到 100（%）" in refused.content.decode()
+    page.post(
+        "/mailing/sends/",
+        {"name": "主题测试", "template": template.pk, "variants": [other.pk], "test_share": "50"},
+    )
+    run_tasks()
+    send = EmailSend.objects.get(name="主题测试")
+    shown = page.get(f"/mailing/sends/{send.pk}/").content.decode()
+    assert "一次性判定" in shown
+    assert "乙版" in shown
