@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
+
+from tests.conftest import Mailbox, free_port
 
 CHROMIUM = Path(os.environ.get("LEADFLOW_CHROMIUM", "/usr/bin/chromium"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +35,7 @@ STARTUP_SECONDS = 90
 class App:
     url: str
     passwords: dict[str, str]
+    mailbox: Mailbox  # what the app sent by SMTP (a real server on loopback)
 
 
 def _free_port() -> int:
@@ -62,6 +66,11 @@ def app() -> Iterator[App]:
             env["DATABASE_URL"] = _scratch_postgres(os.environ["DATABASE_URL"], stack)
         port = _free_port()
         env["SITE_URL"] = f"http://127.0.0.1:{port}"  # the links the app writes (surveys)
+        mailbox = Mailbox()
+        smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+        smtp.start()
+        stack.callback(smtp.stop)
+        env.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(smtp.port), EMAIL_ENABLED="true")
         log_path = Path(folder) / "serve.log"
         log = stack.enter_context(log_path.open("w"))
         server = subprocess.Popen(  # noqa: S603 - our own command
@@ -74,7 +83,7 @@ def app() -> Iterator[App]:
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_up(url, server, log_path)
-            yield App(url=url, passwords=_passwords(log_path.read_text()))
+            yield App(url=url, passwords=_passwords(log_path.read_text()), mailbox=mailbox)
         finally:
             server.terminate()
             try:
