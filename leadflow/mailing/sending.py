@@ -41,7 +41,7 @@ from leadflow.leads.queries import leads_visible_to
 from leadflow.notify.delivery import new_message_id
 
 from .ab import Arm, decide
-from .models import EmailMessage, EmailSend, EmailTemplate, Suppression
+from .models import EmailEvent, EmailMessage, EmailSend, EmailTemplate, Suppression
 from .permissions import MAILING_SEND
 from .rendering import Rendered, merge_context, render, template_check
 
@@ -494,10 +494,11 @@ def _bounced(message: EmailMessage, code: int, error: str, now: datetime) -> Non
 
 
 def deliver(messages: list[EmailMessage], now: datetime | None = None) -> Counter:
-    """Send these messages over one SMTP connection; each outcome stored as it comes."""
-    from .tracking import event_record
-
+    """Send these messages over one SMTP connection. Each one's status is stored the
+    moment the server accepts it (a crash after that never sends it twice); their
+    "delivered" events are written together at the end."""
     outcomes: Counter = Counter()
+    delivered: list[EmailEvent] = []
     if not messages:
         return outcomes
     connection = get_connection()
@@ -529,9 +530,10 @@ def deliver(messages: list[EmailMessage], now: datetime | None = None) -> Counte
             EmailMessage.objects.filter(pk=message.pk).update(
                 status=EmailMessage.Status.SENT, sent_at=moment, attempts=message.attempts + 1
             )
-            event_record(message, "delivered", moment)
+            delivered.append(EmailEvent(message=message, kind=EmailEvent.Kind.DELIVERED, at=moment))
             outcomes["sent"] += 1
     finally:
+        EmailEvent.objects.bulk_create(delivered)
         try:
             connection.close()
         except (OSError, smtplib.SMTPException):
