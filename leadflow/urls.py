@@ -203,6 +203,7 @@ urlpatterns = [
     path("mailing/sends/", mailing.sends_page, name="email_sends"),
     path("mailing/sends/<int:send_id>/", mailing.send_page, name="email_send"),
     path("mailing/suppressions/", mailing.suppressions_page, name="email_suppressions"),
+    path("mailing/leads/<int:lead_id>/email/", mailing.lead_email, name="lead_email"),
     path("service/survey/<str:token>/", service.public_survey, name="service_survey"),
     path("customers/", customers.customers_page, name="customers"),
     path("customers/new/", customers.customer_new, name="customer_new"),

@@ -89,8 +89,13 @@ class EmailMessage(models.Model):
     send = models.ForeignKey(
         EmailSend, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
     )
-    template = models.ForeignKey(EmailTemplate, on_delete=models.PROTECT, related_name="+")
+    template = models.ForeignKey(  # none for an email a rep wrote
+        EmailTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     purpose = models.CharField(max_length=10, choices=EmailTemplate.Purpose.choices)
+    by = models.ForeignKey(  # the rep who wrote it
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     lead = models.ForeignKey(
         "leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

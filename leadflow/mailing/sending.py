@@ -82,6 +82,7 @@ register_action_labels(
         "mailing.send_created": _("started a send of"),
         "mailing.test_sent": _("sent a test of email template"),
         "mailing.suppressed": _("suppressed an email address"),
+        "mailing.sales_email": _("sent a sales email to lead"),
     }
 )
 CLICK_SALT = "leadflow.mailing.click"
@@ -432,10 +433,12 @@ def _email(message: EmailMessage, connection) -> EmailMultiAlternatives:
             f"<mailto:unsubscribe@{domain}?subject={message.token}>, <{base}/u/{message.token}/>"
         )
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    writer = message.by if message.by_id else None
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.text,
         to=[message.address],
+        reply_to=[writer.email] if writer and writer.email else None,
         headers=headers,
         connection=connection,
     )
@@ -641,3 +644,42 @@ def decide_due_tests(now: datetime) -> dict[str, int]:
     ).exclude(state=EmailSend.State.CANCELLED)
     decided = [ab_decide(send, now) for send in due]
     return {"decided": len(decided)} if decided else {}
+
+
+# ----------------------------------------------------------------- a rep's own email
+
+
+@transaction.atomic
+def sales_email_send(*, lead: Lead, by, subject: str, text: str) -> EmailMessage:
+    """An email a rep writes to their lead: sales follow-up, not marketing, so neither
+    consent to marketing nor the cap nor an unsubscribe stops it (LEAD-FUP); not tracked."""
+    if not leads_visible_to(by).filter(pk=lead.pk).exists():
+        raise Forbidden(gettext("This lead is not yours to write to."))
+    errors = {}
+    if not lead.email:
+        errors["email"] = gettext("the lead has no email")
+    if not subject.strip():
+        errors["subject"] = gettext("required")
+    if not text.strip():
+        errors["text"] = gettext("required")
+    if errors:
+        raise ValidationFailed(gettext("The email was not sent."), fields=errors)
+    now = timezone.now()
+    body = text.strip()
+    message = EmailMessage.objects.create(
+        purpose=EmailTemplate.Purpose.SALES,
+        lead=lead,
+        by=by,
+        address=lead.email,
+        address_hash=lookup_hash(lead.email.lower()),
+        subject=subject.strip()[:250],
+        html="<p>" + escape(body).replace("\n", "<br>") + "</p>",
+        text=body,
+        message_id=new_message_id(),
+        token=secrets.token_urlsafe(16),
+        next_attempt_at=now,
+        created_at=now,
+    )
+    audit_record(actor=by, action="mailing.sales_email", obj=lead, extra={"subject": subject[:80]})
+    deliver_messages.enqueue([message.pk])  # the task row commits with the message
+    return message

@@ -14,6 +14,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from leadflow.core.audit import audit_record
+from leadflow.leads.models import Lead
+from leadflow.leads.scoring import lead_event_record
 
 from .models import EmailEvent, EmailMessage, Suppression
 from .sending import CLICK_SALT
@@ -68,9 +70,16 @@ def open_record(token: str, user_agent: str) -> EmailMessage | None:
         EmailMessage.objects.filter(pk=message.pk).update(machine_opens=F("machine_opens") + 1)
     else:
         EmailMessage.objects.filter(pk=message.pk).update(opens=F("opens") + 1)
-        EmailMessage.objects.filter(pk=message.pk, first_opened_at__isnull=True).update(
+        first = EmailMessage.objects.filter(pk=message.pk, first_opened_at__isnull=True).update(
             first_opened_at=now
         )
+        if first and message.lead_id and message.purpose == "marketing":
+            # The lead's score counts opened marketing emails (LEAD-SCR-4), each once.
+            lead_event_record(
+                lead=Lead.objects.get(pk=message.lead_id),
+                kind="email_opened",
+                data={"subject": message.subject},
+            )
     event_record(message, EmailEvent.Kind.OPENED, now, machine=machine, user_agent=user_agent)
     return message
 

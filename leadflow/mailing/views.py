@@ -13,10 +13,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from leadflow.core.errors import DomainError
 from leadflow.core.ui import page_of, refused_message
 from leadflow.leads.models import Channel, Stage
+from leadflow.leads.queries import leads_visible_to
 from leadflow.marketing.models import Campaign
 
 from .ab import Arm, percent, sample_size
@@ -27,6 +29,7 @@ from .sending import (
     ab_arms,
     audience,
     preview,
+    sales_email_send,
     send_create,
     send_templates,
     template_save,
@@ -269,3 +272,24 @@ def suppressions_page(request):
         "mailing/suppressions.html",
         {"page": page_of(request, Suppression.objects.select_related("by"), per_page=50)},
     )
+
+
+@require_POST
+@login_required
+def lead_email(request, lead_id: int):
+    """A rep's own email to their lead, from the lead's page."""
+    lead = leads_visible_to(request.user).filter(pk=lead_id).first()
+    if lead is None:
+        raise Http404
+    try:
+        sales_email_send(
+            lead=lead,
+            by=request.user,
+            subject=request.POST.get("subject", ""),
+            text=request.POST.get("text", ""),
+        )
+    except DomainError as error:
+        refused_message(request, error)
+    else:
+        messages.success(request, gettext("The email is on its way."))
+    return redirect("lead", lead.pk)

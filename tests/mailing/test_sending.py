@@ -123,3 +123,31 @@ def test_repeated_hard_bounces_suppress_the_address(template, marketer, settings
     assert Suppression.objects.get().reason == "bounced"
     assert [m["X-Envelope-To"] for m in mailbox.messages] == ["here@example.cn"] * 2
     assert Lead.objects.count() == 2
+
+
+def test_a_reps_own_email_is_not_marketing(org, make_user, smtp_server, run_tasks, client_for):
+    # SPEC: AUT-3 — a sales follow-up written by a rep is not blocked by marketing rules
+    rep = make_user(team=org.east, display_name="李明", email="li@example.cn")
+    unwilling = lead("甲公司", "jia@example.cn", basis="contract")
+    Lead.objects.filter(pk=unwilling.pk).update(owner=rep)
+    Suppression.objects.create(
+        address_hash=unwilling.email_hash,
+        reason="unsubscribed",
+        source="link",
+        at=unwilling.created_at,
+    )
+    page = client_for(rep)
+    page.post(
+        f"/mailing/leads/{unwilling.pk}/email/", {"subject": "报价单", "text": "您好，\n附上报价。"}
+    )
+    run_tasks()
+    [email] = smtp_server.messages
+    assert (str(email["Subject"]).strip(), email["Reply-To"]) == ("报价单", "li@example.cn")
+    assert email["List-Unsubscribe"] is None
+    outsider = client_for(make_user(team=org.north))
+    assert (
+        outsider.post(
+            f"/mailing/leads/{unwilling.pk}/email/", {"subject": "x", "text": "x"}
+        ).status_code
+        == 404
+    )

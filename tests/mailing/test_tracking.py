@@ -9,6 +9,7 @@ import time_machine
 from django.core import signing
 from django.utils import timezone
 
+from leadflow.leads.models import LeadEvent
 from leadflow.mailing.models import EmailEvent, EmailMessage, Suppression
 from leadflow.mailing.sending import click_url, send_create
 from tests.mailing.conftest import lead
@@ -37,6 +38,8 @@ def test_opens_count_people_and_set_machines_apart(sent, client):
     assert (sent.opens, sent.machine_opens) == (2, 2)
     assert sent.first_opened_at is not None
     assert client.get("/t/o/nosuchtoken.gif").status_code == 200  # a pixel, recorded nowhere
+    # The lead's score counts each opened marketing email once (LEAD-SCR-4).
+    assert LeadEvent.objects.filter(lead=sent.lead, kind="email_opened").count() == 1
     assert EmailEvent.objects.filter(kind="opened").count() == 4
 
 
