@@ -112,7 +112,7 @@ def sends_create(request, payload: SendIn):
     template = EmailTemplate.objects.filter(pk=payload.template).first()
     if template is None:
         raise Http404
-    filters = payload.dict(exclude={"name", "template"}, exclude_none=True)
+    filters = payload.dict(exclude={"name", "template", "campaign"}, exclude_none=True)
     send = send_create(
         template=template,
         name=payload.name,

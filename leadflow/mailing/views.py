@@ -93,7 +93,10 @@ def _preview_leads(request):
 @login_required
 def templates_page(request):
     _marketer(request)
-    templates = EmailTemplate.objects.annotate(send_count=Count("sends"))
+    templates = [
+        {"template": t, "stats": message_stats(EmailMessage.objects.filter(template=t))}
+        for t in EmailTemplate.objects.annotate(send_count=Count("sends"))
+    ]
     return render(request, "mailing/templates.html", {"templates": templates})
 
 
@@ -181,7 +184,8 @@ def sends_page(request):
     _marketer(request)
     if request.method == "POST":
         post = request.POST
-        filters = {k: post.get(k, "") for k in ("channel", "grade", "stage", "region", "campaign")}
+        # The campaign is what the send is part of (its figures roll up to it), not a filter.
+        filters = {k: post.get(k, "") for k in ("channel", "grade", "stage", "region")}
         try:
             send = send_create(
                 template=get_object_or_404(EmailTemplate, pk=post.get("template") or 0),
@@ -200,10 +204,15 @@ def sends_page(request):
         {"send": send, "stats": message_stats(send.messages.all())}
         for send in EmailSend.objects.select_related("template", "by")[:50]
     ]
+    by_campaign = [
+        {"campaign": c, "stats": message_stats(EmailMessage.objects.filter(send__campaign=c))}
+        for c in Campaign.objects.filter(pk__in=EmailSend.objects.values("campaign_id"))
+    ]
     return render(
         request,
         "mailing/sends.html",
         {
+            "by_campaign": by_campaign,
             "needed": sample_size(0.05, 0.02),
             "sends": sends,
             "templates": EmailTemplate.objects.filter(active=True),

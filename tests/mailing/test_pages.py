@@ -5,6 +5,7 @@ page with its progress and figures; an address stopped by hand. Closed to a rep.
 import pytest
 
 from leadflow.mailing.models import EmailSend, EmailTemplate, Suppression
+from leadflow.marketing.models import Campaign
 from tests.mailing.conftest import lead
 
 pytestmark = pytest.mark.django_db
@@ -51,12 +52,21 @@ def test_a_send_from_the_page_shows_its_progress(
 ):
     # SPEC: AUT-3 — a 群发 with its own progress and figures
     lead("甲公司", "jia@example.cn")
+    fair = Campaign.objects.create(name="秋季展会", state="running")
     page = client_for(marketer)
-    page.post("/mailing/sends/", {"name": "新品", "template": template.pk, "grade": ""})
+    page.post(
+        "/mailing/sends/",
+        {"name": "新品", "template": template.pk, "grade": "", "campaign": fair.pk},
+    )
     run_tasks()
     send = EmailSend.objects.get()
     shown = page.get(f"/mailing/sends/{send.pk}/").content.decode()
     assert "已发送 1 / 1，待发送 0。" in shown
+    listed = page.get("/mailing/templates/").content.decode()
+    assert "新品发布" in listed  # with its sent count and rates
+    rolled_up = page.get("/mailing/sends/").content.decode()
+    assert "按营销活动" in rolled_up  # ANA-5: the campaign's email figures
+    assert "秋季展会" in rolled_up
     page.post("/mailing/suppressions/", {"email": "Yi@Example.cn"})
     assert Suppression.objects.get().source == "by hand"
     assert client_for(make_user()).get("/mailing/sends/").status_code == 404
