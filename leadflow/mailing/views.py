@@ -208,11 +208,19 @@ def sends_page(request):
         {"campaign": c, "stats": message_stats(EmailMessage.objects.filter(send__campaign=c))}
         for c in Campaign.objects.filter(pk__in=EmailSend.objects.values("campaign_id"))
     ]
+    marketing = EmailMessage.objects.filter(purpose=EmailTemplate.Purpose.MARKETING)
+    by_channel = [
+        {"channel": c, "stats": message_stats(marketing.filter(lead__channel=c))}
+        for c in Channel.objects.filter(
+            pk__in=marketing.exclude(lead=None).values("lead__channel_id")
+        )
+    ]
     return render(
         request,
         "mailing/sends.html",
         {
             "by_campaign": by_campaign,
+            "by_channel": by_channel,
             "needed": sample_size(0.05, 0.02),
             "sends": sends,
             "templates": EmailTemplate.objects.filter(active=True),

@@ -67,6 +67,7 @@ def test_a_send_from_the_page_shows_its_progress(
     rolled_up = page.get("/mailing/sends/").content.decode()
     assert "按营销活动" in rolled_up  # ANA-5: the campaign's email figures
     assert "秋季展会" in rolled_up
+    assert "按线索渠道" in rolled_up
     page.post("/mailing/suppressions/", {"email": "Yi@Example.cn"})
     assert Suppression.objects.get().source == "by hand"
     assert client_for(make_user()).get("/mailing/sends/").status_code == 404
