@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "leadflow.sales",
     "leadflow.marketing",
     "leadflow.leads",
+    "leadflow.journeys",
     "leadflow.mailing",
     "leadflow.service",
     "leadflow.analytics",

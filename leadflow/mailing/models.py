@@ -93,6 +93,9 @@ class EmailMessage(models.Model):
         EmailTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     purpose = models.CharField(max_length=10, choices=EmailTemplate.Purpose.choices)
+    # What made it, when not a send: a journey's step run ("j12.5.s1.12.0"); one message
+    # per source, so a step retried after a crash queues nothing twice.
+    source = models.CharField(max_length=80, blank=True)
     by = models.ForeignKey(  # the rep who wrote it
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -120,6 +123,11 @@ class EmailMessage(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source"], condition=~models.Q(source=""), name="email_one_per_source"
+            )
+        ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="email_outbox"),
             models.Index(fields=["address_hash", "created_at"], name="email_address_recent"),

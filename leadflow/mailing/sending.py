@@ -683,3 +683,31 @@ def sales_email_send(*, lead: Lead, by, subject: str, text: str) -> EmailMessage
     audit_record(actor=by, action="mailing.sales_email", obj=lead, extra={"subject": subject[:80]})
     deliver_messages.enqueue([message.pk])  # the task row commits with the message
     return message
+
+
+# ----------------------------------------------------------------- a journey's email
+
+
+def journey_email(*, template: EmailTemplate, lead: Lead, key: str) -> str:
+    """A journey step's email to its lead, under the same rules as a send (consent,
+    suppression, the weekly cap across every send and journey): "queued", or why not.
+    `key` names the step run; a second call with it queues nothing."""
+    if EmailMessage.objects.filter(source=key).exists():
+        return "queued"
+    address = (lead.email or "").strip()
+    if not address:
+        return "no_email"
+    now = timezone.now()
+    if template.purpose == EmailTemplate.Purpose.MARKETING:
+        digest = lookup_hash(address.lower())
+        if lead.lawful_basis != "consent":
+            return "no_consent"
+        if Suppression.objects.filter(address_hash=digest).exists():
+            return "suppressed"
+        if _weekly_counts([digest], now)[digest] >= get_settings("mailing.")["mailing.weekly_cap"]:
+            return "capped"
+    message = _message(template, lead, address, now)
+    message.source = key[:80]
+    message.save()
+    deliver_due.enqueue()
+    return "queued"

@@ -1,0 +1,359 @@
+"""The journey engine (AUT-2): triggers turn the lead timeline into enrolments, and the
+minute sweep runs each due enrolment's next step.
+
+Exactly once: an enrolment is claimed by moving its due time forward in one UPDATE (a
+lease another worker does not see as due); each step run is stored under a unique key
+(version, step, enrolment, round) in the same transaction as its side effect (an email
+queued in the outbox, a notice, a field set), so a retry finds the run and does not act
+twice. A step that fails is retried with backoff, then the enrolment is parked with the
+error and the journey's owner told."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
+from django.utils.translation import gettext
+
+from leadflow.core.sweeps import sweep
+from leadflow.core.worktime import WorkCalendar
+from leadflow.leads.models import Lead, LeadEvent
+from leadflow.mailing.models import EmailMessage, EmailTemplate, Suppression
+from leadflow.mailing.sending import journey_email
+from leadflow.notify.delivery import Message, notify
+
+from .models import Enrollment, Journey, JourneyVersion, StepRun, TriggerCursor
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+BATCH = 500
+_ENROLLMENTS = Enrollment._meta.db_table
+
+
+class StepError(Exception):
+    """A step could not run now (it is retried)."""
+
+
+# ----------------------------------------------------------------- entering
+
+
+def _admits(journey: Journey, lead: Lead) -> bool:
+    for field, wanted in journey.entry.items():
+        if str(getattr(lead, field, "") or "") != str(wanted):
+            return False
+    return True
+
+
+def enrol(journey: Journey, lead: Lead, now: datetime) -> Enrollment | None:
+    """The lead enters the journey's current version, unless the entry filter or the
+    re-entry rule says no. None when it does not enter."""
+    version = journey.current
+    if journey.state != Journey.State.ACTIVE or version is None or not version.steps:
+        return None
+    if not _admits(journey, lead):
+        return None
+    earlier = Enrollment.objects.filter(journey=journey, lead=lead)
+    if earlier.filter(state=Enrollment.State.ACTIVE).exists():
+        return None  # never twice at once
+    if journey.reentry == Journey.Reentry.NEVER and earlier.exists():
+        return None
+    if (
+        journey.reentry == Journey.Reentry.AFTER
+        and earlier.filter(entered_at__gte=now - timedelta(days=journey.reentry_days)).exists()
+    ):
+        return None
+    return Enrollment.objects.create(
+        journey=journey,
+        version=version,
+        lead=lead,
+        step=version.steps[0]["id"],
+        due_at=now,
+        entered_at=now,
+    )
+
+
+def _triggered(trigger: dict, event: LeadEvent | None, lead: Lead) -> bool:
+    kind = trigger.get("kind")
+    if event is None:  # a new lead
+        return kind == "lead_created" and (
+            not trigger.get("channel") or lead.channel.code == trigger["channel"]
+        )
+    data = event.data or {}
+    if kind == "score_up" and event.kind == "scored":
+        before, after = (data.get("score") or [0, 0])[:2]
+        threshold = int(trigger.get("threshold", 0))
+        return before < threshold <= after
+    if kind == "grade" and event.kind == "scored":
+        before, after = (data.get("grade") or ["", ""])[:2]
+        return before != after and after == trigger.get("to")
+    if kind == "stage" and event.kind == "stage":
+        return data.get("to") == trigger.get("to")
+    return False
+
+
+@sweep("journeys.triggers")
+def read_triggers(now: datetime) -> dict[str, int]:
+    """New leads and new timeline events since the last minute, matched against every
+    active journey's trigger (the timeline is written with the change: an outbox)."""
+    journeys = list(Journey.objects.filter(state=Journey.State.ACTIVE).exclude(trigger={}))
+    entered = 0
+    with transaction.atomic():
+        cursor, _ = TriggerCursor.objects.select_for_update().get_or_create(name="events")
+        fresh, _ = TriggerCursor.objects.select_for_update().get_or_create(name="leads")
+        if not journeys:  # nothing listens: move the cursors to the end
+            cursor.last_id = (
+                LeadEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            )
+            fresh.last_id = Lead.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            cursor.save()
+            fresh.save()
+            return {}
+        events = list(
+            LeadEvent.objects.filter(id__gt=cursor.last_id, kind__in=("scored", "stage"))
+            .select_related("lead__channel")
+            .order_by("id")[:BATCH]
+        )
+        leads = list(
+            Lead.objects.filter(id__gt=fresh.last_id)
+            .select_related("channel")
+            .order_by("id")[:BATCH]
+        )
+        for event in events:
+            for journey in journeys:
+                if _triggered(journey.trigger, event, event.lead):
+                    entered += enrol(journey, event.lead, now) is not None
+        for lead in leads:
+            for journey in journeys:
+                if _triggered(journey.trigger, None, lead):
+                    entered += enrol(journey, lead, now) is not None
+        if events:
+            cursor.last_id = events[-1].id
+            cursor.save()
+        if leads:
+            fresh.last_id = leads[-1].id
+            fresh.save()
+    return {"entered": entered} if entered else {}
+
+
+# ----------------------------------------------------------------- running
+
+
+def _claim(now: datetime) -> list[int]:
+    """Due enrolments, taken by this worker: their due time moves a lease ahead in one
+    statement, so another worker's claim does not return them."""
+    lease = connection.ops.adapt_datetimefield_value(now + LEASE)
+    moment = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_ENROLLMENTS} SET due_at = %s WHERE id IN ("  # noqa: S608 - our table
+            f"SELECT id FROM {_ENROLLMENTS} WHERE state = 'active' AND due_at <= %s "
+            f"ORDER BY due_at LIMIT {BATCH}) AND state = 'active' AND due_at <= %s "
+            "RETURNING id",
+            [lease, moment, moment],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _step_of(version: JourneyVersion, step_id: str) -> tuple[int, dict[str, Any]]:
+    for index, step in enumerate(version.steps):
+        if step["id"] == step_id:
+            return index, step
+    raise StepError(f"no step {step_id!r} in version {version.number}")
+
+
+def _after(version: JourneyVersion, index: int) -> str | None:
+    return version.steps[index + 1]["id"] if index + 1 < len(version.steps) else None
+
+
+def _must_exit(lead: Lead) -> bool:
+    """Merged away, closed as lost or invalid, or unsubscribed: out of every journey."""
+    if lead.status in ("merged", "invalid") or lead.stage in ("lost", "invalid"):
+        return True
+    return (
+        bool(lead.email_hash) and Suppression.objects.filter(address_hash=lead.email_hash).exists()
+    )
+
+
+def _goal_reached(journey: Journey, lead: Lead) -> bool:
+    goal = journey.goal or {}
+    if goal.get("stage") and lead.stage == goal["stage"]:
+        return True
+    return bool(goal.get("score")) and lead.score >= int(goal["score"])
+
+
+def _finish(enrollment: Enrollment, state: str, now: datetime, error: str = "") -> None:
+    Enrollment.objects.filter(pk=enrollment.pk).update(
+        state=state, finished_at=now, error=error[:300]
+    )
+
+
+def _branch(enrollment: Enrollment, condition: dict[str, Any], lead: Lead) -> bool:
+    if "opened" in condition:
+        opened = EmailMessage.objects.filter(
+            source__startswith=f"j{enrollment.pk}.", first_opened_at__isnull=False
+        ).exists()
+        return opened == bool(condition["opened"])
+    if "score_at_least" in condition:
+        return lead.score >= int(condition["score_at_least"])
+    if "grade" in condition:
+        return lead.grade == condition["grade"]
+    return False
+
+
+def _act(enrollment: Enrollment, step: dict[str, Any], lead: Lead, key: str, now: datetime):
+    """The step's side effect; (outcome, detail, the next due time or None for now)."""
+    kind = step["kind"]
+    if kind == "email":
+        template = EmailTemplate.objects.filter(pk=step.get("template") or 0).first()
+        if template is None:
+            raise StepError("the email template is gone")
+        sent = journey_email(template=template, lead=lead, key=f"j{enrollment.pk}.{key}")
+        return (
+            (StepRun.Outcome.DONE, {"email": sent}, None)
+            if sent == "queued"
+            else (
+                StepRun.Outcome.SKIPPED,
+                {"email": sent},
+                None,
+            )
+        )
+    if kind == "notify":
+        if lead.owner is None:
+            return StepRun.Outcome.SKIPPED, {"why": "no owner"}, None
+        notify(
+            lead.owner,
+            Message(
+                title=gettext("%(journey)s: %(name)s")
+                % {"journey": enrollment.journey.name, "name": lead.name},
+                body=str(step.get("text", "")),
+                url=f"/leads/{lead.pk}/",
+                level="info",
+            ),
+        )
+        return StepRun.Outcome.DONE, {}, None
+    if kind == "wait":
+        calendar = WorkCalendar.for_company()
+        if step.get("working_days"):
+            return StepRun.Outcome.DONE, {}, calendar.add_days(now, int(step["working_days"]))
+        return StepRun.Outcome.DONE, {}, now + timedelta(hours=float(step.get("hours", 0)))
+    if kind == "priority":
+        Lead.objects.filter(pk=lead.pk).update(
+            priority=step["value"],
+            priority_reason=gettext("Journey %(name)s") % {"name": enrollment.journey.name},
+        )
+        return StepRun.Outcome.DONE, {"priority": step["value"]}, None
+    raise StepError(f"unknown step kind {kind!r}")
+
+
+def run_enrollment(enrollment_id: int, now: datetime) -> str:
+    """Run the claimed enrolment's steps until one waits or the journey ends."""
+    for _round in range(50):  # a journey with no wait ends well within this
+        with transaction.atomic():
+            enrollment = (
+                Enrollment.objects.select_for_update()
+                .select_related("journey", "version", "lead__owner")
+                .get(pk=enrollment_id)
+            )
+            if enrollment.state != Enrollment.State.ACTIVE:
+                return enrollment.state
+            lead = enrollment.lead
+            journey = enrollment.journey
+            if _goal_reached(journey, lead):
+                _finish(enrollment, Enrollment.State.CONVERTED, now)
+                return "converted"
+            if _must_exit(lead):
+                _finish(enrollment, Enrollment.State.EXITED, now)
+                return "exited"
+            index, step = _step_of(enrollment.version, enrollment.step)
+            key = f"{enrollment.version_id}.{step['id']}.{enrollment.pk}.{enrollment.attempts}"
+            if step["kind"] == "exit":
+                _finish(enrollment, Enrollment.State.EXITED, now)
+                return "exited"
+            if step["kind"] == "branch":
+                taken = step["yes"] if _branch(enrollment, step.get("if", {}), lead) else step["no"]
+                StepRun.objects.create(
+                    enrollment=enrollment,
+                    key=key,
+                    step=step["id"],
+                    kind="branch",
+                    outcome=StepRun.Outcome.DONE,
+                    detail={"to": taken},
+                    at=now,
+                )
+                Enrollment.objects.filter(pk=enrollment.pk).update(step=taken, due_at=now)
+                continue
+            try:
+                with transaction.atomic():
+                    StepRun.objects.create(
+                        enrollment=enrollment,
+                        key=key,
+                        step=step["id"],
+                        kind=step["kind"],
+                        outcome=StepRun.Outcome.DONE,
+                        at=now,
+                    )
+                    outcome, detail, due = _act(enrollment, step, lead, key, now)
+                    StepRun.objects.filter(key=key).update(outcome=outcome, detail=detail)
+            except IntegrityError:
+                due = None  # this run was done before (a retry): go on without acting
+            except StepError as error:
+                return _failed(enrollment, str(error), now)
+            following = _after(enrollment.version, index)
+            if following is None:
+                _finish(enrollment, Enrollment.State.FINISHED, now)
+                return "finished"
+            Enrollment.objects.filter(pk=enrollment.pk).update(
+                step=following, due_at=due or now, attempts=0, error=""
+            )
+            if due is not None and due > now:
+                return "waiting"
+    return "waiting"
+
+
+def _failed(enrollment: Enrollment, error: str, now: datetime) -> str:
+    attempts = enrollment.attempts + 1
+    if attempts >= MAX_ATTEMPTS:
+        _finish(enrollment, Enrollment.State.PARKED, now, error)
+        notify(
+            enrollment.journey.owner,
+            Message(
+                title=gettext("Journey %(name)s parked a lead") % {"name": enrollment.journey.name},
+                body=error[:200],
+                url=f"/journeys/{enrollment.journey_id}/",
+                level="error",
+            ),
+        )
+        return "parked"
+    Enrollment.objects.filter(pk=enrollment.pk).update(
+        attempts=attempts, error=error[:300], due_at=now + timedelta(minutes=2**attempts)
+    )
+    return "retrying"
+
+
+@sweep("journeys.steps")
+def run_due_steps(now: datetime) -> dict[str, int]:
+    claimed = _claim(now)
+    outcomes: dict[str, int] = {}
+    for enrollment_id in claimed:
+        outcome = run_enrollment(enrollment_id, now)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def enrolments_of(lead: Lead) -> list[Enrollment]:
+    return list(
+        Enrollment.objects.filter(lead=lead).select_related("journey").prefetch_related("runs")
+    )
+
+
+def journey_counts(journey: Journey) -> dict[str, Any]:
+    """How many enrolments are at each step, and how many ended each way."""
+    enrollments = Enrollment.objects.filter(journey=journey)
+    return {
+        "at_step": dict(
+            enrollments.filter(state=Enrollment.State.ACTIVE)
+            .values_list("step")
+            .annotate(n=Count("id"))
+        ),
+        "states": dict(enrollments.values_list("state").annotate(n=Count("id"))),
+    }

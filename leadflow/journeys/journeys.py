@@ -1,0 +1,141 @@
+"""Keeping journeys (AUT-1): a journey's trigger, rules and goal; its steps saved as a new
+version (enrolments in flight finish on theirs); started, paused, and a lead put in by
+hand. The steps are checked when saved: known kinds, unique ids, branches that lead to a
+step, templates that exist, waits that end."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from leadflow.core.audit import audit_record, register_action_labels
+from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
+from leadflow.leads.models import Lead
+from leadflow.mailing.models import EmailTemplate
+
+from .engine import enrol
+from .models import Enrollment, Journey, JourneyVersion
+from .permissions import JOURNEYS_MANAGE
+
+register_action_labels({"journey.": _("changed journey")})
+KINDS = ("email", "wait", "branch", "notify", "priority", "exit")
+TRIGGERS = ("score_up", "grade", "stage", "lead_created", "manual")
+
+
+def _manager(by) -> None:
+    if not by.has_permission(JOURNEYS_MANAGE):
+        raise Forbidden(gettext("Only marketing builds journeys."))
+
+
+def steps_check(steps: list[Mapping[str, Any]]) -> dict[str, str]:
+    """{where: why} for every step that cannot run."""
+    errors: dict[str, str] = {}
+    if not steps:
+        return {"steps": gettext("at least one step")}
+    ids = [str(step.get("id", "")) for step in steps]
+    for number, step in enumerate(steps, start=1):
+        where = f"steps.{number}"
+        kind = step.get("kind")
+        if not step.get("id") or ids.count(str(step["id"])) > 1:
+            errors[where] = gettext("each step needs its own id")
+        elif kind not in KINDS:
+            errors[where] = gettext("unknown kind of step")
+        elif (
+            kind == "email"
+            and not EmailTemplate.objects.filter(pk=step.get("template") or 0, active=True).exists()
+        ):
+            errors[where] = gettext("choose an email template")
+        elif kind == "wait" and not (
+            float(step.get("hours") or 0) > 0 or int(step.get("working_days") or 0) > 0
+        ):
+            errors[where] = gettext("a wait of some hours or working days")
+        elif kind == "branch" and (step.get("yes") not in ids or step.get("no") not in ids):
+            errors[where] = gettext("both ways of a branch lead to a step")
+        elif kind == "priority" and step.get("value") not in ("high", "medium", "low"):
+            errors[where] = gettext("high, medium or low")
+    return errors
+
+
+@transaction.atomic
+def journey_save(
+    *,
+    values: Mapping[str, Any],
+    steps: list[Mapping[str, Any]],
+    by,
+    journey: Journey | None = None,
+) -> Journey:
+    """Create or change a journey; its steps become a new version."""
+    _manager(by)
+    errors = steps_check(steps)
+    name = str(values.get("name") or "").strip()
+    trigger = dict(values.get("trigger") or {})
+    if not name:
+        errors["name"] = gettext("required")
+    elif Journey.objects.filter(name=name).exclude(pk=journey.pk if journey else 0).exists():
+        errors["name"] = gettext("another journey has this name")
+    if trigger.get("kind") not in TRIGGERS:
+        errors["trigger"] = gettext("choose what starts the journey")
+    reentry = str(values.get("reentry") or Journey.Reentry.NEVER)
+    if reentry not in Journey.Reentry.values:
+        errors["reentry"] = gettext("never, after some days, or always")
+    if errors:
+        raise ValidationFailed(gettext("The journey was not saved."), fields=errors)
+    now = timezone.now()
+    fields = {
+        "name": name[:100],
+        "description": str(values.get("description") or "")[:4000],
+        "trigger": trigger,
+        "entry": dict(values.get("entry") or {}),
+        "reentry": reentry,
+        "reentry_days": int(values.get("reentry_days") or 30),
+        "goal": dict(values.get("goal") or {}),
+        "updated_at": now,
+    }
+    if journey is None:
+        journey = Journey.objects.create(owner=by, created_at=now, **fields)
+    else:
+        for field, value in fields.items():
+            setattr(journey, field, value)
+        journey.save()
+    last = journey.versions.aggregate(last=Max("number"))["last"] or 0
+    JourneyVersion.objects.create(
+        journey=journey,
+        number=last + 1,
+        steps=[dict(step) for step in steps],
+        created_by=by,
+        created_at=now,
+    )
+    audit_record(actor=by, action="journey.saved", obj=journey, extra={"version": last + 1})
+    return journey
+
+
+@transaction.atomic
+def journey_state_set(*, journey: Journey, state: str, by, reason: str = "") -> Journey:
+    """Start or pause a journey (a paused one keeps its enrolments where they are)."""
+    _manager(by)
+    if state not in (Journey.State.ACTIVE, Journey.State.PAUSED):
+        raise ValidationFailed(gettext("Unknown state."), fields={"state": state})
+    if state == Journey.State.ACTIVE and journey.current is None:
+        raise Conflict(gettext("Give the journey its steps first."), fields={"steps": ""})
+    Journey.objects.filter(pk=journey.pk).update(
+        state=state, paused_reason=reason[:300], updated_at=timezone.now()
+    )
+    journey.refresh_from_db()
+    audit_record(actor=by, action=f"journey.{state}", obj=journey)
+    return journey
+
+
+@transaction.atomic
+def journey_enrol_by_hand(*, journey: Journey, leads: list[Lead], by) -> int:
+    """Put leads in a journey by hand (its rules still apply); how many entered."""
+    _manager(by)
+    now = timezone.now()
+    return sum(enrol(journey, lead, now) is not None for lead in leads)
+
+
+def enrollments_waiting(journey: Journey):
+    return Enrollment.objects.filter(journey=journey, state=Enrollment.State.ACTIVE)

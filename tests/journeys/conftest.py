@@ -1,0 +1,3 @@
+"""The mailing fixtures (a marketer, leads that agreed to marketing) serve journeys too."""
+
+from tests.mailing.conftest import marketer, template  # noqa: F401 - fixtures shared
