@@ -7,6 +7,7 @@ from leadflow.api import api
 from leadflow.approvals import views as approvals
 from leadflow.core import views as core
 from leadflow.customers import views as customers
+from leadflow.journeys import views as journeys
 from leadflow.leads import views as leads
 from leadflow.mailing import views as mailing
 from leadflow.marketing import views as marketing
@@ -204,6 +205,10 @@ urlpatterns = [
     path("mailing/sends/<int:send_id>/", mailing.send_page, name="email_send"),
     path("mailing/suppressions/", mailing.suppressions_page, name="email_suppressions"),
     path("mailing/leads/<int:lead_id>/email/", mailing.lead_email, name="lead_email"),
+    path("journeys/", journeys.journeys_page, name="journeys"),
+    path("journeys/new/", journeys.journey_page, name="journey_new"),
+    path("journeys/<int:journey_id>/", journeys.journey_page, name="journey"),
+    path("journeys/leads/<int:lead_id>/", journeys.lead_journeys, name="lead_journeys"),
     path("service/survey/<str:token>/", service.public_survey, name="service_survey"),
     path("customers/", customers.customers_page, name="customers"),
     path("customers/new/", customers.customer_new, name="customer_new"),

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from leadflow.core.sweeps import sweep
@@ -338,6 +339,24 @@ def run_due_steps(now: datetime) -> dict[str, int]:
         outcome = run_enrollment(enrollment_id, now)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
+
+
+def dry_run(journey: Journey) -> dict[str, int]:
+    """Without side effects: of the current leads with an email, how many the entry
+    filter admits, and how many of those the re-entry rule lets in today."""
+    leads = Lead.objects.exclude(status__in=("merged", "invalid")).exclude(email_hash="")
+    for field, wanted in (journey.entry or {}).items():
+        leads = leads.filter(**{field: wanted})
+    admitted = leads.count()
+    inside = Enrollment.objects.filter(journey=journey)
+    if journey.reentry == Journey.Reentry.ALWAYS:
+        inside = inside.filter(state=Enrollment.State.ACTIVE)
+    elif journey.reentry == Journey.Reentry.AFTER:
+        inside = inside.filter(
+            entered_at__gte=timezone.now() - timedelta(days=journey.reentry_days)
+        )
+    blocked = leads.filter(pk__in=inside.values("lead_id")).count()
+    return {"admitted": admitted, "would_enter": admitted - blocked}
 
 
 def enrolments_of(lead: Lead) -> list[Enrollment]:

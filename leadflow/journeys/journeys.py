@@ -3,7 +3,7 @@ version (enrolments in flight finish on theirs); started, paused, and a lead put
 hand. The steps are checked when saved: known kinds, unique ids, branches that lead to a
 step, templates that exist, waits that end."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -31,7 +31,7 @@ def _manager(by) -> None:
         raise Forbidden(gettext("Only marketing builds journeys."))
 
 
-def steps_check(steps: list[Mapping[str, Any]]) -> dict[str, str]:
+def steps_check(steps: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """{where: why} for every step that cannot run."""
     errors: dict[str, str] = {}
     if not steps:
@@ -64,7 +64,7 @@ def steps_check(steps: list[Mapping[str, Any]]) -> dict[str, str]:
 def journey_save(
     *,
     values: Mapping[str, Any],
-    steps: list[Mapping[str, Any]],
+    steps: Sequence[Mapping[str, Any]],
     by,
     journey: Journey | None = None,
 ) -> Journey:

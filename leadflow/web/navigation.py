@@ -16,6 +16,7 @@ from leadflow.core.permissions import (
     NOTIFY_MANAGE,
     SETTINGS_MANAGE,
 )
+from leadflow.journeys.permissions import JOURNEYS_MANAGE
 from leadflow.leads.permissions import LEADS_ASSIGN, LEADS_CLAIM, LEADS_CONFIGURE
 from leadflow.mailing.permissions import MAILING_SEND
 from leadflow.service.permissions import SERVICE_MANAGE
@@ -52,7 +53,7 @@ WORK = [
     NavItem(_("Campaigns"), "campaigns", "megaphone"),
     NavItem(_("Expense claims"), "claims", "send"),
     NavItem(_("Email"), "email_sends", "send", MAILING_SEND),
-    NavItem(_("Automation"), "coming_soon", "zap", area="automation"),
+    NavItem(_("Automation"), "journeys", "zap", JOURNEYS_MANAGE),
     NavItem(_("Analytics"), "analytics", "chart"),
 ]
 

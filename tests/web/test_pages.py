@@ -35,7 +35,6 @@ EVERYONE_PAGES = [
     "/customers/review/",
     "/customers/import/",
     "/analytics/",
-    "/soon/automation/",
     "/approvals/",
     "/approvals/?box=mine",
     "/approvals/delegation/",
@@ -63,6 +62,8 @@ EVERYONE_PAGES = [
     "/mailing/templates/new/",
     "/mailing/sends/",
     "/mailing/suppressions/",
+    "/journeys/",
+    "/journeys/new/",
 ]
 
 

