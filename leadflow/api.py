@@ -26,6 +26,7 @@ from leadflow.core.api import router as core_router
 from leadflow.core.errors import DomainError, Forbidden, ValidationFailed, error_body
 from leadflow.core.storable import unstorable_text
 from leadflow.customers.api import router as customers_router
+from leadflow.journeys.api import router as journeys_router
 from leadflow.leads.api import router as leads_router
 from leadflow.mailing.api import router as mailing_router
 from leadflow.marketing.api import router as marketing_router
@@ -196,4 +197,5 @@ api.add_router("", marketing_router)
 api.add_router("", sales_router)
 api.add_router("", service_router)
 api.add_router("", mailing_router)
+api.add_router("", journeys_router)
 api.add_router("", analytics_router)

@@ -29,3 +29,32 @@ def test_from_the_guide_to_a_started_journey(marketer, client_for, make_user):
     journey.refresh_from_db()
     assert journey.state == "active"
     assert client_for(make_user()).get("/journeys/").status_code == 404
+
+
+def test_the_api_builds_starts_and_lists(marketer, template, api_for):
+    # SPEC: AUT-1 — journeys and enrolments in the OpenAPI schema
+    api = api_for(marketer)
+    body = {
+        "name": "接口旅程",
+        "trigger": {"kind": "manual"},
+        "steps": [
+            {"id": "a", "kind": "email", "template": template.pk},
+            {"id": "b", "kind": "exit"},
+        ],
+    }
+    created = api.post("/api/v1/journeys", body, content_type="application/json")
+    assert created.status_code == 201
+    journey_id = created.json()["id"]
+    assert api.post(f"/api/v1/journeys/{journey_id}/activate").json()["state"] == "active"
+    found = lead("甲公司", "jia@example.cn")
+    entered = api.post(
+        f"/api/v1/journeys/{journey_id}/enrol",
+        {"leads": [found.pk]},
+        content_type="application/json",
+    )
+    assert entered.json() == {"entered": 1}
+    [enrolment] = api.get(f"/api/v1/journeys/{journey_id}/enrollments").json()
+    assert (enrolment["lead_id"], enrolment["step"]) == (found.pk, "a")
+    bad = body | {"name": "坏旅程", "steps": [{"id": "a", "kind": "teleport"}]}
+    refused = api.post("/api/v1/journeys", bad, content_type="application/json")
+    assert refused.json()["error"]["fields"]["steps.1"] == "未知的步骤类型"
