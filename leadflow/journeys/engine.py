@@ -8,6 +8,11 @@ queued in the outbox, a notice, a field set), so a retry finds the run and does 
 twice. A step that fails is retried with backoff, then the enrolment is parked with the
 error and the journey's owner told."""
 
+import hashlib
+import hmac
+import json
+import urllib.error
+import urllib.request
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -237,6 +242,8 @@ def _act(enrollment: Enrollment, step: dict[str, Any], lead: Lead, key: str, now
         if step.get("working_days"):
             return StepRun.Outcome.DONE, {}, calendar.add_days(now, int(step["working_days"]))
         return StepRun.Outcome.DONE, {}, now + timedelta(hours=float(step.get("hours", 0)))
+    if kind == "webhook":
+        return StepRun.Outcome.DONE, _webhook(enrollment, step, lead, key), None
     if kind == "priority":
         Lead.objects.filter(pk=lead.pk).update(
             priority=step["value"],
@@ -244,6 +251,42 @@ def _act(enrollment: Enrollment, step: dict[str, Any], lead: Lead, key: str, now
         )
         return StepRun.Outcome.DONE, {"priority": step["value"]}, None
     raise StepError(f"unknown step kind {kind!r}")
+
+
+def _webhook(enrollment: Enrollment, step: dict[str, Any], lead: Lead, key: str) -> dict:
+    """POST the lead's non-personal facts, signed with the step's secret (HMAC-SHA256 of
+    the body in X-Leadflow-Signature) and the run's key as the idempotency key, so the
+    receiver can drop a retry it already has. Anything but 2xx is a failure (retried)."""
+    body = json.dumps(
+        {
+            "journey": enrollment.journey.name,
+            "step": step["id"],
+            "lead": {
+                "id": lead.pk,
+                "number": lead.number,
+                "grade": lead.grade,
+                "score": lead.score,
+                "stage": lead.stage,
+            },
+        },
+        ensure_ascii=False,
+    ).encode()
+    signature = hmac.new(str(step.get("secret", "")).encode(), body, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(  # noqa: S310 - an http(s) URL checked when saved
+        str(step.get("url", "")),
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Leadflow-Signature": f"sha256={signature}",
+            "Idempotency-Key": key,
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            return {"status": answer.status}
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise StepError(f"webhook: {error}") from error
 
 
 def run_enrollment(enrollment_id: int, now: datetime) -> str:
@@ -315,6 +358,7 @@ def _failed(enrollment: Enrollment, error: str, now: datetime) -> str:
     attempts = enrollment.attempts + 1
     if attempts >= MAX_ATTEMPTS:
         _finish(enrollment, Enrollment.State.PARKED, now, error)
+        _pause_if_failing(enrollment.journey, enrollment.step, now)
         notify(
             enrollment.journey.owner,
             Message(
@@ -329,6 +373,20 @@ def _failed(enrollment: Enrollment, error: str, now: datetime) -> str:
         attempts=attempts, error=error[:300], due_at=now + timedelta(minutes=2**attempts)
     )
     return "retrying"
+
+
+def _pause_if_failing(journey: Journey, step: str, now: datetime) -> None:
+    """When a step's parked enrolments pass a tenth of those that reached it (ten at
+    least), the journey pauses itself and says why."""
+    parked = Enrollment.objects.filter(journey=journey, state="parked", step=step).count()
+    passed = StepRun.objects.filter(enrollment__journey=journey, step=step).count()
+    if parked >= 10 and parked > 0.1 * (parked + passed):
+        Journey.objects.filter(pk=journey.pk, state=Journey.State.ACTIVE).update(
+            state=Journey.State.PAUSED,
+            paused_reason=gettext("Paused by itself: step %(step)s failed for %(n)s leads")
+            % {"step": step, "n": parked},
+            updated_at=now,
+        )
 
 
 @sweep("journeys.steps")

@@ -22,7 +22,7 @@ from .models import Enrollment, Journey, JourneyVersion
 from .permissions import JOURNEYS_MANAGE
 
 register_action_labels({"journey.": _("changed journey")})
-KINDS = ("email", "wait", "branch", "notify", "priority", "exit")
+KINDS = ("email", "wait", "branch", "notify", "webhook", "priority", "exit")
 TRIGGERS = ("score_up", "grade", "stage", "lead_created", "manual")
 
 
@@ -55,6 +55,8 @@ def steps_check(steps: Sequence[Mapping[str, Any]]) -> dict[str, str]:
             errors[where] = gettext("a wait of some hours or working days")
         elif kind == "branch" and (step.get("yes") not in ids or step.get("no") not in ids):
             errors[where] = gettext("both ways of a branch lead to a step")
+        elif kind == "webhook" and not str(step.get("url", "")).startswith(("https://", "http://")):
+            errors[where] = gettext("an http(s) address")
         elif kind == "priority" and step.get("value") not in ("high", "medium", "low"):
             errors[where] = gettext("high, medium or low")
     return errors

@@ -20,7 +20,19 @@ from .models import Enrollment, Journey
 from .permissions import JOURNEYS_MANAGE
 
 BLANK_ROWS = 3
-STEP_FIELDS = ("id", "kind", "template", "hours", "working_days", "text", "value", "yes", "no")
+STEP_FIELDS = (
+    "id",
+    "kind",
+    "template",
+    "hours",
+    "working_days",
+    "text",
+    "value",
+    "yes",
+    "no",
+    "url",
+    "secret",
+)
 
 
 def _manager(request) -> None:
@@ -56,6 +68,8 @@ def _steps_posted(post) -> list[dict]:
             step["text"] = row["text"]
         elif row["kind"] == "priority":
             step["value"] = row["value"]
+        elif row["kind"] == "webhook":
+            step["url"], step["secret"] = row["url"], row["secret"]
         steps.append(step)
     return steps
 

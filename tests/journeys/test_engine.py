@@ -153,3 +153,32 @@ def test_two_workers_run_each_step_once(quick, make_user, smtp_server):
     twice_at_once(lambda: run_due_steps(now))
     assert EmailMessage.objects.count() == 6
     assert StepRun.objects.filter(step="proposal").count() == 6
+
+
+def test_a_failing_webhook_is_retried_then_parked(marketer, webhook_server, make_user):
+    # SPEC: AUT-2 — failures retry with backoff, then the enrolment is parked, owner told
+    from leadflow.journeys.journeys import journey_enrol_by_hand
+
+    webhook_server.replies = [(500, {"error": "down"})] * 10
+    journey = journey_save(
+        values={"name": "回调旅程", "trigger": {"kind": "manual"}},
+        steps=[
+            {"id": "hook", "kind": "webhook", "url": webhook_server.url + "/crm", "secret": "s3"},
+            {"id": "end", "kind": "exit"},
+        ],
+        by=marketer,
+    )
+    journey_state_set(journey=journey, state="active", by=marketer)
+    found = lead("甲公司", "jia@example.cn")
+    journey_enrol_by_hand(journey=journey, leads=[found], by=marketer)
+    now = timezone.now()
+    for minutes in (0, 3, 10, 30, 70):  # 2, 4, 8, 16 minutes of backoff between tries
+        run_due_steps(now + timedelta(minutes=minutes))
+    enrolment = Enrollment.objects.get()
+    assert (enrolment.state, enrolment.attempts) == ("parked", 4)
+    assert len(webhook_server.requests) == 5
+    request = webhook_server.requests[0]
+    assert request["json"]["lead"]["number"] == found.number
+    assert "name" not in request["json"]["lead"]  # no personal data leaves
+    assert request["headers"]["X-Leadflow-Signature"].startswith("sha256=")
+    assert not StepRun.objects.filter(step="hook").exists()  # never done, never twice
