@@ -87,8 +87,8 @@ def parse_value(definition: SettingDef, raw: Any) -> Any:
         return text
     if kind == "choice" and text not in {value for value, _ in definition.choices}:
         fail(f"not one of {', '.join(value for value, _ in definition.choices)}: {raw!r}")
-    if kind in ("str", "choice") and not text:
-        fail("must not be empty")
+    if kind in ("str", "choice") and not text and definition.default != "":
+        fail("must not be empty")  # a setting whose default is empty is optional
     return text
 
 

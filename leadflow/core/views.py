@@ -43,6 +43,8 @@ def _field_for(definition: SettingDef, initial) -> forms.Field:
     else:
         field = forms.CharField(max_length=200)
     field.label, field.help_text, field.initial = definition.label, definition.help, initial
+    if definition.default == "":
+        field.required = False  # optional, like the company name shown in emails
     return field
 
 
