@@ -11,13 +11,14 @@ error and the journey's owner told."""
 import hashlib
 import hmac
 import json
+import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -33,6 +34,7 @@ from .models import Enrollment, Journey, JourneyVersion, StepRun, TriggerCursor
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 BATCH = 500
+BUDGET_SECONDS = 40  # of each minute's sweep; the rest waits for the next
 _ENROLLMENTS = Enrollment._meta.db_table
 
 
@@ -50,31 +52,35 @@ def _admits(journey: Journey, lead: Lead) -> bool:
     return True
 
 
-def enrol(journey: Journey, lead: Lead, now: datetime) -> Enrollment | None:
-    """The lead enters the journey's current version, unless the entry filter or the
-    re-entry rule says no. None when it does not enter."""
+def enrol_many(journey: Journey, leads: list[Lead], now: datetime) -> list[Enrollment]:
+    """The leads enter the journey's current version together, each unless the entry
+    filter or the re-entry rule says no (never twice at once, which the database also
+    holds against a race); one query for who is already in, one insert for who enters."""
     version = journey.current
     if journey.state != Journey.State.ACTIVE or version is None or not version.steps:
-        return None
-    if not _admits(journey, lead):
-        return None
-    earlier = Enrollment.objects.filter(journey=journey, lead=lead)
-    if earlier.filter(state=Enrollment.State.ACTIVE).exists():
-        return None  # never twice at once
-    if journey.reentry == Journey.Reentry.NEVER and earlier.exists():
-        return None
-    if (
-        journey.reentry == Journey.Reentry.AFTER
-        and earlier.filter(entered_at__gte=now - timedelta(days=journey.reentry_days)).exists()
-    ):
-        return None
-    return Enrollment.objects.create(
-        journey=journey,
-        version=version,
-        lead=lead,
-        step=version.steps[0]["id"],
-        due_at=now,
-        entered_at=now,
+        return []
+    candidates = {lead.pk: lead for lead in leads if _admits(journey, lead)}
+    if not candidates:
+        return []
+    earlier = Enrollment.objects.filter(journey=journey, lead_id__in=list(candidates))
+    if journey.reentry == Journey.Reentry.AFTER:
+        earlier = earlier.filter(
+            Q(state=Enrollment.State.ACTIVE)
+            | Q(entered_at__gte=now - timedelta(days=journey.reentry_days))
+        )
+    elif journey.reentry == Journey.Reentry.ALWAYS:
+        earlier = earlier.filter(state=Enrollment.State.ACTIVE)
+    inside = set(earlier.values_list("lead_id", flat=True))
+    first = version.steps[0]["id"]
+    return Enrollment.objects.bulk_create(
+        [
+            Enrollment(
+                journey=journey, version=version, lead=lead, step=first, due_at=now, entered_at=now
+            )
+            for pk, lead in candidates.items()
+            if pk not in inside
+        ],
+        ignore_conflicts=True,
     )
 
 
@@ -99,10 +105,20 @@ def _triggered(trigger: dict, event: LeadEvent | None, lead: Lead) -> bool:
 
 @sweep("journeys.triggers")
 def read_triggers(now: datetime) -> dict[str, int]:
-    """New leads and new timeline events since the last minute, matched against every
-    active journey's trigger (the timeline is written with the change: an outbox)."""
+    """New leads and new timeline events since the last run, matched against every
+    active journey's trigger (the timeline is written with the change: an outbox), a
+    batch per transaction until caught up or the minute's budget is spent."""
+    entered, deadline = 0, time.monotonic() + BUDGET_SECONDS
+    while time.monotonic() < deadline:
+        found, more = _trigger_batch(now)
+        entered += found
+        if not more:
+            break
+    return {"entered": entered} if entered else {}
+
+
+def _trigger_batch(now: datetime) -> tuple[int, bool]:
     journeys = list(Journey.objects.filter(state=Journey.State.ACTIVE).exclude(trigger={}))
-    entered = 0
     with transaction.atomic():
         cursor, _ = TriggerCursor.objects.select_for_update().get_or_create(name="events")
         fresh, _ = TriggerCursor.objects.select_for_update().get_or_create(name="leads")
@@ -113,7 +129,7 @@ def read_triggers(now: datetime) -> dict[str, int]:
             fresh.last_id = Lead.objects.order_by("-id").values_list("id", flat=True).first() or 0
             cursor.save()
             fresh.save()
-            return {}
+            return 0, False
         events = list(
             LeadEvent.objects.filter(id__gt=cursor.last_id, kind__in=("scored", "stage"))
             .select_related("lead__channel")
@@ -124,21 +140,24 @@ def read_triggers(now: datetime) -> dict[str, int]:
             .select_related("channel")
             .order_by("id")[:BATCH]
         )
-        for event in events:
-            for journey in journeys:
-                if _triggered(journey.trigger, event, event.lead):
-                    entered += enrol(journey, event.lead, now) is not None
-        for lead in leads:
-            for journey in journeys:
-                if _triggered(journey.trigger, None, lead):
-                    entered += enrol(journey, lead, now) is not None
+        entered = 0
+        for journey in journeys:
+            chosen = {
+                event.lead_id: event.lead
+                for event in events
+                if _triggered(journey.trigger, event, event.lead)
+            }
+            chosen.update(
+                (lead.pk, lead) for lead in leads if _triggered(journey.trigger, None, lead)
+            )
+            entered += len(enrol_many(journey, list(chosen.values()), now))
         if events:
             cursor.last_id = events[-1].id
             cursor.save()
         if leads:
             fresh.last_id = leads[-1].id
             fresh.save()
-    return {"entered": entered} if entered else {}
+    return entered, len(events) == BATCH or len(leads) == BATCH
 
 
 # ----------------------------------------------------------------- running
@@ -294,7 +313,7 @@ def run_enrollment(enrollment_id: int, now: datetime) -> str:
     for _round in range(50):  # a journey with no wait ends well within this
         with transaction.atomic():
             enrollment = (
-                Enrollment.objects.select_for_update()
+                Enrollment.objects.select_for_update(of=("self",))
                 .select_related("journey", "version", "lead__owner")
                 .get(pk=enrollment_id)
             )
@@ -391,11 +410,17 @@ def _pause_if_failing(journey: Journey, step: str, now: datetime) -> None:
 
 @sweep("journeys.steps")
 def run_due_steps(now: datetime) -> dict[str, int]:
-    claimed = _claim(now)
+    """Due enrolments, a claimed batch at a time, until none is due or the minute's
+    budget is spent (what is left is claimed by the next minute, or another worker)."""
     outcomes: dict[str, int] = {}
-    for enrollment_id in claimed:
-        outcome = run_enrollment(enrollment_id, now)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    deadline = time.monotonic() + BUDGET_SECONDS
+    while time.monotonic() < deadline:
+        claimed = _claim(now)
+        for enrollment_id in claimed:
+            outcome = run_enrollment(enrollment_id, now)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if len(claimed) < BATCH:
+            break
     return outcomes
 
 

@@ -17,7 +17,7 @@ from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.leads.models import Lead
 from leadflow.mailing.models import EmailTemplate
 
-from .engine import enrol
+from .engine import enrol_many
 from .models import Enrollment, Journey, JourneyVersion
 from .permissions import JOURNEYS_MANAGE
 
@@ -135,8 +135,7 @@ def journey_state_set(*, journey: Journey, state: str, by, reason: str = "") -> 
 def journey_enrol_by_hand(*, journey: Journey, leads: list[Lead], by) -> int:
     """Put leads in a journey by hand (its rules still apply); how many entered."""
     _manager(by)
-    now = timezone.now()
-    return sum(enrol(journey, lead, now) is not None for lead in leads)
+    return len(enrol_many(journey, leads, timezone.now()))
 
 
 def enrollments_waiting(journey: Journey):

@@ -93,6 +93,13 @@ class Enrollment(models.Model):
             models.Index(fields=["state", "due_at"], name="enrollment_due"),
             models.Index(fields=["journey", "lead"], name="enrollment_journey_lead"),
         ]
+        constraints = [  # never in the same journey twice at once, whoever enrols
+            models.UniqueConstraint(
+                fields=["journey", "lead"],
+                condition=models.Q(state="active"),
+                name="enrollment_active_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.journey_id}/{self.lead_id} {self.state} {self.step}"

@@ -182,3 +182,32 @@ def test_a_failing_webhook_is_retried_then_parked(marketer, webhook_server, make
     assert "name" not in request["json"]["lead"]  # no personal data leaves
     assert request["headers"]["X-Leadflow-Signature"].startswith("sha256=")
     assert not StepRun.objects.filter(step="hook").exists()  # never done, never twice
+
+
+def test_a_list_enters_at_once_and_never_twice_at_once(marketer):
+    # SPEC: AUT-1 — manual enrolment of a filtered list; re-entry rule; one active enrolment
+    from django.db import IntegrityError, transaction
+
+    from leadflow.journeys.journeys import journey_enrol_by_hand
+
+    journey = journey_save(
+        values={"name": "培育旅程", "trigger": {"kind": "manual"}, "reentry": "always"},
+        steps=[{"id": "wait", "kind": "wait", "hours": 48}],
+        by=marketer,
+    )
+    journey_state_set(journey=journey, state="active", by=marketer)
+    leads = [lead(f"公司{n}", f"buyer{n}@example.cn") for n in range(30)]
+    assert journey_enrol_by_hand(journey=journey, leads=leads, by=marketer) == 30
+    assert journey_enrol_by_hand(journey=journey, leads=leads[:5], by=marketer) == 0
+    first = Enrollment.objects.filter(lead=leads[0]).get()
+    with pytest.raises(IntegrityError), transaction.atomic():  # the database holds it too
+        Enrollment.objects.create(
+            journey=journey,
+            version=first.version,
+            lead=leads[0],
+            step="wait",
+            due_at=first.due_at,
+            entered_at=first.entered_at,
+        )
+    Enrollment.objects.filter(pk=first.pk).update(state="finished")
+    assert journey_enrol_by_hand(journey=journey, leads=leads[:5], by=marketer) == 1
