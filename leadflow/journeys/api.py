@@ -11,8 +11,15 @@ from ninja import Router, Schema, Status
 from leadflow.core.errors import Forbidden
 from leadflow.leads.queries import leads_visible_to
 
-from .engine import dry_run
-from .journeys import journey_enrol_by_hand, journey_save, journey_state_set
+from .engine import dry_run, journey_flow
+from .journeys import (
+    enrollment_retry,
+    enrollment_skip,
+    journey_enrol_by_hand,
+    journey_migrate,
+    journey_save,
+    journey_state_set,
+)
 from .models import Enrollment, Journey
 from .permissions import JOURNEYS_MANAGE
 
@@ -27,6 +34,7 @@ class JourneyIn(Schema):
     reentry: str = "never"
     reentry_days: int = 30
     goal: dict[str, Any] = {}
+    quiet_hours: bool = True
     steps: list[dict[str, Any]]
 
 
@@ -38,6 +46,8 @@ class JourneyOut(Schema):
     entry: dict
     reentry: str
     goal: dict
+    quiet_hours: bool
+    paused_reason: str
     version: int
     steps: list[dict]
 
@@ -137,3 +147,42 @@ def journeys_enrol(request, journey_id: int, payload: EnrolIn):
 def journeys_enrollments(request, journey_id: int):
     journey = _journey(request, journey_id)
     return list(Enrollment.objects.filter(journey=journey).prefetch_related("runs")[:500])
+
+
+@router.get("/journeys/{journey_id}/flow", response=list[dict], summary="Its steps with counts")
+def journeys_flow(request, journey_id: int):
+    return journey_flow(_journey(request, journey_id))
+
+
+@router.post("/journeys/{journey_id}/migrate", response=dict, summary="Move leads in flight")
+def journeys_migrate(request, journey_id: int):
+    journey = _journey(request, journey_id)
+    return {"moved": journey_migrate(journey=journey, by=request.user)}
+
+
+def _enrollment(request, journey_id: int, enrollment_id: int) -> Enrollment:
+    journey = _journey(request, journey_id)
+    enrollment = Enrollment.objects.filter(pk=enrollment_id, journey=journey).first()
+    if enrollment is None:
+        raise Http404
+    return enrollment
+
+
+@router.post(
+    "/journeys/{journey_id}/enrollments/{enrollment_id}/retry",
+    response=EnrollmentOut,
+    summary="Retry a parked enrolment",
+)
+def journeys_retry(request, journey_id: int, enrollment_id: int):
+    enrollment = _enrollment(request, journey_id, enrollment_id)
+    return enrollment_retry(enrollment=enrollment, by=request.user)
+
+
+@router.post(
+    "/journeys/{journey_id}/enrollments/{enrollment_id}/skip",
+    response=EnrollmentOut,
+    summary="Skip a parked enrolment's failed step",
+)
+def journeys_skip(request, journey_id: int, enrollment_id: int):
+    enrollment = _enrollment(request, journey_id, enrollment_id)
+    return enrollment_skip(enrollment=enrollment, by=request.user)

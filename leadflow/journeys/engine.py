@@ -24,10 +24,14 @@ from django.utils.translation import gettext
 
 from leadflow.core.sweeps import sweep
 from leadflow.core.worktime import WorkCalendar
-from leadflow.leads.models import Lead, LeadEvent
+from leadflow.leads.assignment import Assigner
+from leadflow.leads.events import lead_nurtured
+from leadflow.leads.followup import write_deadlines
+from leadflow.leads.models import Lead, LeadEvent, LeadStatus, ScoreRule
 from leadflow.mailing.models import EmailMessage, EmailTemplate, Suppression
 from leadflow.mailing.sending import journey_email
-from leadflow.notify.delivery import Message, notify
+from leadflow.notify.delivery import Message, notify, notify_robot
+from leadflow.notify.models import Robot
 
 from .models import Enrollment, Journey, JourneyVersion, StepRun, TriggerCursor
 
@@ -84,22 +88,38 @@ def enrol_many(journey: Journey, leads: list[Lead], now: datetime) -> list[Enrol
     )
 
 
+# Timeline events a trigger may name (leads.events.KINDS: the payload each one holds).
+EVENT_KINDS = ("scored", "stage", "nurture", "returned_to_pool", *ScoreRule.Event.values)
+STATUS_EVENTS = {"nurture": "nurture", "pool": "returned_to_pool"}
+
+
+def _crossed(data: dict, threshold: int, *, up: bool) -> bool:
+    before, after = (data.get("score") or [0, 0])[:2]
+    return before < threshold <= after if up else after < threshold <= before
+
+
 def _triggered(trigger: dict, event: LeadEvent | None, lead: Lead) -> bool:
     kind = trigger.get("kind")
-    if event is None:  # a new lead
-        return kind == "lead_created" and (
-            not trigger.get("channel") or lead.channel.code == trigger["channel"]
+    if event is None:  # a new lead row: a new lead, or a capture merged into one
+        if kind == "form":
+            return bool(trigger.get("form")) and lead.channel_detail == trigger["form"]
+        return (
+            kind == "lead_created"
+            and lead.status != LeadStatus.MERGED
+            and (not trigger.get("channel") or lead.channel.code == trigger["channel"])
         )
     data = event.data or {}
-    if kind == "score_up" and event.kind == "scored":
-        before, after = (data.get("score") or [0, 0])[:2]
-        threshold = int(trigger.get("threshold", 0))
-        return before < threshold <= after
+    if kind in ("score_up", "score_down") and event.kind == "scored":
+        return _crossed(data, int(trigger.get("threshold", 0)), up=kind == "score_up")
     if kind == "grade" and event.kind == "scored":
         before, after = (data.get("grade") or ["", ""])[:2]
         return before != after and after == trigger.get("to")
     if kind == "stage" and event.kind == "stage":
         return data.get("to") == trigger.get("to")
+    if kind == "status":
+        return event.kind == STATUS_EVENTS.get(trigger.get("to", ""))
+    if kind == "activity":
+        return event.kind == trigger.get("event")
     return False
 
 
@@ -131,13 +151,13 @@ def _trigger_batch(now: datetime) -> tuple[int, bool]:
             fresh.save()
             return 0, False
         events = list(
-            LeadEvent.objects.filter(id__gt=cursor.last_id, kind__in=("scored", "stage"))
+            LeadEvent.objects.filter(id__gt=cursor.last_id, kind__in=EVENT_KINDS)
             .select_related("lead__channel")
             .order_by("id")[:BATCH]
         )
         leads = list(
             Lead.objects.filter(id__gt=fresh.last_id)
-            .select_related("channel")
+            .select_related("channel", "merged_into")
             .order_by("id")[:BATCH]
         )
         entered = 0
@@ -147,9 +167,10 @@ def _trigger_batch(now: datetime) -> tuple[int, bool]:
                 for event in events
                 if _triggered(journey.trigger, event, event.lead)
             }
-            chosen.update(
-                (lead.pk, lead) for lead in leads if _triggered(journey.trigger, None, lead)
-            )
+            for lead in leads:  # a capture merged into a lead brings that lead in
+                if _triggered(journey.trigger, None, lead):
+                    target = lead.merged_into or lead
+                    chosen[target.pk] = target
             entered += len(enrol_many(journey, list(chosen.values()), now))
         if events:
             cursor.last_id = events[-1].id
@@ -225,51 +246,90 @@ def _branch(enrollment: Enrollment, condition: dict[str, Any], lead: Lead) -> bo
     return False
 
 
-def _act(enrollment: Enrollment, step: dict[str, Any], lead: Lead, key: str, now: datetime):
+SENDS = ("email", "robot")  # what quiet hours hold back
+
+
+def _until(calendar: WorkCalendar, now: datetime, clock: str) -> datetime:
+    """The next moment at this time of day that falls on a working day."""
+    hour, minute = (int(part) for part in clock.split(":"))
+    moment = now.astimezone(calendar.tz).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if moment <= now:
+        moment += timedelta(days=1)
+    while not calendar.is_working_day(moment.date()):
+        moment += timedelta(days=1)
+    return moment
+
+
+def _act(
+    enrollment: Enrollment,
+    step: dict[str, Any],
+    lead: Lead,
+    key: str,
+    now: datetime,
+    calendar: WorkCalendar,
+):
     """The step's side effect; (outcome, detail, the next due time or None for now)."""
     kind = step["kind"]
+    done, skipped = StepRun.Outcome.DONE, StepRun.Outcome.SKIPPED
+    label = gettext("Journey %(name)s") % {"name": enrollment.journey.name}
     if kind == "email":
         template = EmailTemplate.objects.filter(pk=step.get("template") or 0).first()
         if template is None:
             raise StepError("the email template is gone")
         sent = journey_email(template=template, lead=lead, key=f"j{enrollment.pk}.{key}")
-        return (
-            (StepRun.Outcome.DONE, {"email": sent}, None)
-            if sent == "queued"
-            else (
-                StepRun.Outcome.SKIPPED,
-                {"email": sent},
-                None,
-            )
-        )
+        return (done if sent == "queued" else skipped), {"email": sent}, None
+    if kind in ("notify", "task") and lead.owner is None:
+        return skipped, {"why": "no owner"}, None
     if kind == "notify":
-        if lead.owner is None:
-            return StepRun.Outcome.SKIPPED, {"why": "no owner"}, None
-        notify(
-            lead.owner,
-            Message(
-                title=gettext("%(journey)s: %(name)s")
-                % {"journey": enrollment.journey.name, "name": lead.name},
-                body=str(step.get("text", "")),
-                url=f"/leads/{lead.pk}/",
-                level="info",
-            ),
-        )
-        return StepRun.Outcome.DONE, {}, None
+        notify(lead.owner, _message(enrollment, lead, step))
+        return done, {}, None
+    if kind == "task":  # a follow-up due for the owner: the deadline sweep reminds them
+        due = calendar.add_hours(now, float(step.get("hours") or 4))
+        if lead.status == LeadStatus.ACCEPTED and (
+            lead.next_due_at is None or due < lead.next_due_at
+        ):
+            write_deadlines(lead, next_due_at=due)
+        notify(lead.owner, _message(enrollment, lead, step))
+        return done, {"due": due.isoformat()}, None
+    if kind == "robot":
+        robot = Robot.objects.filter(pk=step.get("robot") or 0, enabled=True).first()
+        if robot is None:
+            raise StepError("the robot is gone or switched off")
+        notify_robot(robot, _message(enrollment, lead, step))
+        return done, {"robot": robot.pk}, None
     if kind == "wait":
-        calendar = WorkCalendar.for_company()
+        if step.get("until"):
+            return done, {}, _until(calendar, now, step["until"])
         if step.get("working_days"):
-            return StepRun.Outcome.DONE, {}, calendar.add_days(now, int(step["working_days"]))
-        return StepRun.Outcome.DONE, {}, now + timedelta(hours=float(step.get("hours", 0)))
+            return done, {}, calendar.add_days(now, int(step["working_days"]))
+        return done, {}, now + timedelta(hours=float(step.get("hours", 0)))
     if kind == "webhook":
-        return StepRun.Outcome.DONE, _webhook(enrollment, step, lead, key), None
+        return done, _webhook(enrollment, step, lead, key), None
     if kind == "priority":
-        Lead.objects.filter(pk=lead.pk).update(
-            priority=step["value"],
-            priority_reason=gettext("Journey %(name)s") % {"name": enrollment.journey.name},
-        )
-        return StepRun.Outcome.DONE, {"priority": step["value"]}, None
+        Lead.objects.filter(pk=lead.pk).update(priority=step["value"], priority_reason=label)
+        return done, {"priority": step["value"]}, None
+    if kind == "assign":  # by the assignment rules, as a new lead would be
+        if lead.owner_id or lead.status not in (LeadStatus.TO_ASSIGN, LeadStatus.NURTURE):
+            return skipped, {"why": "has an owner"}, None
+        rep = Assigner.load().assign(lead, reason=label)
+        return done, {"rep": rep.pk if rep else None}, None
+    if kind == "nurture":
+        if lead.owner_id or lead.status != LeadStatus.TO_ASSIGN:
+            return skipped, {"why": "not waiting for a rep"}, None
+        Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.NURTURE, updated_at=now)
+        lead_nurtured(lead, at=now)
+        return done, {}, None
     raise StepError(f"unknown step kind {kind!r}")
+
+
+def _message(enrollment: Enrollment, lead: Lead, step: dict[str, Any]) -> Message:
+    return Message(
+        title=gettext("%(journey)s: %(name)s")
+        % {"journey": enrollment.journey.name, "name": lead.name},
+        body=str(step.get("text", "")),
+        url=f"/leads/{lead.pk}/",
+        level="info",
+    )
 
 
 def _webhook(enrollment: Enrollment, step: dict[str, Any], lead: Lead, key: str) -> dict:
@@ -308,8 +368,9 @@ def _webhook(enrollment: Enrollment, step: dict[str, Any], lead: Lead, key: str)
         raise StepError(f"webhook: {error}") from error
 
 
-def run_enrollment(enrollment_id: int, now: datetime) -> str:
+def run_enrollment(enrollment_id: int, now: datetime, calendar: WorkCalendar | None = None) -> str:
     """Run the claimed enrolment's steps until one waits or the journey ends."""
+    calendar = calendar or WorkCalendar.for_company()
     for _round in range(50):  # a journey with no wait ends well within this
         with transaction.atomic():
             enrollment = (
@@ -345,6 +406,11 @@ def run_enrollment(enrollment_id: int, now: datetime) -> str:
                 )
                 Enrollment.objects.filter(pk=enrollment.pk).update(step=taken, due_at=now)
                 continue
+            if step["kind"] in SENDS and journey.quiet_hours:
+                opens = calendar.add(now, timedelta(0))  # now, or when working hours start
+                if opens > now:
+                    Enrollment.objects.filter(pk=enrollment.pk).update(due_at=opens)
+                    return "quiet"
             try:
                 with transaction.atomic():
                     StepRun.objects.create(
@@ -355,7 +421,7 @@ def run_enrollment(enrollment_id: int, now: datetime) -> str:
                         outcome=StepRun.Outcome.DONE,
                         at=now,
                     )
-                    outcome, detail, due = _act(enrollment, step, lead, key, now)
+                    outcome, detail, due = _act(enrollment, step, lead, key, now, calendar)
                     StepRun.objects.filter(key=key).update(outcome=outcome, detail=detail)
             except IntegrityError:
                 due = None  # this run was done before (a retry): go on without acting
@@ -414,10 +480,11 @@ def run_due_steps(now: datetime) -> dict[str, int]:
     budget is spent (what is left is claimed by the next minute, or another worker)."""
     outcomes: dict[str, int] = {}
     deadline = time.monotonic() + BUDGET_SECONDS
+    calendar = WorkCalendar.for_company()
     while time.monotonic() < deadline:
         claimed = _claim(now)
         for enrollment_id in claimed:
-            outcome = run_enrollment(enrollment_id, now)
+            outcome = run_enrollment(enrollment_id, now, calendar)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
         if len(claimed) < BATCH:
             break
@@ -449,7 +516,8 @@ def enrolments_of(lead: Lead) -> list[Enrollment]:
 
 
 def journey_counts(journey: Journey) -> dict[str, Any]:
-    """How many enrolments are at each step, and how many ended each way."""
+    """How many enrolments are at each step, how many passed each (step runs), and how
+    many ended each way."""
     enrollments = Enrollment.objects.filter(journey=journey)
     return {
         "at_step": dict(
@@ -457,5 +525,41 @@ def journey_counts(journey: Journey) -> dict[str, Any]:
             .values_list("step")
             .annotate(n=Count("id"))
         ),
+        "passed": dict(
+            StepRun.objects.filter(enrollment__journey=journey)
+            .values_list("step")
+            .annotate(n=Count("id"))
+        ),
+        "parked_at": dict(
+            enrollments.filter(state=Enrollment.State.PARKED)
+            .values_list("step")
+            .annotate(n=Count("id"))
+        ),
         "states": dict(enrollments.values_list("state").annotate(n=Count("id"))),
     }
+
+
+def journey_flow(journey: Journey) -> list[dict[str, Any]]:
+    """The current version's steps in order, each with where it leads and how many
+    enrolments are at it, passed it, or were parked at it: the journey drawn as a list."""
+    version = journey.current
+    if version is None:
+        return []
+    counts = journey_counts(journey)
+    steps = version.steps
+    return [
+        {
+            "step": step,
+            "next": [step["yes"], step["no"]]
+            if step["kind"] == "branch"
+            else (
+                [steps[index + 1]["id"]]
+                if index + 1 < len(steps) and step["kind"] != "exit"
+                else []
+            ),
+            "at": counts["at_step"].get(step["id"], 0),
+            "passed": counts["passed"].get(step["id"], 0),
+            "parked": counts["parked_at"].get(step["id"], 0),
+        }
+        for index, step in enumerate(steps)
+    ]

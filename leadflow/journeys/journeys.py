@@ -3,6 +3,7 @@ version (enrolments in flight finish on theirs); started, paused, and a lead put
 hand. The steps are checked when saved: known kinds, unique ids, branches that lead to a
 step, templates that exist, waits that end."""
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,16 +15,58 @@ from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.audit import audit_record, register_action_labels
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
-from leadflow.leads.models import Lead
+from leadflow.leads.models import Lead, ScoreRule
 from leadflow.mailing.models import EmailTemplate
+from leadflow.notify.models import Robot
 
-from .engine import enrol_many
+from .engine import STATUS_EVENTS, enrol_many
 from .models import Enrollment, Journey, JourneyVersion
 from .permissions import JOURNEYS_MANAGE
 
 register_action_labels({"journey.": _("changed journey")})
-KINDS = ("email", "wait", "branch", "notify", "webhook", "priority", "exit")
-TRIGGERS = ("score_up", "grade", "stage", "lead_created", "manual")
+KIND_LABELS = (
+    ("email", _("send an email")),
+    ("wait", _("wait")),
+    ("branch", _("branch")),
+    ("notify", _("tell the owner")),
+    ("task", _("a follow-up task for the owner")),
+    ("robot", _("post to a group robot")),
+    ("webhook", _("call a webhook")),
+    ("priority", _("set priority")),
+    ("assign", _("assign by the rules")),
+    ("nurture", _("to the nurture pool")),
+    ("exit", _("exit")),
+)
+KINDS = tuple(kind for kind, _label in KIND_LABELS)
+TRIGGER_LABELS = (
+    ("score_up", _("the score rises to")),
+    ("score_down", _("the score falls below")),
+    ("grade", _("the grade becomes")),
+    ("stage", _("the stage becomes")),
+    ("status", _("the lead goes to a pool")),
+    ("activity", _("the person does something")),
+    ("lead_created", _("a lead comes in")),
+    ("form", _("a web form is sent")),
+    ("manual", _("someone puts a lead in")),
+)
+TRIGGERS = tuple(kind for kind, _label in TRIGGER_LABELS)
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _trigger_check(trigger: Mapping[str, Any]) -> str:
+    """Why the trigger cannot start anything, or ''."""
+    kind = trigger.get("kind")
+    if kind not in TRIGGERS:
+        return gettext("choose what starts the journey")
+    if kind == "form" and not str(trigger.get("form") or "").strip():
+        return gettext("choose the web form")
+    if kind == "status" and trigger.get("to") not in STATUS_EVENTS:
+        return gettext("the nurture pool or the public pool")
+    if kind == "activity" and trigger.get("event") not in ScoreRule.Event.values:
+        return gettext("choose what the person did")
+    if kind in ("grade", "stage") and not trigger.get("to"):
+        return gettext("choose the grade or stage")
+    return ""
 
 
 def _manager(by) -> None:
@@ -50,9 +93,18 @@ def steps_check(steps: Sequence[Mapping[str, Any]]) -> dict[str, str]:
         ):
             errors[where] = gettext("choose an email template")
         elif kind == "wait" and not (
-            float(step.get("hours") or 0) > 0 or int(step.get("working_days") or 0) > 0
+            float(step.get("hours") or 0) > 0
+            or int(step.get("working_days") or 0) > 0
+            or _CLOCK.match(str(step.get("until") or ""))
         ):
-            errors[where] = gettext("a wait of some hours or working days")
+            errors[where] = gettext("a wait of some hours, working days, or until a time HH:MM")
+        elif kind == "task" and not float(step.get("hours") or 0) > 0:
+            errors[where] = gettext("the task is due in some working hours")
+        elif (
+            kind == "robot"
+            and not Robot.objects.filter(pk=step.get("robot") or 0, enabled=True).exists()
+        ):
+            errors[where] = gettext("choose a group robot")
         elif kind == "branch" and (step.get("yes") not in ids or step.get("no") not in ids):
             errors[where] = gettext("both ways of a branch lead to a step")
         elif kind == "webhook" and not str(step.get("url", "")).startswith(("https://", "http://")):
@@ -79,8 +131,8 @@ def journey_save(
         errors["name"] = gettext("required")
     elif Journey.objects.filter(name=name).exclude(pk=journey.pk if journey else 0).exists():
         errors["name"] = gettext("another journey has this name")
-    if trigger.get("kind") not in TRIGGERS:
-        errors["trigger"] = gettext("choose what starts the journey")
+    if why := _trigger_check(trigger):
+        errors["trigger"] = why
     reentry = str(values.get("reentry") or Journey.Reentry.NEVER)
     if reentry not in Journey.Reentry.values:
         errors["reentry"] = gettext("never, after some days, or always")
@@ -95,6 +147,7 @@ def journey_save(
         "reentry": reentry,
         "reentry_days": int(values.get("reentry_days") or 30),
         "goal": dict(values.get("goal") or {}),
+        "quiet_hours": bool(values.get("quiet_hours", True)),
         "updated_at": now,
     }
     if journey is None:
@@ -140,3 +193,85 @@ def journey_enrol_by_hand(*, journey: Journey, leads: list[Lead], by) -> int:
 
 def enrollments_waiting(journey: Journey):
     return Enrollment.objects.filter(journey=journey, state=Enrollment.State.ACTIVE)
+
+
+def _parked(enrollment: Enrollment) -> None:
+    if enrollment.state != Enrollment.State.PARKED:
+        raise Conflict(
+            gettext("Only a parked enrolment is retried or skipped."),
+            fields={"state": enrollment.get_state_display()},
+        )
+
+
+@transaction.atomic
+def enrollment_retry(*, enrollment: Enrollment, by) -> Enrollment:
+    """A parked enrolment tries its failed step again at the next sweep."""
+    _manager(by)
+    _parked(enrollment)
+    Enrollment.objects.filter(pk=enrollment.pk).update(
+        state=Enrollment.State.ACTIVE, attempts=0, due_at=timezone.now(), finished_at=None
+    )
+    audit_record(
+        actor=by,
+        action="journey.retried",
+        obj=enrollment.journey,
+        extra={"lead": enrollment.lead_id},
+    )
+    enrollment.refresh_from_db()
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_skip(*, enrollment: Enrollment, by) -> Enrollment:
+    """A parked enrolment goes on after its failed step, which is not run."""
+    _manager(by)
+    _parked(enrollment)
+    ids = [step["id"] for step in enrollment.version.steps]
+    place = ids.index(enrollment.step) if enrollment.step in ids else len(ids) - 1
+    following = ids[place + 1] if place + 1 < len(ids) else None
+    now = timezone.now()
+    Enrollment.objects.filter(pk=enrollment.pk).update(
+        **(
+            {
+                "state": Enrollment.State.ACTIVE,
+                "step": following,
+                "due_at": now,
+                "finished_at": None,
+            }
+            if following
+            else {"state": Enrollment.State.FINISHED, "finished_at": now}
+        ),
+        attempts=0,
+        error="",
+    )
+    audit_record(
+        actor=by,
+        action="journey.skipped",
+        obj=enrollment.journey,
+        extra={"lead": enrollment.lead_id, "step": enrollment.step},
+    )
+    enrollment.refresh_from_db()
+    return enrollment
+
+
+@transaction.atomic
+def journey_migrate(*, journey: Journey, by) -> int:
+    """Enrolments in flight on earlier versions move to the current one, each at the step
+    of the same id (those whose step the new version dropped stay on theirs); how many."""
+    _manager(by)
+    version = journey.current
+    if version is None:
+        return 0
+    ids = [step["id"] for step in version.steps]
+    moved = (
+        Enrollment.objects.filter(journey=journey, state=Enrollment.State.ACTIVE, step__in=ids)
+        .exclude(version=version)
+        .update(version=version)
+    )
+    audit_record(
+        actor=by,
+        action="journey.migrated",
+        obj=journey,
+        extra={"version": version.number, "moved": moved},
+    )
+    return moved

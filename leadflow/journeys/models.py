@@ -22,13 +22,18 @@ class Journey(models.Model):
     description = models.TextField(_("description"), blank=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.DRAFT)
     paused_reason = models.CharField(max_length=300, blank=True)
-    # {"kind": "score_up", "threshold": 30} | {"kind": "lead_created", "channel": "G"} |
-    # {"kind": "grade", "to": "A"} | {"kind": "stage", "to": "needs"} | {"kind": "manual"}
+    # {"kind": "score_up"/"score_down", "threshold": 30} | {"kind": "grade", "to": "A"} |
+    # {"kind": "lead_created", "channel": "G"} | {"kind": "form", "form": "官网咨询表单"} |
+    # {"kind": "stage", "to": "needs"} | {"kind": "status", "to": "nurture"} |
+    # {"kind": "activity", "event": "email_opened"} | {"kind": "manual"}
     trigger = models.JSONField(default=dict)
     entry = models.JSONField(default=dict)  # who may enter: {"grade": "A", "region": "上海"}
     reentry = models.CharField(max_length=8, choices=Reentry.choices, default=Reentry.NEVER)
     reentry_days = models.PositiveSmallIntegerField(default=30)
     goal = models.JSONField(default=dict)  # {"stage": "won"} or {"score": 60}
+    # Emails and robot messages wait for working hours on the company calendar (no sends
+    # at night, at weekends or on holidays); other steps run when due.
+    quiet_hours = models.BooleanField(_("send only in working hours"), default=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()

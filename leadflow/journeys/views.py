@@ -9,13 +9,22 @@ from django.utils.translation import gettext
 
 from leadflow.core.errors import DomainError
 from leadflow.core.ui import refused_message
-from leadflow.leads.models import Channel, Stage
+from leadflow.leads.models import Channel, LeadStatus, ScoreRule, Stage, WebForm
 from leadflow.leads.queries import lead_for
 from leadflow.mailing.models import EmailTemplate
+from leadflow.notify.models import Robot
 
-from .engine import dry_run, journey_counts
+from .engine import dry_run, journey_counts, journey_flow
 from .guide import GUIDE, guide_journey
-from .journeys import KINDS, journey_save, journey_state_set
+from .journeys import (
+    KIND_LABELS,
+    TRIGGER_LABELS,
+    enrollment_retry,
+    enrollment_skip,
+    journey_migrate,
+    journey_save,
+    journey_state_set,
+)
 from .models import Enrollment, Journey
 from .permissions import JOURNEYS_MANAGE
 
@@ -32,12 +41,18 @@ STEP_FIELDS = (
     "no",
     "url",
     "secret",
+    "until",
+    "robot",
 )
 
 
 def _manager(request) -> None:
     if not request.user.has_permission(JOURNEYS_MANAGE):
         raise Http404
+
+
+def _number(text: str) -> float:
+    return float(text) if text.replace(".", "", 1).isdigit() else 0
 
 
 def _steps_posted(post) -> list[dict]:
@@ -52,10 +67,10 @@ def _steps_posted(post) -> list[dict]:
         if row["kind"] == "email":
             step["template"] = int(row["template"]) if row["template"].isdigit() else None
         elif row["kind"] == "wait":
-            step["hours"] = (
-                float(row["hours"] or 0) if row["hours"].replace(".", "", 1).isdigit() else 0
-            )
+            step["hours"] = _number(row["hours"])
             step["working_days"] = int(row["working_days"]) if row["working_days"].isdigit() else 0
+            if row["until"]:
+                step["until"] = row["until"]
         elif row["kind"] == "branch":
             condition = post.get(f"if_{number}", "opened")
             step["if"] = (
@@ -66,6 +81,12 @@ def _steps_posted(post) -> list[dict]:
             step["yes"], step["no"] = row["yes"], row["no"]
         elif row["kind"] == "notify":
             step["text"] = row["text"]
+        elif row["kind"] == "task":
+            step["text"] = row["text"]
+            step["hours"] = _number(row["hours"])
+        elif row["kind"] == "robot":
+            step["text"] = row["text"]
+            step["robot"] = int(row["robot"]) if row["robot"].isdigit() else None
         elif row["kind"] == "priority":
             step["value"] = row["value"]
         elif row["kind"] == "webhook":
@@ -76,12 +97,16 @@ def _steps_posted(post) -> list[dict]:
 
 def _values_posted(post) -> dict:
     trigger = {"kind": post.get("trigger", "")}
-    if trigger["kind"] == "score_up":
+    if trigger["kind"] in ("score_up", "score_down"):
         trigger["threshold"] = int(post.get("threshold") or 0)
     elif trigger["kind"] == "lead_created" and post.get("channel"):
         trigger["channel"] = post["channel"]
-    elif trigger["kind"] in ("grade", "stage"):
+    elif trigger["kind"] in ("grade", "stage", "status"):
         trigger["to"] = post.get("to", "")
+    elif trigger["kind"] == "form":
+        trigger["form"] = post.get("form", "")
+    elif trigger["kind"] == "activity":
+        trigger["event"] = post.get("event", "")
     entry = {k: post[f"entry_{k}"] for k in ("grade", "region") if post.get(f"entry_{k}")}
     goal = {}
     if post.get("goal_stage"):
@@ -96,6 +121,7 @@ def _values_posted(post) -> dict:
         "reentry": post.get("reentry", "never"),
         "reentry_days": post.get("reentry_days") or 30,
         "goal": goal,
+        "quiet_hours": post.get("quiet_hours") == "on",
     }
 
 
@@ -124,6 +150,19 @@ def journey_page(request, journey_id: int | None = None):
         try:
             if action in ("active", "paused") and journey is not None:
                 journey_state_set(journey=journey, state=action, by=request.user)
+            elif action == "migrate" and journey is not None:
+                moved = journey_migrate(journey=journey, by=request.user)
+                messages.success(
+                    request,
+                    gettext("%(n)d leads in flight moved to the latest version.") % {"n": moved},
+                )
+                return redirect("journey", journey.pk)
+            elif action in ("retry", "skip") and journey is not None:
+                enrollment = get_object_or_404(
+                    Enrollment, pk=request.POST.get("enrollment") or 0, journey=journey
+                )
+                act = enrollment_retry if action == "retry" else enrollment_skip
+                act(enrollment=enrollment, by=request.user)
             else:
                 journey = journey_save(
                     values=_values_posted(request.POST),
@@ -149,9 +188,25 @@ def journey_page(request, journey_id: int | None = None):
             "version": version,
             "rows": list(enumerate(rows)),
             "row_count": len(rows),
-            "kinds": KINDS,
+            "kind_labels": KIND_LABELS,
+            "trigger_labels": TRIGGER_LABELS,
+            "to_choices": [
+                *((grade, gettext("Grade %(grade)s") % {"grade": grade}) for grade in "ABC"),
+                *Stage.choices,
+                ("nurture", LeadStatus.NURTURE.label),
+                ("pool", LeadStatus.POOL.label),
+            ],
+            "flow": journey_flow(journey) if journey else [],
             "templates": EmailTemplate.objects.filter(active=True),
             "channels": Channel.objects.filter(active=True),
+            "forms": WebForm.objects.order_by("name"),
+            "activities": ScoreRule.Event.choices,
+            "robots": Robot.objects.filter(enabled=True),
+            "behind": Enrollment.objects.filter(journey=journey, state="active")
+            .exclude(version=version)
+            .count()
+            if version
+            else 0,
             "stages": Stage.choices,
             "counts": journey_counts(journey) if journey else {},
             "dry": dry_run(journey) if journey and version else None,

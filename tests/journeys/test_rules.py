@@ -1,0 +1,154 @@
+"""Journeys' rules (AUT-1, AUT-2): quiet hours on the company calendar (a send due on a
+Friday night waits for the next working morning, past a company day off), waits until a
+time of day, a follow-up task for the owner, the other triggers (a pool, what the person
+did, a web form, the score falling), and a parked enrolment retried or skipped from the
+manager's hands; leads in flight moved to a new version only when asked."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from leadflow.core.models import CompanyHoliday
+from leadflow.journeys.engine import read_triggers, run_due_steps
+from leadflow.journeys.journeys import (
+    enrollment_retry,
+    enrollment_skip,
+    journey_enrol_by_hand,
+    journey_migrate,
+    journey_save,
+    journey_state_set,
+)
+from leadflow.journeys.models import Enrollment, StepRun
+from leadflow.leads.events import activity_recorded, lead_nurtured, lead_scored
+from leadflow.leads.models import FollowUpDue, Lead
+from leadflow.mailing.models import EmailMessage
+from tests.mailing.conftest import lead
+
+pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def journey(marketer, steps, **values):
+    made = journey_save(
+        values={"name": values.pop("name", "旅程"), "trigger": {"kind": "manual"}, **values},
+        steps=steps,
+        by=marketer,
+    )
+    return journey_state_set(journey=made, state="active", by=marketer)
+
+
+def test_sends_wait_for_working_hours_past_a_day_off(marketer, template, make_user):
+    # SPEC: AUT-1 — quiet hours: no sends at night or on holidays; waits in working time
+    CompanyHoliday.objects.create(date=datetime(2026, 12, 7).date(), kind="day_off", name="司庆")
+    rep = make_user(display_name="李明")
+    quiet = journey(
+        marketer,
+        [
+            {"id": "mail", "kind": "email", "template": template.pk},
+            {"id": "ten", "kind": "wait", "until": "10:00"},
+            {"id": "call", "kind": "task", "hours": 4, "text": "请电话跟进"},
+        ],
+    )
+    found = lead("甲公司", "jia@example.cn")
+    Lead.objects.filter(pk=found.pk).update(owner=rep, status="accepted", stage="initial")
+    friday_night = datetime(2026, 12, 4, 20, 0, tzinfo=SHANGHAI)
+    with time_machine.travel(friday_night, tick=False):
+        journey_enrol_by_hand(journey=quiet, leads=[found], by=marketer)
+        assert run_due_steps(friday_night) == {"quiet": 1}
+    enrolment = Enrollment.objects.get()
+    tuesday = datetime(2026, 12, 8, 9, 0, tzinfo=SHANGHAI)  # Monday is the company's day off
+    assert enrolment.due_at == tuesday
+    assert not EmailMessage.objects.exists()
+    with time_machine.travel(tuesday, tick=False):
+        run_due_steps(tuesday)
+    assert EmailMessage.objects.count() == 1
+    enrolment.refresh_from_db()
+    assert enrolment.due_at == tuesday.replace(hour=10)
+    with time_machine.travel(tuesday.replace(hour=10), tick=False):
+        run_due_steps(tuesday.replace(hour=10))
+    assert FollowUpDue.objects.get(lead=found).due_at == tuesday.replace(hour=14)
+    assert Enrollment.objects.get().state == "finished"
+
+
+def test_the_other_triggers(marketer, template):
+    # SPEC: AUT-1 — triggers: a pool, what the person did, a web form, the score falling
+    steps = [{"id": "mail", "kind": "email", "template": template.pk}]
+    pool = journey(marketer, steps, name="培育池", trigger={"kind": "status", "to": "nurture"})
+    pricing = journey(
+        marketer, steps, name="看价格", trigger={"kind": "activity", "event": "visited_pricing"}
+    )
+    form = journey(marketer, steps, name="表单", trigger={"kind": "form", "form": "官网-产品页"})
+    cooled = journey(marketer, steps, name="降温", trigger={"kind": "score_down", "threshold": 30})
+    first, second = lead("甲公司", "jia@example.cn"), lead("乙公司", "yi@example.cn")
+    read_triggers(datetime.now(tz=SHANGHAI))  # both came through the form page
+    assert set(Enrollment.objects.filter(journey=form).values_list("lead", flat=True)) == {
+        first.pk,
+        second.pk,
+    }
+    lead_nurtured(first)
+    activity_recorded(second, kind="visited_pricing", data={"url": "/pricing"})
+    lead_scored(first, trigger="test", score=[35, 20], grade=["A", "B"], rules={})
+    lead_scored(second, trigger="test", score=[20, 25], grade=["B", "B"], rules={})
+    read_triggers(datetime.now(tz=SHANGHAI))
+
+    def who(journey):
+        return set(Enrollment.objects.filter(journey=journey).values_list("lead", flat=True))
+
+    assert (who(pool), who(pricing), who(cooled)) == ({first.pk}, {second.pk}, {first.pk})
+
+
+def test_a_parked_enrolment_is_retried_or_skipped(marketer, webhook_server):
+    # SPEC: AUT-2 — a parked enrolment can be retried or skipped from the UI
+    webhook_server.replies = [(500, {"error": "down"})] * 10
+    hooked = journey(
+        marketer,
+        [
+            {"id": "hook", "kind": "webhook", "url": webhook_server.url + "/crm", "secret": "s"},
+            {"id": "tell", "kind": "priority", "value": "high"},
+        ],
+        quiet_hours=False,
+    )
+    first, second = lead("甲公司", "jia@example.cn"), lead("乙公司", "yi@example.cn")
+    journey_enrol_by_hand(journey=hooked, leads=[first, second], by=marketer)
+    now = datetime.now(tz=SHANGHAI)
+    for minutes in (0, 3, 10, 30, 70):
+        run_due_steps(now + timedelta(minutes=minutes))
+    assert set(Enrollment.objects.values_list("state", flat=True)) == {"parked"}
+    webhook_server.replies = [(200, {"ok": True})] * 10
+    retried = enrollment_retry(enrollment=Enrollment.objects.get(lead=first), by=marketer)
+    skipped = enrollment_skip(enrollment=Enrollment.objects.get(lead=second), by=marketer)
+    assert (retried.state, retried.attempts, skipped.step) == ("active", 0, "tell")
+    run_due_steps(now + timedelta(minutes=80))
+    runs = dict(StepRun.objects.values_list("enrollment__lead", "step").filter(step="hook"))
+    assert runs == {first.pk: "hook"}  # the skipped one never called the webhook
+    assert set(Enrollment.objects.values_list("state", flat=True)) == {"finished"}
+    assert set(
+        Lead.objects.filter(pk__in=[first.pk, second.pk]).values_list("priority", flat=True)
+    ) == {"high"}
+
+
+def test_leads_in_flight_finish_on_their_version_unless_moved(marketer, template):
+    # SPEC: AUT-1 — versions: enrolments in flight finish on theirs unless migrated
+    steps = [
+        {"id": "wait", "kind": "wait", "hours": 48},
+        {"id": "mail", "kind": "email", "template": template.pk},
+    ]
+    nurture = journey(marketer, steps, quiet_hours=False)
+    found = lead("甲公司", "jia@example.cn")
+    journey_enrol_by_hand(journey=nurture, leads=[found], by=marketer)
+    now = datetime.now(tz=SHANGHAI)
+    run_due_steps(now)
+    first = Enrollment.objects.get()
+    journey_save(
+        values={"name": nurture.name, "trigger": {"kind": "manual"}, "quiet_hours": False},
+        steps=[*steps[:1], {"id": "mail", "kind": "priority", "value": "high"}],
+        by=marketer,
+        journey=nurture,
+    )
+    assert Enrollment.objects.get().version_id == first.version_id
+    assert journey_migrate(journey=nurture, by=marketer) == 1
+    run_due_steps(now + timedelta(hours=49))
+    assert not EmailMessage.objects.exists()  # the new version's step ran
+    assert Lead.objects.get(pk=found.pk).priority == "high"
