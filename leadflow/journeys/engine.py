@@ -40,6 +40,7 @@ MAX_ATTEMPTS = 5
 BATCH = 500
 BUDGET_SECONDS = 40  # of each minute's sweep; the rest waits for the next
 _ENROLLMENTS = Enrollment._meta.db_table
+_JOURNEYS = Journey._meta.db_table
 
 
 class StepError(Exception):
@@ -185,14 +186,16 @@ def _trigger_batch(now: datetime) -> tuple[int, bool]:
 
 
 def _claim(now: datetime) -> list[int]:
-    """Due enrolments, taken by this worker: their due time moves a lease ahead in one
-    statement, so another worker's claim does not return them."""
+    """Due enrolments of running journeys (a paused one keeps its leads where they are),
+    taken by this worker: their due time moves a lease ahead in one statement, so another
+    worker's claim does not return them."""
     lease = connection.ops.adapt_datetimefield_value(now + LEASE)
     moment = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_ENROLLMENTS} SET due_at = %s WHERE id IN ("  # noqa: S608 - our table
             f"SELECT id FROM {_ENROLLMENTS} WHERE state = 'active' AND due_at <= %s "
+            f"AND journey_id IN (SELECT id FROM {_JOURNEYS} WHERE state = 'active') "
             f"ORDER BY due_at LIMIT {BATCH}) AND state = 'active' AND due_at <= %s "
             "RETURNING id",
             [lease, moment, moment],
@@ -368,75 +371,103 @@ def _webhook(enrollment: Enrollment, step: dict[str, Any], lead: Lead, key: str)
         raise StepError(f"webhook: {error}") from error
 
 
-def run_enrollment(enrollment_id: int, now: datetime, calendar: WorkCalendar | None = None) -> str:
-    """Run the claimed enrolment's steps until one waits or the journey ends."""
+def run_enrollment(
+    enrollment_id: int,
+    now: datetime,
+    calendar: WorkCalendar | None = None,
+    versions: dict[int, JourneyVersion] | None = None,
+) -> str:
+    """Run the claimed enrolment's steps until one waits or the journey ends: the goal and
+    the exit rules checked first, then each step in its own transaction with its run.
+    `versions`: those a sweep has read already (a saved version never changes)."""
     calendar = calendar or WorkCalendar.for_company()
+    versions = {} if versions is None else versions
+    with transaction.atomic():
+        enrollment = (
+            Enrollment.objects.select_for_update(of=("self",))
+            .select_related("journey", "lead__owner")
+            .get(pk=enrollment_id)
+        )
+        if enrollment.state != Enrollment.State.ACTIVE:
+            return enrollment.state
+        lead, journey = enrollment.lead, enrollment.journey
+        if _goal_reached(journey, lead):
+            _finish(enrollment, Enrollment.State.CONVERTED, now)
+            return "converted"
+        if _must_exit(lead):
+            _finish(enrollment, Enrollment.State.EXITED, now)
+            return "exited"
+    if enrollment.version_id not in versions:
+        versions[enrollment.version_id] = JourneyVersion.objects.get(pk=enrollment.version_id)
+    version = versions[enrollment.version_id]
     for _round in range(50):  # a journey with no wait ends well within this
         with transaction.atomic():
-            enrollment = (
-                Enrollment.objects.select_for_update(of=("self",))
-                .select_related("journey", "version", "lead__owner")
-                .get(pk=enrollment_id)
-            )
-            if enrollment.state != Enrollment.State.ACTIVE:
-                return enrollment.state
-            lead = enrollment.lead
-            journey = enrollment.journey
-            if _goal_reached(journey, lead):
-                _finish(enrollment, Enrollment.State.CONVERTED, now)
-                return "converted"
-            if _must_exit(lead):
-                _finish(enrollment, Enrollment.State.EXITED, now)
-                return "exited"
-            index, step = _step_of(enrollment.version, enrollment.step)
-            key = f"{enrollment.version_id}.{step['id']}.{enrollment.pk}.{enrollment.attempts}"
-            if step["kind"] == "exit":
-                _finish(enrollment, Enrollment.State.EXITED, now)
-                return "exited"
-            if step["kind"] == "branch":
-                taken = step["yes"] if _branch(enrollment, step.get("if", {}), lead) else step["no"]
-                StepRun.objects.create(
-                    enrollment=enrollment,
-                    key=key,
-                    step=step["id"],
-                    kind="branch",
-                    outcome=StepRun.Outcome.DONE,
-                    detail={"to": taken},
-                    at=now,
-                )
-                Enrollment.objects.filter(pk=enrollment.pk).update(step=taken, due_at=now)
-                continue
-            if step["kind"] in SENDS and journey.quiet_hours:
-                opens = calendar.add(now, timedelta(0))  # now, or when working hours start
-                if opens > now:
-                    Enrollment.objects.filter(pk=enrollment.pk).update(due_at=opens)
-                    return "quiet"
-            try:
-                with transaction.atomic():
-                    StepRun.objects.create(
-                        enrollment=enrollment,
-                        key=key,
-                        step=step["id"],
-                        kind=step["kind"],
-                        outcome=StepRun.Outcome.DONE,
-                        at=now,
-                    )
-                    outcome, detail, due = _act(enrollment, step, lead, key, now, calendar)
-                    StepRun.objects.filter(key=key).update(outcome=outcome, detail=detail)
-            except IntegrityError:
-                due = None  # this run was done before (a retry): go on without acting
-            except StepError as error:
-                return _failed(enrollment, str(error), now)
-            following = _after(enrollment.version, index)
-            if following is None:
-                _finish(enrollment, Enrollment.State.FINISHED, now)
-                return "finished"
-            Enrollment.objects.filter(pk=enrollment.pk).update(
-                step=following, due_at=due or now, attempts=0, error=""
-            )
-            if due is not None and due > now:
-                return "waiting"
+            outcome = _run_step(enrollment, version, lead, now, calendar)
+        if outcome:
+            return outcome
     return "waiting"
+
+
+def _run_step(
+    enrollment: Enrollment,
+    version: JourneyVersion,
+    lead: Lead,
+    now: datetime,
+    calendar: WorkCalendar,
+) -> str:
+    """One step of a claimed enrolment; '' to go straight on to the next one, or how the
+    enrolment stands (waiting, finished …). The enrolment in memory follows the row."""
+    index, step = _step_of(version, enrollment.step)
+    key = f"{enrollment.version_id}.{step['id']}.{enrollment.pk}.{enrollment.attempts}"
+    if step["kind"] == "exit":
+        _finish(enrollment, Enrollment.State.EXITED, now)
+        return "exited"
+    if step["kind"] == "branch":
+        taken = step["yes"] if _branch(enrollment, step.get("if", {}), lead) else step["no"]
+        StepRun.objects.create(
+            enrollment=enrollment,
+            key=key,
+            step=step["id"],
+            kind="branch",
+            outcome=StepRun.Outcome.DONE,
+            detail={"to": taken},
+            at=now,
+        )
+        _move(enrollment, taken, now)
+        return ""
+    if step["kind"] in SENDS and enrollment.journey.quiet_hours:
+        opens = calendar.add(now, timedelta(0))  # now, or when working hours start
+        if opens > now:
+            Enrollment.objects.filter(pk=enrollment.pk).update(due_at=opens)
+            return "quiet"
+    try:
+        with transaction.atomic():
+            StepRun.objects.create(
+                enrollment=enrollment,
+                key=key,
+                step=step["id"],
+                kind=step["kind"],
+                outcome=StepRun.Outcome.DONE,
+                at=now,
+            )
+            outcome, detail, due = _act(enrollment, step, lead, key, now, calendar)
+            if outcome != StepRun.Outcome.DONE or detail:
+                StepRun.objects.filter(key=key).update(outcome=outcome, detail=detail)
+    except IntegrityError:
+        due = None  # this run was done before (a retry): go on without acting
+    except StepError as error:
+        return _failed(enrollment, str(error), now)
+    following = _after(version, index)
+    if following is None:
+        _finish(enrollment, Enrollment.State.FINISHED, now)
+        return "finished"
+    _move(enrollment, following, due or now)
+    return "waiting" if due is not None and due > now else ""
+
+
+def _move(enrollment: Enrollment, step: str, due: datetime) -> None:
+    Enrollment.objects.filter(pk=enrollment.pk).update(step=step, due_at=due, attempts=0, error="")
+    enrollment.step, enrollment.due_at, enrollment.attempts, enrollment.error = step, due, 0, ""
 
 
 def _failed(enrollment: Enrollment, error: str, now: datetime) -> str:
@@ -480,11 +511,11 @@ def run_due_steps(now: datetime) -> dict[str, int]:
     budget is spent (what is left is claimed by the next minute, or another worker)."""
     outcomes: dict[str, int] = {}
     deadline = time.monotonic() + BUDGET_SECONDS
-    calendar = WorkCalendar.for_company()
+    calendar, versions = WorkCalendar.for_company(), {}
     while time.monotonic() < deadline:
         claimed = _claim(now)
         for enrollment_id in claimed:
-            outcome = run_enrollment(enrollment_id, now, calendar)
+            outcome = run_enrollment(enrollment_id, now, calendar, versions)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
         if len(claimed) < BATCH:
             break

@@ -1,0 +1,220 @@
+"""Benchmark: 100,000 leads enter the A-class quick-conversion journey at once (issue #23, AUT-2).
+
+    .venv/bin/python bench/journeys.py [--leads 100000]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/journeys.py
+
+Builds a fresh database (SQLite in a temporary folder, or a new PostgreSQL database next to
+DATABASE_URL) with N accepted leads who agreed to marketing, each with an email and an
+owner, and a loopback SMTP sink. The journey: score crosses 30 → proposal email → wait
+48 h → opened? → priority high : priority low. Then, in the same run:
+- floor: one raw INSERT of N enrolment rows (executemany in one transaction), rolled back;
+- trigger: N "scored" events on the timeline (written in bulk first, not timed) read by
+  the trigger sweep and turned into enrolments;
+- first steps: the due enrolments claimed and run (each step run stored under its key,
+  the email rendered, checked and put in the outbox);
+- sends: the outbox to the sink over reused connections (SMTP, apart from the engine);
+- wait and branch: 48 h later the waits come due, the branch and its step run;
+prints each phase per second, and the engine's time (SMTP excluded) against the floor
+(goal ≤ 5×), and the sends per second (goal ≥ 300 messages/s).
+"""
+
+import argparse
+import logging
+import socket
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from email_send import Sink  # noqa: E402 - this folder, found as the script's own
+from scratch_db import insert_lead_rows, lead_row, scratch_environment  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=100_000)
+    args = parser.parse_args()
+    with scratch_environment("leadflow_journeys"):
+        run(args.leads)
+
+
+def run(count: int) -> None:
+    import os
+
+    from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    sink = Sink()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    os.environ.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(port), EMAIL_ENABLED="true")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    marketer = _fill(count)
+    journey = _journey(marketer)
+    print(f"database          {connection.vendor}, {count:,} leads with email and an owner")
+
+    from leadflow.journeys.engine import read_triggers, run_due_steps
+    from leadflow.journeys.models import Enrollment, StepRun
+    from leadflow.leads.events import leads_scored, scored_data
+    from leadflow.mailing.models import EmailMessage
+    from leadflow.mailing.sending import _deliver_batch
+
+    floor = _floor(journey, count)
+    now = datetime.now(UTC)
+    leads_scored(
+        (
+            (n, scored_data(trigger="bench", score=[20, 35], grade=["B", "A"], rules={}))
+            for n in range(1, count + 1)
+        ),
+        at=now,
+    )
+    trigger = _timed(lambda: _until_quiet(read_triggers, now))
+    entered = Enrollment.objects.count()
+    first = _timed(lambda: _until_quiet(run_due_steps, now))
+    runs_first = StepRun.objects.count()
+    began = time.perf_counter()
+    while EmailMessage.objects.filter(status="queued").exists():
+        _deliver_batch(datetime.now(UTC))
+    sends = time.perf_counter() - began
+    later = now + timedelta(hours=49)
+    waited = _timed(lambda: _until_quiet(run_due_steps, later))
+    runs_later = StepRun.objects.count() - runs_first
+    engine = trigger + first + waited
+    print(f"floor (INSERT)    {floor:8.1f} s   {count / floor:10,.0f} rows/s")
+    print(f"trigger           {trigger:8.1f} s   {entered / trigger:10,.0f} enrolments/s")
+    print(f"first steps       {first:8.1f} s   {runs_first / first:10,.0f} step runs/s")
+    print(f"wait and branch   {waited:8.1f} s   {runs_later / waited:10,.0f} step runs/s")
+    print(f"engine            {engine:8.1f} s   {engine / floor:5.1f}× the floor (goal ≤ 5×)")
+    print(
+        f"sends (SMTP)      {sends:8.1f} s   {sink.count / sends:10,.0f} messages/s "
+        f"(goal ≥ 300; the sink got {sink.count:,})"
+    )
+    controller.stop()
+    connection.close()
+
+
+def _timed(call) -> float:
+    began = time.perf_counter()
+    call()
+    return time.perf_counter() - began
+
+
+def _until_quiet(sweep, now) -> None:
+    """Call a sweep until it finds nothing more (each call spends at most its budget)."""
+    while sweep(now):
+        pass
+
+
+def _floor(journey, count: int) -> float:
+    """One INSERT per enrolment row, the same columns, one transaction, then undone."""
+    from django.db import connection, transaction
+
+    from leadflow.journeys.models import Enrollment
+    from leadflow.leads.bulk.sql import db_moment
+
+    stamp = db_moment(datetime.now(UTC), connection.vendor)
+    version = journey.current.pk
+    table = Enrollment._meta.db_table
+    rows = [
+        (journey.pk, version, n, "active", "s1", stamp, 0, "", stamp) for n in range(1, count + 1)
+    ]
+    began = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (journey_id, version_id, lead_id, state, step, due_at, "  # noqa: S608
+            "attempts, error, entered_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            rows,
+        )
+        seconds = time.perf_counter() - began
+        transaction.set_rollback(True)
+    return seconds
+
+
+def _journey(marketer):
+    from leadflow.journeys.journeys import journey_save, journey_state_set
+    from leadflow.mailing.sending import template_save
+
+    template = template_save(
+        values={
+            "name": "A类-定制方案",
+            "purpose": "marketing",
+            "subject": "{{ lead.name }}，为您准备的定制方案",
+            "html": '<p>{{ lead.contact_name|default:"您" }}好</p>'
+            '<p><a href="https://example.cn/plan">查看方案</a></p>',
+            "text": "方案见 https://example.cn/plan",
+        },
+        by=marketer,
+    )
+    journey = journey_save(
+        values={
+            "name": "A类快速转化旅程",
+            "trigger": {"kind": "score_up", "threshold": 30},
+            "reentry": "never",
+            "quiet_hours": False,
+        },
+        steps=[
+            {"id": "s1", "kind": "email", "template": template.pk},
+            {"id": "s2", "kind": "wait", "hours": 48},
+            {"id": "s3", "kind": "branch", "if": {"opened": True}, "yes": "s4", "no": "s5"},
+            {"id": "s4", "kind": "priority", "value": "high"},
+            {"id": "s5", "kind": "priority", "value": "low"},
+        ],
+        by=marketer,
+    )
+    return journey_state_set(journey=journey, state="active", by=marketer)
+
+
+def _fill(count: int):
+    from django.db import connection, transaction
+
+    from leadflow.accounts.models import Role, User
+    from leadflow.core.company_settings import settings_update
+    from leadflow.core.crypto import encrypt, lookup_hash
+    from leadflow.journeys.models import TriggerCursor
+    from leadflow.leads.bulk.sql import db_moment
+    from leadflow.leads.models import Channel
+
+    marketer = User.objects.create(
+        username="marketer",
+        display_name="市场",
+        role=Role.objects.get(code="marketing"),
+        email="m@example.cn",
+    )
+    rep = User.objects.create(
+        username="rep", display_name="销售", role=Role.objects.get(code="sales_rep"), email="r@x.cn"
+    )
+    channel = Channel.objects.get(code="E").pk
+    stamp = db_moment(datetime.now(UTC), connection.vendor)
+    with transaction.atomic():
+        insert_lead_rows(
+            lead_row(
+                n,
+                stamp,
+                channel_id=channel,
+                owner_id=rep.pk,
+                contact_name=f"联系人{n}",
+                email=encrypt(f"buyer{n}@example.cn"),
+                email_hash=lookup_hash(f"buyer{n}@example.cn"),
+                lawful_basis="consent",
+            )
+            for n in range(1, count + 1)
+        )
+    TriggerCursor.objects.create(name="leads", last_id=count)  # they were there before
+    settings_update(changes={"mailing.per_minute": 100_000}, by=marketer)
+    return marketer
+
+
+if __name__ == "__main__":
+    main()
