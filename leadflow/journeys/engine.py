@@ -22,6 +22,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from leadflow.core.faults import fault_point
 from leadflow.core.sweeps import sweep
 from leadflow.core.worktime import WorkCalendar
 from leadflow.leads.assignment import Assigner
@@ -451,6 +452,7 @@ def _run_step(
                 at=now,
             )
             outcome, detail, due = _act(enrollment, step, lead, key, now, calendar)
+            fault_point("journeys.step_acted")  # done, not yet committed
             if outcome != StepRun.Outcome.DONE or detail:
                 StepRun.objects.filter(key=key).update(outcome=outcome, detail=detail)
     except IntegrityError:

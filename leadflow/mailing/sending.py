@@ -34,6 +34,7 @@ from leadflow.core.audit import audit_record, register_action_labels
 from leadflow.core.company_settings import define, get_settings
 from leadflow.core.crypto import lookup_hash
 from leadflow.core.errors import Forbidden, ValidationFailed
+from leadflow.core.faults import fault_point
 from leadflow.core.storable import unstorable_fields
 from leadflow.core.sweeps import sweep
 from leadflow.leads.models import Lead
@@ -530,6 +531,7 @@ def deliver(messages: list[EmailMessage], now: datetime | None = None) -> Counte
                 )
                 outcomes["bounced" if 500 <= error.smtp_code < 600 else "deferred"] += 1
                 continue
+            fault_point("mailing.accepted")  # the server has it, we have not noted it yet
             EmailMessage.objects.filter(pk=message.pk).update(
                 status=EmailMessage.Status.SENT, sent_at=moment, attempts=message.attempts + 1
             )

@@ -350,3 +350,79 @@ print(json.dumps({"state": batch.state, "failure": batch.failure,
     assert "60000" in outcome["failure"]
     captured = world.run(CAPTURE, timeout=60)
     assert captured.returncode == 0, captured.stderr[-2000:]
+
+
+ENROL_A_THOUSAND = """
+from leadflow.accounts.models import Role, User
+from leadflow.core.company_settings import settings_update
+from leadflow.journeys.journeys import journey_enrol_by_hand, journey_save, journey_state_set
+from leadflow.mailing.sending import template_save
+from tests.mailing.conftest import lead
+marketer = User.objects.create(username="zhao", role=Role.objects.get(code="marketing"))
+settings_update(changes={"mailing.per_minute": 5000}, by=marketer)
+template = template_save(values={"name": "方案", "purpose": "marketing", "subject": "定制方案",
+                                 "html": "<p>您好</p>", "text": "您好"}, by=marketer)
+journey = journey_save(values={"name": "快速转化", "trigger": {"kind": "manual"},
+                               "quiet_hours": False},
+                       steps=[{"id": "s1", "kind": "email", "template": template.pk}], by=marketer)
+journey_state_set(journey=journey, state="active", by=marketer)
+leads = [lead(f"公司{n}", f"buyer{n}@example.cn") for n in range(1000)]
+print(journey_enrol_by_hand(journey=journey, leads=leads, by=marketer))
+"""
+RUN_THE_JOURNEY = """
+from django.utils import timezone
+from leadflow.journeys.engine import run_due_steps
+from leadflow.mailing.sending import sweep_outbox
+run_due_steps(timezone.now())
+sweep_outbox(timezone.now())
+"""
+# Another worker, eleven minutes later: the dead worker's leases (5 and 10 minutes) are over.
+FINISH_THE_JOURNEY = """
+from datetime import timedelta
+import time_machine
+from django.utils import timezone
+from leadflow.journeys.engine import run_due_steps
+from leadflow.journeys.models import Enrollment, StepRun
+from leadflow.mailing.models import EmailMessage
+from leadflow.mailing.sending import sweep_outbox
+with time_machine.travel(timezone.now() + timedelta(minutes=11), tick=True):
+    run_due_steps(timezone.now())
+    sweep_outbox(timezone.now())
+print(json.dumps({
+    "states": sorted(set(Enrollment.objects.values_list("state", flat=True))),
+    "runs": StepRun.objects.count(),
+    "messages": sorted(set(EmailMessage.objects.values_list("status", flat=True))),
+    "ids": dict(EmailMessage.objects.values_list("address", "message_id")),
+}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("point", "after"), [("journeys.step_acted", 400), ("mailing.accepted", 400)]
+)
+def test_a_worker_killed_mid_journey_sends_each_lead_one_email(world, smtp, point, after):
+    # SPEC: AUT-2 — a worker killed in the middle of a batch of 1,000 journey emails: a new
+    # worker finishes it, every lead gets exactly one message, counted at the SMTP server
+    # (a second copy only of the one in flight, under the same Message-ID)
+    enrolled = world.run(ENROL_A_THOUSAND, timeout=300)
+    assert enrolled.returncode == 0, enrolled.stderr[-2000:]
+    assert enrolled.stdout.strip().splitlines()[-1] == "1000"
+
+    killed = world.run(
+        RUN_THE_JOURNEY, timeout=300, LEADFLOW_KILL_AT=point, LEADFLOW_KILL_AFTER=str(after)
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    finished = world.run(FINISH_THE_JOURNEY, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    after_all = json.loads(finished.stdout.strip().splitlines()[-1])
+    assert (after_all["states"], after_all["runs"], after_all["messages"]) == (
+        ["finished"],
+        1000,
+        ["sent"],
+    )
+    received: dict[str, set[str]] = {}
+    for message in smtp.messages:
+        received.setdefault(message["X-Envelope-To"], set()).add(message["Message-ID"])
+    assert len(received) == 1000  # every lead got its email
+    assert all(received[to] == {after_all["ids"][to]} for to in received)  # one Message-ID each
+    assert len(smtp.messages) == 1000 + (point == "mailing.accepted")
