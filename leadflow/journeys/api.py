@@ -35,6 +35,7 @@ class JourneyIn(Schema):
     reentry_days: int = 30
     goal: dict[str, Any] = {}
     quiet_hours: bool = True
+    daily_cap: int | None = None
     steps: list[dict[str, Any]]
 
 
@@ -47,6 +48,7 @@ class JourneyOut(Schema):
     reentry: str
     goal: dict
     quiet_hours: bool
+    daily_cap: int | None
     paused_reason: str
     version: int
     steps: list[dict]

@@ -18,18 +18,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from leadflow.core.faults import fault_point
 from leadflow.core.sweeps import sweep
-from leadflow.core.worktime import WorkCalendar
+from leadflow.core.worktime import WorkCalendar, company_zone
 from leadflow.leads.assignment import Assigner
 from leadflow.leads.events import lead_nurtured
 from leadflow.leads.followup import write_deadlines
 from leadflow.leads.models import Lead, LeadEvent, LeadStatus, ScoreRule
-from leadflow.mailing.models import EmailMessage, EmailTemplate, Suppression
+from leadflow.mailing.models import EmailEvent, EmailTemplate, Suppression
 from leadflow.mailing.sending import journey_email
 from leadflow.notify.delivery import Message, notify, notify_robot
 from leadflow.notify.models import Robot
@@ -77,14 +77,18 @@ def enrol_many(journey: Journey, leads: list[Lead], now: datetime) -> list[Enrol
     elif journey.reentry == Journey.Reentry.ALWAYS:
         earlier = earlier.filter(state=Enrollment.State.ACTIVE)
     inside = set(earlier.values_list("lead_id", flat=True))
+    entering = [lead for pk, lead in candidates.items() if pk not in inside]
+    if journey.daily_cap:  # the rest do not enter today (the sweep has read their event)
+        today = now.astimezone(company_zone()).replace(hour=0, minute=0, second=0, microsecond=0)
+        entered = Enrollment.objects.filter(journey=journey, entered_at__gte=today).count()
+        entering = entering[: max(journey.daily_cap - entered, 0)]
     first = version.steps[0]["id"]
     return Enrollment.objects.bulk_create(
         [
             Enrollment(
                 journey=journey, version=version, lead=lead, step=first, due_at=now, entered_at=now
             )
-            for pk, lead in candidates.items()
-            if pk not in inside
+            for lead in entering
         ],
         ignore_conflicts=True,
     )
@@ -237,12 +241,28 @@ def _finish(enrollment: Enrollment, state: str, now: datetime, error: str = "") 
     )
 
 
+def _engaged(enrollment: Enrollment, condition: dict[str, Any]) -> bool:
+    """Did the person open (or click) an email of this enrolment, by a person not a
+    scanner, within the window after it was made (any time without one)?"""
+    kinds = {
+        "opened": [EmailEvent.Kind.OPENED],
+        "clicked": [EmailEvent.Kind.CLICKED],
+        "either": [EmailEvent.Kind.OPENED, EmailEvent.Kind.CLICKED],
+    }[condition.get("engaged", "opened")]
+    events = EmailEvent.objects.filter(
+        message__source__startswith=f"j{enrollment.pk}.", kind__in=kinds, machine=False
+    )
+    if condition.get("within_hours"):
+        window = timedelta(hours=float(condition["within_hours"]))
+        events = events.filter(at__lte=F("message__created_at") + window)
+    return events.exists()
+
+
 def _branch(enrollment: Enrollment, condition: dict[str, Any], lead: Lead) -> bool:
-    if "opened" in condition:
-        opened = EmailMessage.objects.filter(
-            source__startswith=f"j{enrollment.pk}.", first_opened_at__isnull=False
-        ).exists()
-        return opened == bool(condition["opened"])
+    if "opened" in condition:  # as the first versions stored it
+        return _engaged(enrollment, {"engaged": "opened"}) == bool(condition["opened"])
+    if "engaged" in condition:
+        return _engaged(enrollment, condition)
     if "score_at_least" in condition:
         return lead.score >= int(condition["score_at_least"])
     if "grade" in condition:

@@ -74,6 +74,17 @@ def _manager(by) -> None:
         raise Forbidden(gettext("Only marketing builds journeys."))
 
 
+def _condition_ok(condition) -> bool:
+    if not isinstance(condition, Mapping):
+        return False
+    if "engaged" in condition:
+        window = str(condition.get("within_hours") or "0")
+        return condition["engaged"] in ("opened", "clicked", "either") and (
+            window.replace(".", "", 1).isdigit()
+        )
+    return any(key in condition for key in ("opened", "score_at_least", "grade"))
+
+
 def steps_check(steps: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """{where: why} for every step that cannot run."""
     errors: dict[str, str] = {}
@@ -107,11 +118,24 @@ def steps_check(steps: Sequence[Mapping[str, Any]]) -> dict[str, str]:
             errors[where] = gettext("choose a group robot")
         elif kind == "branch" and (step.get("yes") not in ids or step.get("no") not in ids):
             errors[where] = gettext("both ways of a branch lead to a step")
+        elif kind == "branch" and not _condition_ok(step.get("if")):
+            errors[where] = gettext("branch on an email opened or clicked, or the score")
         elif kind == "webhook" and not str(step.get("url", "")).startswith(("https://", "http://")):
             errors[where] = gettext("an http(s) address")
         elif kind == "priority" and step.get("value") not in ("high", "medium", "low"):
             errors[where] = gettext("high, medium or low")
     return errors
+
+
+def _whole(values: Mapping[str, Any], field: str, errors: dict[str, str], most: int, default=None):
+    """A whole number from 1 to `most` from the form or the API; `default` when empty."""
+    value = values.get(field)
+    if value in (None, ""):
+        return default
+    if not str(value).isdigit() or not 1 <= int(value) <= most:
+        errors[field] = gettext("a whole number from 1 to %(most)d") % {"most": most}
+        return default
+    return int(value)
 
 
 @transaction.atomic
@@ -136,8 +160,6 @@ def journey_save(
     reentry = str(values.get("reentry") or Journey.Reentry.NEVER)
     if reentry not in Journey.Reentry.values:
         errors["reentry"] = gettext("never, after some days, or always")
-    if errors:
-        raise ValidationFailed(gettext("The journey was not saved."), fields=errors)
     now = timezone.now()
     fields = {
         "name": name[:100],
@@ -145,11 +167,14 @@ def journey_save(
         "trigger": trigger,
         "entry": dict(values.get("entry") or {}),
         "reentry": reentry,
-        "reentry_days": int(values.get("reentry_days") or 30),
+        "reentry_days": _whole(values, "reentry_days", errors, 3650, 30),
         "goal": dict(values.get("goal") or {}),
         "quiet_hours": bool(values.get("quiet_hours", True)),
+        "daily_cap": _whole(values, "daily_cap", errors, 1_000_000),
         "updated_at": now,
     }
+    if errors:
+        raise ValidationFailed(gettext("The journey was not saved."), fields=errors)
     if journey is None:
         journey = Journey.objects.create(owner=by, created_at=now, **fields)
     else:

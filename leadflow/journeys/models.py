@@ -34,6 +34,9 @@ class Journey(models.Model):
     # Emails and robot messages wait for working hours on the company calendar (no sends
     # at night, at weekends or on holidays); other steps run when due.
     quiet_hours = models.BooleanField(_("send only in working hours"), default=True)
+    daily_cap = models.PositiveIntegerField(  # leads entering per company day; none: no cap
+        _("most leads entering a day"), null=True, blank=True
+    )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()

@@ -73,11 +73,12 @@ def _steps_posted(post) -> list[dict]:
                 step["until"] = row["until"]
         elif row["kind"] == "branch":
             condition = post.get(f"if_{number}", "opened")
-            step["if"] = (
-                {"opened": True}
-                if condition == "opened"
-                else {"score_at_least": int(post.get(f"score_{number}") or 0)}
-            )
+            if condition == "score":
+                step["if"] = {"score_at_least": int(_number(post.get(f"score_{number}", "")))}
+            else:
+                step["if"] = {"engaged": condition}
+                if _number(post.get(f"within_{number}", "")):
+                    step["if"]["within_hours"] = _number(post.get(f"within_{number}", ""))
             step["yes"], step["no"] = row["yes"], row["no"]
         elif row["kind"] == "notify":
             step["text"] = row["text"]
@@ -122,6 +123,7 @@ def _values_posted(post) -> dict:
         "reentry_days": post.get("reentry_days") or 30,
         "goal": goal,
         "quiet_hours": post.get("quiet_hours") == "on",
+        "daily_cap": post.get("daily_cap", "").strip(),
     }
 
 

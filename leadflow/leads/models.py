@@ -380,6 +380,7 @@ class ScoreRule(models.Model):
         DOWNLOADED_MATERIAL = "downloaded_material", _("Downloaded core material")
         WEBINAR_QUESTION = "webinar_question", _("Asked a question at a webinar")
         EMAIL_OPENED = "email_opened", _("Opened a marketing email")
+        EMAIL_CLICKED = "email_clicked", _("Clicked a link in a marketing email")
         CONSULTED_SALES = "consulted_sales", _("Consulted a sales rep")
         VISITED_PRICING = "visited_pricing", _("Visited the pricing page")
 

@@ -106,7 +106,17 @@ def click_record(signed: str, user_agent: str) -> str | None:
     now = timezone.now()
     machine = _machine(message, user_agent, now)
     if not machine:
-        EmailMessage.objects.filter(pk=message.pk).update(clicks=F("clicks") + 1)
+        first = EmailMessage.objects.filter(pk=message.pk, clicks=0).update(clicks=1)
+        if not first:
+            EmailMessage.objects.filter(pk=message.pk).update(clicks=F("clicks") + 1)
+        if first and message.lead_id and message.purpose == "marketing":
+            # The first click a person makes in a marketing email: on the lead's timeline
+            # for the journeys and the score rules (LEAD-SCR-4), once per email.
+            lead_event_record(
+                lead=Lead.objects.get(pk=message.lead_id),
+                kind="email_clicked",
+                data={"subject": message.subject, "url": url},
+            )
     event_record(
         message, EmailEvent.Kind.CLICKED, now, machine=machine, url=url, user_agent=user_agent
     )

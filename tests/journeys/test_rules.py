@@ -22,7 +22,7 @@ from leadflow.journeys.journeys import (
 )
 from leadflow.journeys.models import Enrollment, StepRun
 from leadflow.leads.events import activity_recorded, lead_nurtured, lead_scored
-from leadflow.leads.models import FollowUpDue, Lead
+from leadflow.leads.models import FollowUpDue, Lead, LeadEvent
 from leadflow.mailing.models import EmailMessage
 from tests.mailing.conftest import lead
 
@@ -167,3 +167,53 @@ def test_a_paused_journey_keeps_its_leads_where_they_are(marketer, template):
     paused.save()
     run_due_steps(now)
     assert EmailMessage.objects.count() == 1
+
+
+def test_a_daily_cap_and_a_branch_on_a_click_within_a_day(marketer, template):
+    # SPEC: AUT-1 — the maximum enrolments per day; branch on behaviour within a window
+    from django.core import signing
+
+    from leadflow.mailing.sending import CLICK_SALT
+    from leadflow.mailing.tracking import click_record
+
+    clicked = journey(
+        marketer,
+        [
+            {"id": "mail", "kind": "email", "template": template.pk},
+            {"id": "wait", "kind": "wait", "hours": 48},
+            {
+                "id": "hot",
+                "kind": "branch",
+                "if": {"engaged": "clicked", "within_hours": 24},
+                "yes": "high",
+                "no": "low",
+            },
+            {"id": "high", "kind": "priority", "value": "high"},
+            {"id": "stop", "kind": "exit"},
+            {"id": "low", "kind": "priority", "value": "low"},
+        ],
+        quiet_hours=False,
+        daily_cap=2,
+        trigger={"kind": "activity", "event": "email_clicked"},
+    )
+    leads = [lead(f"公司{n}", f"buyer{n}@example.cn") for n in range(3)]
+    start = datetime(2026, 12, 8, 10, 0, tzinfo=SHANGHAI)
+    with time_machine.travel(start, tick=False):
+        assert journey_enrol_by_hand(journey=clicked, leads=leads, by=marketer) == 2
+        run_due_steps(start)
+    quick, slow = (EmailMessage.objects.get(lead=found) for found in leads[:2])
+    for message, hours in ((quick, 2), (slow, 30)):
+        with time_machine.travel(start + timedelta(hours=hours), tick=False):
+            link = signing.dumps([message.token, "https://example.cn/new"], salt=CLICK_SALT)
+            click_record(link, "Mozilla/5.0 Foxmail")
+    with time_machine.travel(start + timedelta(hours=49), tick=False):
+        run_due_steps(start + timedelta(hours=49))
+    priority = dict(
+        Lead.objects.filter(pk__in=[quick.lead_id, slow.lead_id]).values_list("pk", "priority")
+    )
+    assert priority == {quick.lead_id: "high", slow.lead_id: "low"}
+    # Each first click is on the lead's timeline (once), which this journey listens to;
+    # both are in it already, and the third lead enters on the next day's room.
+    assert LeadEvent.objects.filter(kind="email_clicked").count() == 2
+    with time_machine.travel(start + timedelta(days=3), tick=False):
+        assert journey_enrol_by_hand(journey=clicked, leads=leads, by=marketer) == 1
