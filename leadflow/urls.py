@@ -147,6 +147,7 @@ urlpatterns = [
     path("leads/<int:lead_id>/", leads.lead_page, name="lead"),
     path("leads/<int:lead_id>/verify/", leads.lead_verify_view, name="lead_verify"),
     path("leads/<int:lead_id>/events/", leads.lead_event_view, name="lead_event"),
+    path("leads/<int:lead_id>/tags/", leads.lead_tags_view, name="lead_tags"),
     path("leads/<int:lead_id>/accept/", leads.lead_accept_view, name="lead_accept"),
     path("leads/<int:lead_id>/decline/", leads.lead_decline_view, name="lead_decline"),
     path("leads/<int:lead_id>/assign/", leads.lead_assign_view, name="lead_assign"),

@@ -29,6 +29,7 @@ from leadflow.leads.assignment import Assigner
 from leadflow.leads.events import lead_nurtured
 from leadflow.leads.followup import write_deadlines
 from leadflow.leads.models import Lead, LeadEvent, LeadStatus, ScoreRule
+from leadflow.leads.tags import lead_tag_add
 from leadflow.mailing.models import EmailEvent, EmailTemplate, Suppression
 from leadflow.mailing.sending import journey_email
 from leadflow.notify.delivery import Message, notify, notify_robot
@@ -95,7 +96,7 @@ def enrol_many(journey: Journey, leads: list[Lead], now: datetime) -> list[Enrol
 
 
 # Timeline events a trigger may name (leads.events.KINDS: the payload each one holds).
-EVENT_KINDS = ("scored", "stage", "nurture", "returned_to_pool", *ScoreRule.Event.values)
+EVENT_KINDS = ("scored", "stage", "nurture", "returned_to_pool", "tagged", *ScoreRule.Event.values)
 STATUS_EVENTS = {"nurture": "nurture", "pool": "returned_to_pool"}
 
 
@@ -126,6 +127,8 @@ def _triggered(trigger: dict, event: LeadEvent | None, lead: Lead) -> bool:
         return event.kind == STATUS_EVENTS.get(trigger.get("to", ""))
     if kind == "activity":
         return event.kind == trigger.get("event")
+    if kind == "tag":
+        return event.kind == "tagged" and data.get("tag") == trigger.get("tag")
     return False
 
 
@@ -337,6 +340,9 @@ def _act(
             return skipped, {"why": "has an owner"}, None
         rep = Assigner.load().assign(lead, reason=label)
         return done, {"rep": rep.pk if rep else None}, None
+    if kind == "tag":
+        added = lead_tag_add(lead=lead, tag=step["tag"])
+        return (done if added else skipped), {"tag": step["tag"]}, None
     if kind == "nurture":
         if lead.owner_id or lead.status != LeadStatus.TO_ASSIGN:
             return skipped, {"why": "not waiting for a rep"}, None

@@ -38,6 +38,7 @@ GUIDE: dict[str, dict[str, Any]] = {
             {"id": "s7", "kind": "wait", "hours": 24},
             {"id": "s8", "kind": "email", "email": "视频"},
             {"id": "s9", "kind": "priority", "value": "low"},
+            {"id": "s10", "kind": "tag", "tag": "待培育"},
         ],
     },
     "nurture": {

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from leadflow.core.audit import audit_record, register_action_labels
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.leads.models import Lead, ScoreRule
+from leadflow.leads.tags import tag_checked
 from leadflow.mailing.models import EmailTemplate
 from leadflow.notify.models import Robot
 
@@ -33,6 +34,7 @@ KIND_LABELS = (
     ("robot", _("post to a group robot")),
     ("webhook", _("call a webhook")),
     ("priority", _("set priority")),
+    ("tag", _("put a tag on the lead")),
     ("assign", _("assign by the rules")),
     ("nurture", _("to the nurture pool")),
     ("exit", _("exit")),
@@ -47,6 +49,7 @@ TRIGGER_LABELS = (
     ("activity", _("the person does something")),
     ("lead_created", _("a lead comes in")),
     ("form", _("a web form is sent")),
+    ("tag", _("a tag is put on the lead")),
     ("manual", _("someone puts a lead in")),
 )
 TRIGGERS = tuple(kind for kind, _label in TRIGGER_LABELS)
@@ -64,6 +67,8 @@ def _trigger_check(trigger: Mapping[str, Any]) -> str:
         return gettext("the nurture pool or the public pool")
     if kind == "activity" and trigger.get("event") not in ScoreRule.Event.values:
         return gettext("choose what the person did")
+    if kind == "tag" and not str(trigger.get("tag") or "").strip():
+        return gettext("name the tag")
     if kind in ("grade", "stage") and not trigger.get("to"):
         return gettext("choose the grade or stage")
     return ""
@@ -72,6 +77,14 @@ def _trigger_check(trigger: Mapping[str, Any]) -> str:
 def _manager(by) -> None:
     if not by.has_permission(JOURNEYS_MANAGE):
         raise Forbidden(gettext("Only marketing builds journeys."))
+
+
+def _tag_ok(tag) -> bool:
+    try:
+        tag_checked(str(tag or ""))
+    except ValidationFailed:
+        return False
+    return True
 
 
 def _condition_ok(condition) -> bool:
@@ -122,6 +135,8 @@ def steps_check(steps: Sequence[Mapping[str, Any]]) -> dict[str, str]:
             errors[where] = gettext("branch on an email opened or clicked, or the score")
         elif kind == "webhook" and not str(step.get("url", "")).startswith(("https://", "http://")):
             errors[where] = gettext("an http(s) address")
+        elif kind == "tag" and not _tag_ok(step.get("tag")):
+            errors[where] = gettext("1 to 30 characters, without commas")
         elif kind == "priority" and step.get("value") not in ("high", "medium", "low"):
             errors[where] = gettext("high, medium or low")
     return errors

@@ -43,6 +43,7 @@ STEP_FIELDS = (
     "secret",
     "until",
     "robot",
+    "tag",
 )
 
 
@@ -90,6 +91,8 @@ def _steps_posted(post) -> list[dict]:
             step["robot"] = int(row["robot"]) if row["robot"].isdigit() else None
         elif row["kind"] == "priority":
             step["value"] = row["value"]
+        elif row["kind"] == "tag":
+            step["tag"] = row["tag"]
         elif row["kind"] == "webhook":
             step["url"], step["secret"] = row["url"], row["secret"]
         steps.append(step)
@@ -108,6 +111,8 @@ def _values_posted(post) -> dict:
         trigger["form"] = post.get("form", "")
     elif trigger["kind"] == "activity":
         trigger["event"] = post.get("event", "")
+    elif trigger["kind"] == "tag":
+        trigger["tag"] = post.get("trigger_tag", "").strip()
     entry = {k: post[f"entry_{k}"] for k in ("grade", "region") if post.get(f"entry_{k}")}
     goal = {}
     if post.get("goal_stage"):

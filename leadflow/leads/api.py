@@ -44,6 +44,7 @@ from .scoring import (
     lead_score_values,
 )
 from .stages import lead_stage_set
+from .tags import lead_tag_add, lead_tag_remove
 
 router = Router(tags=["leads"])
 
@@ -169,6 +170,7 @@ class LeadDetail(LeadOut):
     consent_at: datetime | None
     lawful_basis: str
     score_breakdown: list[ScorePart] = Field(description="the rules the score is made of")
+    tags: list[str] = []
     timeline: list[TimelineEntry]
 
 
@@ -194,6 +196,7 @@ def _detail(lead: Lead, *, just_captured: bool = False) -> dict:
             if just_captured
             else lead_breakdown(lead)
         ),
+        "tags": [] if just_captured else list(lead.tags.values_list("name", flat=True)),
         "timeline": lead_timeline(lead, just_captured=just_captured),
     }
 
@@ -282,6 +285,24 @@ def leads_event(request, lead_id: int, payload: EventIn):
     lead = lead_event_record(
         lead=_visible(request, lead_id), kind=payload.kind, by=request.user, data=payload.data
     )
+    return _detail(lead)
+
+
+class TagIn(Schema):
+    tag: str = Field(..., description="1 to 30 characters, without commas")
+
+
+@router.post("/leads/{lead_id}/tags", response=LeadDetail, summary="Put a tag on the lead")
+def leads_tag_add(request, lead_id: int, payload: TagIn):
+    lead = _visible(request, lead_id)
+    lead_tag_add(lead=lead, tag=payload.tag, by=request.user)
+    return _detail(lead)
+
+
+@router.delete("/leads/{lead_id}/tags/{tag}", response=LeadDetail, summary="Take a tag off")
+def leads_tag_remove(request, lead_id: int, tag: str):
+    lead = _visible(request, lead_id)
+    lead_tag_remove(lead=lead, tag=tag, by=request.user)
     return _detail(lead)
 
 

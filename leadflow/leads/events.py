@@ -43,6 +43,8 @@ KINDS: dict[str, str] = {
     "converted": "customer_id, customer, new_customer, deal_id, amount, cycle_days",
     "returned_to_pool": "reason",
     "claimed": "(nothing)",
+    "tagged": "tag",
+    "untagged": "tag",
     # What the person did (LEAD-SCR-1), recorded by the API or the UI: data as given.
     **dict.fromkeys(ScoreRule.Event.values, "what the caller gave, as given"),
 }
@@ -243,6 +245,17 @@ def leads_returned_to_pool(lead_ids: Iterable[int], *, reason: str, at: datetime
     _records("returned_to_pool", ((lead_id, {"reason": reason}) for lead_id in lead_ids), at)
 
 
+def lead_tagged(lead: Lead, *, tag: str, by=None) -> LeadEvent:
+    """A tag put on the lead, by a person (audited too) or a journey (by nobody)."""
+    if by is None:
+        return _record(lead, "tagged", data={"tag": tag})
+    return _step(lead, "tagged", by=by, data={"tag": tag})
+
+
+def lead_untagged(lead: Lead, *, tag: str, by) -> LeadEvent:
+    return _step(lead, "untagged", by=by, data={"tag": tag})
+
+
 def lead_claimed(lead: Lead, *, by, at=None) -> LeadEvent:
     return _step(lead, "claimed", by=by, at=at)
 
@@ -284,6 +297,8 @@ register_action_labels(
         "lead.accepted": _("accepted lead"),
         "lead.declined": _("declined lead"),
         "lead.claimed": _("claimed from the public pool lead"),
+        "lead.tagged": _("tagged lead"),
+        "lead.untagged": _("took a tag off lead"),
         "lead.followed_up": _("recorded a follow-up of lead"),
         "lead.stage": _("moved the stage of lead"),
         "lead.converted": _("converted into a customer lead"),

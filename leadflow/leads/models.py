@@ -657,6 +657,26 @@ class ImportBatch(models.Model):
         return self.file_name
 
 
+class LeadTag(models.Model):
+    """A label on a lead (待培育, 展会VIP …), put by a person or a journey; a journey may
+    start when one is added (its timeline event, `tagged`)."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(_("tag"), max_length=30)
+    added_at = models.DateTimeField()
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["lead", "name"], name="lead_tag_once")]
+        indexes = [models.Index(fields=["name"], name="lead_tag_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class WebForm(models.Model):
     """A public form a company website embeds or posts to (LEAD-CAP-2)."""
 

@@ -217,3 +217,24 @@ def test_a_daily_cap_and_a_branch_on_a_click_within_a_day(marketer, template):
     assert LeadEvent.objects.filter(kind="email_clicked").count() == 2
     with time_machine.travel(start + timedelta(days=3), tick=False):
         assert journey_enrol_by_hand(journey=clicked, leads=leads, by=marketer) == 1
+
+
+def test_a_tag_step_starts_the_journey_that_listens_for_it(marketer, template):
+    # SPEC: AUT-1 — the step "tag" and the trigger "tag added" (the guide's 待培育)
+    closing = journey(
+        marketer, [{"id": "tag", "kind": "tag", "tag": "待培育"}], name="收尾", quiet_hours=False
+    )
+    nurture = journey(
+        marketer,
+        [{"id": "mail", "kind": "email", "template": template.pk}],
+        name="培育",
+        trigger={"kind": "tag", "tag": "待培育"},
+    )
+    found = lead("甲公司", "jia@example.cn")
+    now = datetime.now(tz=SHANGHAI)
+    read_triggers(now)  # the new lead itself starts nothing here
+    journey_enrol_by_hand(journey=closing, leads=[found], by=marketer)
+    run_due_steps(now + timedelta(seconds=5))
+    assert list(found.tags.values_list("name", flat=True)) == ["待培育"]
+    read_triggers(now)
+    assert Enrollment.objects.filter(journey=nurture, lead=found).exists()

@@ -18,6 +18,7 @@ from .pool import lead_claim_view, pool_page
 from .scoring import lead_event_view, lead_priority_view, score_rules_page
 from .settings import lead_settings_page
 from .stages import lead_stage_view, stage_board
+from .tags import lead_tags_view
 from .webform import public_form
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "lead_reassign_request_view",
     "lead_settings_page",
     "lead_stage_view",
+    "lead_tags_view",
     "lead_verify_view",
     "leads_page",
     "merge_undo_view",
