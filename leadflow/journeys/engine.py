@@ -539,7 +539,8 @@ def run_due_steps(now: datetime) -> dict[str, int]:
     budget is spent (what is left is claimed by the next minute, or another worker)."""
     outcomes: dict[str, int] = {}
     deadline = time.monotonic() + BUDGET_SECONDS
-    calendar, versions = WorkCalendar.for_company(), {}
+    calendar = WorkCalendar.for_company()
+    versions: dict[int, JourneyVersion] = {}
     while time.monotonic() < deadline:
         claimed = _claim(now)
         for enrollment_id in claimed:
