@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from leadflow.core.errors import DomainError
 from leadflow.core.ui import refused_message
 from leadflow.leads.models import Channel, LeadStatus, ScoreRule, Stage, WebForm
-from leadflow.leads.queries import lead_for
+from leadflow.leads.queries import lead_for, leads_visible_to
 from leadflow.mailing.models import EmailTemplate
 from leadflow.notify.models import Robot
 
@@ -21,6 +21,7 @@ from .journeys import (
     TRIGGER_LABELS,
     enrollment_retry,
     enrollment_skip,
+    journey_enrol_by_hand,
     journey_migrate,
     journey_save,
     journey_state_set,
@@ -132,6 +133,24 @@ def _values_posted(post) -> dict:
     }
 
 
+ENROL_AT_MOST = 5000  # leads one click puts in; a bigger list goes by the API in parts
+
+
+def _filtered_leads(user, post):
+    """The leads the user sees that match the form's filter (channel, grade, region,
+    tag), at most ENROL_AT_MOST; never merged or invalid ones."""
+    leads = leads_visible_to(user).exclude(status="invalid")
+    if post.get("enrol_channel"):
+        leads = leads.filter(channel__code=post["enrol_channel"])
+    if post.get("enrol_grade"):
+        leads = leads.filter(grade=post["enrol_grade"])
+    if post.get("enrol_region", "").strip():
+        leads = leads.filter(region=post["enrol_region"].strip())
+    if post.get("enrol_tag", "").strip():
+        leads = leads.filter(tags__name=post["enrol_tag"].strip())
+    return leads.order_by("id")[:ENROL_AT_MOST]
+
+
 @login_required
 def journeys_page(request):
     _manager(request)
@@ -162,6 +181,15 @@ def journey_page(request, journey_id: int | None = None):
                 messages.success(
                     request,
                     gettext("%(n)d leads in flight moved to the latest version.") % {"n": moved},
+                )
+                return redirect("journey", journey.pk)
+            elif action == "enrol" and journey is not None:
+                leads = list(_filtered_leads(request.user, request.POST))
+                entered = journey_enrol_by_hand(journey=journey, leads=leads, by=request.user)
+                messages.success(
+                    request,
+                    gettext("%(entered)d of %(found)d leads found entered the journey.")
+                    % {"entered": entered, "found": len(leads)},
                 )
                 return redirect("journey", journey.pk)
             elif action in ("retry", "skip") and journey is not None:
