@@ -7,7 +7,8 @@ Builds a fresh database (SQLite in a temporary folder, or a new PostgreSQL datab
 DATABASE_URL) with N accepted leads who agreed to marketing, each with an email and an
 owner, and a loopback SMTP sink. The journey: score crosses 30 → proposal email → wait
 48 h → opened? → priority high : priority low. Then, in the same run:
-- floor: one raw INSERT of N enrolment rows (executemany in one transaction), rolled back;
+- floor: the rows the engine writes, bare (per lead an enrolment, its step runs and an
+  email message copied from a real one; executemany in one transaction, rolled back);
 - trigger: N "scored" events on the timeline (written in bulk first, not timed) read by
   the trigger sweep and turned into enrolments;
 - first steps: the due enrolments claimed and run (each step run stored under its key,
@@ -71,7 +72,6 @@ def run(count: int) -> None:
     from leadflow.mailing.models import EmailMessage
     from leadflow.mailing.sending import _deliver_batch
 
-    floor = _floor(journey, count)
     now = datetime.now(UTC)
     leads_scored(
         (
@@ -92,7 +92,11 @@ def run(count: int) -> None:
     waited = _timed(lambda: _until_quiet(run_due_steps, later))
     runs_later = StepRun.objects.count() - runs_first
     engine = trigger + first + waited
-    print(f"floor (INSERT)    {floor:8.1f} s   {count / floor:10,.0f} rows/s")
+    floor = _floor(journey, count, round((runs_first + runs_later) / max(entered, 1)))
+    print(
+        f"floor (INSERT)    {floor:8.1f} s   the same rows bare: an enrolment, its step runs "
+        "and an email per lead"
+    )
     print(f"trigger           {trigger:8.1f} s   {entered / trigger:10,.0f} enrolments/s")
     print(f"first steps       {first:8.1f} s   {runs_first / first:10,.0f} step runs/s")
     print(f"wait and branch   {waited:8.1f} s   {runs_later / waited:10,.0f} step runs/s")
@@ -117,25 +121,53 @@ def _until_quiet(sweep, now) -> None:
         pass
 
 
-def _floor(journey, count: int) -> float:
-    """One INSERT per enrolment row, the same columns, one transaction, then undone."""
+def _floor(journey, count: int, runs_per_lead: int) -> float:
+    """The rows the engine writes, written bare: per lead one enrolment, its step runs
+    and one email message (a copy of a real one), by executemany in one transaction,
+    then undone."""
     from django.db import connection, transaction
 
-    from leadflow.journeys.models import Enrollment
+    from leadflow.journeys.models import Enrollment, StepRun
     from leadflow.leads.bulk.sql import db_moment
+    from leadflow.mailing.models import EmailMessage
 
     stamp = db_moment(datetime.now(UTC), connection.vendor)
     version = journey.current.pk
-    table = Enrollment._meta.db_table
-    rows = [
+    sample = EmailMessage.objects.first()
+    fields = [f for f in EmailMessage._meta.concrete_fields if f.attname != "id"]
+    unique = {"message_id", "token", "source"}
+    base = {f.attname: f.get_db_prep_save(getattr(sample, f.attname), connection) for f in fields}
+
+    def message(n: int) -> list:
+        return [
+            f"{base[f.attname]}.{n}" if f.attname in unique else base[f.attname] for f in fields
+        ]
+
+    enrolments = [
         (journey.pk, version, n, "active", "s1", stamp, 0, "", stamp) for n in range(1, count + 1)
     ]
     began = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {table} (journey_id, version_id, lead_id, state, step, due_at, "  # noqa: S608
-            "attempts, error, entered_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            rows,
+            f"INSERT INTO {Enrollment._meta.db_table} (journey_id, version_id, lead_id, state, "  # noqa: S608
+            "step, due_at, attempts, error, entered_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            enrolments,
+        )
+        cursor.execute(f"SELECT MIN(id) FROM {Enrollment._meta.db_table} WHERE step = 's1'")  # noqa: S608
+        cursor.executemany(
+            f"INSERT INTO {StepRun._meta.db_table} (enrollment_id, key, step, kind, outcome, "  # noqa: S608
+            "detail, at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [
+                (1, f"floor.{n}.{run}", f"s{run}", "email", "done", "{}", stamp)
+                for n in range(count)
+                for run in range(runs_per_lead)
+            ],
+        )
+        columns = ", ".join(f.column for f in fields)
+        cursor.executemany(
+            f"INSERT INTO {EmailMessage._meta.db_table} ({columns}) VALUES "  # noqa: S608
+            f"({', '.join(['%s'] * len(fields))})",
+            [message(n) for n in range(count)],
         )
         seconds = time.perf_counter() - began
         transaction.set_rollback(True)

@@ -8,12 +8,14 @@ queued in the outbox, a notice, a field set), so a retry finds the run and does 
 twice. A step that fails is retried with backoff, then the enrolment is parked with the
 error and the journey's owner told."""
 
+import dataclasses
 import hashlib
 import hmac
 import json
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +33,7 @@ from leadflow.leads.followup import write_deadlines
 from leadflow.leads.models import Lead, LeadEvent, LeadStatus, ScoreRule
 from leadflow.leads.tags import lead_tag_add
 from leadflow.mailing.models import EmailEvent, EmailTemplate, Suppression
-from leadflow.mailing.sending import journey_email
+from leadflow.mailing.sending import deliver_due, journey_email
 from leadflow.notify.delivery import Message, notify, notify_robot
 from leadflow.notify.models import Robot
 
@@ -47,6 +49,31 @@ _JOURNEYS = Journey._meta.db_table
 
 class StepError(Exception):
     """A step could not run now (it is retried)."""
+
+
+@dataclass
+class SweepContext:
+    """What one run of the step sweep reads once for all its enrolments: the calendar,
+    the versions (a saved version never changes), the suppressed addresses among its
+    leads; and how many journey emails it queued (the outbox is woken once)."""
+
+    calendar: WorkCalendar
+    versions: dict[int, JourneyVersion] = dataclasses.field(default_factory=dict)
+    suppressed: set[str] = dataclasses.field(default_factory=set)
+    emails: int = 0
+
+    def version(self, version_id: int) -> JourneyVersion:
+        if version_id not in self.versions:
+            self.versions[version_id] = JourneyVersion.objects.get(pk=version_id)
+        return self.versions[version_id]
+
+    def read_suppressed(self, leads: list[Lead]) -> None:
+        hashes = [lead.email_hash for lead in leads if lead.email_hash]
+        self.suppressed |= set(
+            Suppression.objects.filter(address_hash__in=hashes).values_list(
+                "address_hash", flat=True
+            )
+        )
 
 
 # ----------------------------------------------------------------- entering
@@ -222,13 +249,11 @@ def _after(version: JourneyVersion, index: int) -> str | None:
     return version.steps[index + 1]["id"] if index + 1 < len(version.steps) else None
 
 
-def _must_exit(lead: Lead) -> bool:
+def _must_exit(lead: Lead, suppressed: set[str]) -> bool:
     """Merged away, closed as lost or invalid, or unsubscribed: out of every journey."""
     if lead.status in ("merged", "invalid") or lead.stage in ("lost", "invalid"):
         return True
-    return (
-        bool(lead.email_hash) and Suppression.objects.filter(address_hash=lead.email_hash).exists()
-    )
+    return bool(lead.email_hash) and lead.email_hash in suppressed
 
 
 def _goal_reached(journey: Journey, lead: Lead) -> bool:
@@ -293,17 +318,23 @@ def _act(
     lead: Lead,
     key: str,
     now: datetime,
-    calendar: WorkCalendar,
+    context: SweepContext,
 ):
     """The step's side effect; (outcome, detail, the next due time or None for now)."""
-    kind = step["kind"]
+    kind, calendar = step["kind"], context.calendar
     done, skipped = StepRun.Outcome.DONE, StepRun.Outcome.SKIPPED
     label = gettext("Journey %(name)s") % {"name": enrollment.journey.name}
     if kind == "email":
         template = EmailTemplate.objects.filter(pk=step.get("template") or 0).first()
         if template is None:
             raise StepError("the email template is gone")
-        sent = journey_email(template=template, lead=lead, key=f"j{enrollment.pk}.{key}")
+        sent = journey_email(
+            template=template,
+            lead=lead,
+            key=f"j{enrollment.pk}.{key}",
+            suppressed=lead.email_hash in context.suppressed,
+        )
+        context.emails += sent == "queued"
         return (done if sent == "queued" else skipped), {"email": sent}, None
     if kind in ("notify", "task") and lead.owner is None:
         return skipped, {"why": "no owner"}, None
@@ -398,38 +429,38 @@ def _webhook(enrollment: Enrollment, step: dict[str, Any], lead: Lead, key: str)
         raise StepError(f"webhook: {error}") from error
 
 
-def run_enrollment(
-    enrollment_id: int,
-    now: datetime,
-    calendar: WorkCalendar | None = None,
-    versions: dict[int, JourneyVersion] | None = None,
-) -> str:
-    """Run the claimed enrolment's steps until one waits or the journey ends: the goal and
-    the exit rules checked first, then each step in its own transaction with its run.
-    `versions`: those a sweep has read already (a saved version never changes)."""
-    calendar = calendar or WorkCalendar.for_company()
-    versions = {} if versions is None else versions
+def run_enrollment(enrollment_id: int, now: datetime) -> str:
+    """Run one claimed enrolment now (see `run_due_steps`, which runs a batch)."""
+    context = SweepContext(WorkCalendar.for_company())
     with transaction.atomic():
         enrollment = (
             Enrollment.objects.select_for_update(of=("self",))
             .select_related("journey", "lead__owner")
             .get(pk=enrollment_id)
         )
-        if enrollment.state != Enrollment.State.ACTIVE:
-            return enrollment.state
-        lead, journey = enrollment.lead, enrollment.journey
-        if _goal_reached(journey, lead):
-            _finish(enrollment, Enrollment.State.CONVERTED, now)
-            return "converted"
-        if _must_exit(lead):
-            _finish(enrollment, Enrollment.State.EXITED, now)
-            return "exited"
-    if enrollment.version_id not in versions:
-        versions[enrollment.version_id] = JourneyVersion.objects.get(pk=enrollment.version_id)
-    version = versions[enrollment.version_id]
+    context.read_suppressed([enrollment.lead])
+    outcome = _run_loaded(enrollment, now, context)
+    if context.emails:
+        deliver_due.enqueue()
+    return outcome
+
+
+def _run_loaded(enrollment: Enrollment, now: datetime, context: SweepContext) -> str:
+    """A claimed enrolment's steps until one waits or the journey ends: the goal and the
+    exit rules checked first, then each step in its own transaction with its run."""
+    if enrollment.state != Enrollment.State.ACTIVE:
+        return enrollment.state
+    lead, journey = enrollment.lead, enrollment.journey
+    if _goal_reached(journey, lead):
+        _finish(enrollment, Enrollment.State.CONVERTED, now)
+        return "converted"
+    if _must_exit(lead, context.suppressed):
+        _finish(enrollment, Enrollment.State.EXITED, now)
+        return "exited"
+    version = context.version(enrollment.version_id)
     for _round in range(50):  # a journey with no wait ends well within this
         with transaction.atomic():
-            outcome = _run_step(enrollment, version, lead, now, calendar)
+            outcome = _run_step(enrollment, version, lead, now, context)
         if outcome:
             return outcome
     return "waiting"
@@ -440,7 +471,7 @@ def _run_step(
     version: JourneyVersion,
     lead: Lead,
     now: datetime,
-    calendar: WorkCalendar,
+    context: SweepContext,
 ) -> str:
     """One step of a claimed enrolment; '' to go straight on to the next one, or how the
     enrolment stands (waiting, finished …). The enrolment in memory follows the row."""
@@ -463,7 +494,7 @@ def _run_step(
         _move(enrollment, taken, now)
         return ""
     if step["kind"] in SENDS and enrollment.journey.quiet_hours:
-        opens = calendar.add(now, timedelta(0))  # now, or when working hours start
+        opens = context.calendar.add(now, timedelta(0))  # now, or when working hours start
         if opens > now:
             Enrollment.objects.filter(pk=enrollment.pk).update(due_at=opens)
             return "quiet"
@@ -477,7 +508,7 @@ def _run_step(
                 outcome=StepRun.Outcome.DONE,
                 at=now,
             )
-            outcome, detail, due = _act(enrollment, step, lead, key, now, calendar)
+            outcome, detail, due = _act(enrollment, step, lead, key, now, context)
             fault_point("journeys.step_acted")  # done, not yet committed
             if outcome != StepRun.Outcome.DONE or detail:
                 StepRun.objects.filter(key=key).update(outcome=outcome, detail=detail)
@@ -535,19 +566,27 @@ def _pause_if_failing(journey: Journey, step: str, now: datetime) -> None:
 
 @sweep("journeys.steps")
 def run_due_steps(now: datetime) -> dict[str, int]:
-    """Due enrolments, a claimed batch at a time, until none is due or the minute's
-    budget is spent (what is left is claimed by the next minute, or another worker)."""
+    """Due enrolments, a claimed batch at a time (read in one query with their leads),
+    until none is due or the minute's budget is spent (what is left is claimed by the
+    next minute, or another worker); the outbox is woken once for the emails queued."""
     outcomes: dict[str, int] = {}
     deadline = time.monotonic() + BUDGET_SECONDS
-    calendar = WorkCalendar.for_company()
-    versions: dict[int, JourneyVersion] = {}
+    context = SweepContext(WorkCalendar.for_company())
     while time.monotonic() < deadline:
         claimed = _claim(now)
-        for enrollment_id in claimed:
-            outcome = run_enrollment(enrollment_id, now, calendar, versions)
+        batch = list(
+            Enrollment.objects.filter(pk__in=claimed)
+            .select_related("journey", "lead__owner")
+            .order_by("id")
+        )
+        context.read_suppressed([enrollment.lead for enrollment in batch])
+        for enrollment in batch:
+            outcome = _run_loaded(enrollment, now, context)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
         if len(claimed) < BATCH:
             break
+    if context.emails:
+        deliver_due.enqueue()
     return outcomes
 
 

@@ -690,10 +690,14 @@ def sales_email_send(*, lead: Lead, by, subject: str, text: str) -> EmailMessage
 # ----------------------------------------------------------------- a journey's email
 
 
-def journey_email(*, template: EmailTemplate, lead: Lead, key: str) -> str:
+def journey_email(
+    *, template: EmailTemplate, lead: Lead, key: str, suppressed: bool | None = None
+) -> str:
     """A journey step's email to its lead, under the same rules as a send (consent,
     suppression, the weekly cap across every send and journey): "queued", or why not.
-    `key` names the step run; a second call with it queues nothing."""
+    `key` names the step run; a second call with it queues nothing. `suppressed`: what
+    the caller read for many leads at once (None: look it up). The caller wakes the
+    outbox (`deliver_due`) once for the emails it queued."""
     if EmailMessage.objects.filter(source=key).exists():
         return "queued"
     address = (lead.email or "").strip()
@@ -704,12 +708,13 @@ def journey_email(*, template: EmailTemplate, lead: Lead, key: str) -> str:
         digest = lookup_hash(address.lower())
         if lead.lawful_basis != "consent":
             return "no_consent"
-        if Suppression.objects.filter(address_hash=digest).exists():
+        if suppressed is None:
+            suppressed = Suppression.objects.filter(address_hash=digest).exists()
+        if suppressed:
             return "suppressed"
         if _weekly_counts([digest], now)[digest] >= get_settings("mailing.")["mailing.weekly_cap"]:
             return "capped"
     message = _message(template, lead, address, now)
     message.source = key[:80]
     message.save()
-    deliver_due.enqueue()
     return "queued"
