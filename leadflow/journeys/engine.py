@@ -60,7 +60,13 @@ class SweepContext:
     calendar: WorkCalendar
     versions: dict[int, JourneyVersion] = dataclasses.field(default_factory=dict)
     suppressed: set[str] = dataclasses.field(default_factory=set)
+    templates: dict[int, EmailTemplate | None] = dataclasses.field(default_factory=dict)
     emails: int = 0
+
+    def template(self, template_id: int) -> EmailTemplate | None:
+        if template_id not in self.templates:
+            self.templates[template_id] = EmailTemplate.objects.filter(pk=template_id).first()
+        return self.templates[template_id]
 
     def version(self, version_id: int) -> JourneyVersion:
         if version_id not in self.versions:
@@ -325,7 +331,7 @@ def _act(
     done, skipped = StepRun.Outcome.DONE, StepRun.Outcome.SKIPPED
     label = gettext("Journey %(name)s") % {"name": enrollment.journey.name}
     if kind == "email":
-        template = EmailTemplate.objects.filter(pk=step.get("template") or 0).first()
+        template = context.template(step.get("template") or 0)
         if template is None:
             raise StepError("the email template is gone")
         sent = journey_email(
@@ -576,7 +582,7 @@ def run_due_steps(now: datetime) -> dict[str, int]:
         claimed = _claim(now)
         batch = list(
             Enrollment.objects.filter(pk__in=claimed)
-            .select_related("journey", "lead__owner")
+            .select_related("journey", "lead__owner__role", "lead__channel")
             .order_by("id")
         )
         context.read_suppressed([enrollment.lead for enrollment in batch])

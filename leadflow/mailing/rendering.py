@@ -5,6 +5,7 @@ owner's listed fields, nothing else. `{{ lead.name }}`, `{{ owner.name }}`, and
 anything else (`{% load %}`, `{% include %}`, a field not listed) is refused when it is
 saved, with the reason."""
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -98,11 +99,17 @@ def merge_context(lead: Any, owner: Any, company: str) -> dict[str, dict[str, st
     }
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str, *, html: bool):
+    """A template's text compiled once per process (a send renders it for every lead)."""
+    return (_ENGINE if html else _TEXT_ENGINE).from_string(source)
+
+
 def render(template: Any, context: dict[str, dict[str, str]]) -> Rendered:
     values = Context(context, autoescape=True)
     plain = Context(context, autoescape=False)
     return Rendered(
-        subject=" ".join(_TEXT_ENGINE.from_string(template.subject).render(plain).split()),
-        html=_ENGINE.from_string(template.html).render(values),
-        text=_TEXT_ENGINE.from_string(template.text).render(plain),
+        subject=" ".join(_compiled(template.subject, html=False).render(plain).split()),
+        html=_compiled(template.html, html=True).render(values),
+        text=_compiled(template.text, html=False).render(plain),
     )
