@@ -276,8 +276,9 @@ def _finish(enrollment: Enrollment, state: str, now: datetime, error: str = "") 
 
 
 def _engaged(enrollment: Enrollment, condition: dict[str, Any]) -> bool:
-    """Did the person open (or click) an email of this enrolment, by a person not a
-    scanner, within the window after it was made (any time without one)?"""
+    """Did the person open (or click) at least `emails` (1) of this enrolment's emails,
+    by a person not a scanner, each within the window after it was made (any time
+    without one)? The guide's 培育旅程 asks for two opened."""
     kinds = {
         "opened": [EmailEvent.Kind.OPENED],
         "clicked": [EmailEvent.Kind.CLICKED],
@@ -289,7 +290,10 @@ def _engaged(enrollment: Enrollment, condition: dict[str, Any]) -> bool:
     if condition.get("within_hours"):
         window = timedelta(hours=float(condition["within_hours"]))
         events = events.filter(at__lte=F("message__created_at") + window)
-    return events.exists()
+    wanted = int(condition.get("emails") or 1)
+    if wanted == 1:
+        return events.exists()
+    return events.order_by().values("message").distinct().count() >= wanted
 
 
 def _branch(enrollment: Enrollment, condition: dict[str, Any], lead: Lead) -> bool:

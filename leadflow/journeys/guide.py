@@ -55,9 +55,16 @@ GUIDE: dict[str, dict[str, Any]] = {
             {"id": "s2", "kind": "wait", "working_days": 3},
             {"id": "s3", "kind": "email", "email": "案例"},
             {"id": "s4", "kind": "wait", "working_days": 5},
-            {"id": "s5", "kind": "branch", "if": {"opened": True}, "yes": "s6", "no": "s7"},
+            {
+                "id": "s5",
+                "kind": "branch",
+                "if": {"engaged": "opened", "emails": 2},
+                "yes": "s6",
+                "no": "s8",
+            },
             {"id": "s6", "kind": "email", "email": "视频"},
             {"id": "s7", "kind": "exit"},
+            {"id": "s8", "kind": "tag", "tag": "待培育"},
         ],
     },
 }

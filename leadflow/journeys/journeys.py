@@ -92,8 +92,10 @@ def _condition_ok(condition) -> bool:
         return False
     if "engaged" in condition:
         window = str(condition.get("within_hours") or "0")
-        return condition["engaged"] in ("opened", "clicked", "either") and (
-            window.replace(".", "", 1).isdigit()
+        return (
+            condition["engaged"] in ("opened", "clicked", "either")
+            and window.replace(".", "", 1).isdigit()
+            and str(condition.get("emails") or 1).isdigit()
         )
     return any(key in condition for key in ("opened", "score_at_least", "grade"))
 

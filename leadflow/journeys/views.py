@@ -79,6 +79,8 @@ def _steps_posted(post) -> list[dict]:
                 step["if"] = {"score_at_least": int(_number(post.get(f"score_{number}", "")))}
             else:
                 step["if"] = {"engaged": condition}
+                if _number(post.get(f"emails_{number}", "")) > 1:
+                    step["if"]["emails"] = int(_number(post.get(f"emails_{number}", "")))
                 if _number(post.get(f"within_{number}", "")):
                     step["if"]["within_hours"] = _number(post.get(f"within_{number}", ""))
             step["yes"], step["no"] = row["yes"], row["no"]

@@ -238,3 +238,43 @@ def test_a_tag_step_starts_the_journey_that_listens_for_it(marketer, template):
     assert list(found.tags.values_list("name", flat=True)) == ["待培育"]
     read_triggers(now)
     assert Enrollment.objects.filter(journey=nurture, lead=found).exists()
+
+
+def test_the_guides_nurture_journey_across_a_weekend_and_a_day_off(marketer):
+    # SPEC: AUT-1 — the guide's B-class 培育旅程 (模板2): pain-point email, 3 working days,
+    # case collection, 5 working days, two opened → demo video, else tagged 待培育
+    from leadflow.journeys.guide import guide_journey
+    from leadflow.mailing.tracking import open_record
+
+    CompanyHoliday.objects.create(date=datetime(2026, 12, 14).date(), kind="day_off", name="调休")
+    nurture = journey_state_set(
+        journey=guide_journey("nurture", by=marketer), state="active", by=marketer
+    )
+    reader, silent = lead("甲公司", "jia@example.cn"), lead("乙公司", "yi@example.cn")
+    Lead.objects.filter(pk__in=[reader.pk, silent.pk]).update(score=5, grade="C")
+    thursday = datetime(2026, 12, 10, 10, 0, tzinfo=SHANGHAI)
+    with time_machine.travel(thursday, tick=False):
+        for found in (reader, silent):
+            lead_scored(found, trigger="test", score=[5, 20], grade=["C", "B"], rules={})
+        assert read_triggers(thursday) == {"entered": 2}
+        run_due_steps(thursday)
+    # 3 working days of 9 hours from Thursday 10:00, past the weekend and Monday off:
+    wednesday = datetime(2026, 12, 16, 10, 0, tzinfo=SHANGHAI)
+    assert set(Enrollment.objects.values_list("due_at", flat=True)) == {wednesday}
+    with time_machine.travel(thursday + timedelta(days=1), tick=False):
+        open_record(EmailMessage.objects.get(lead=reader).token, "Mozilla/5.0 Foxmail")
+    with time_machine.travel(wednesday, tick=False):
+        run_due_steps(wednesday)
+    with time_machine.travel(wednesday + timedelta(days=1), tick=False):
+        second = EmailMessage.objects.filter(lead=reader).order_by("-id").first()
+        open_record(second.token, "Mozilla/5.0 Foxmail")
+    later = datetime(2026, 12, 23, 10, 0, tzinfo=SHANGHAI)  # 5 working days on
+    with time_machine.travel(later, tick=False):
+        run_due_steps(later)
+    states = dict(Enrollment.objects.filter(journey=nurture).values_list("lead", "state"))
+    subjects = [m.subject for m in EmailMessage.objects.filter(lead=reader).order_by("id")]
+    assert subjects[-1].endswith("3 分钟看懂我们的产品")
+    assert len(subjects) == 3
+    assert states[silent.pk] == "finished"
+    assert list(silent.tags.values_list("name", flat=True)) == ["待培育"]
+    assert states[reader.pk] == "exited"  # after the video, the exit step
