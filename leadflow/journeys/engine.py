@@ -31,6 +31,7 @@ from leadflow.leads.assignment import Assigner
 from leadflow.leads.events import lead_nurtured
 from leadflow.leads.followup import write_deadlines
 from leadflow.leads.models import Lead, LeadEvent, LeadStatus, ScoreRule
+from leadflow.leads.qualification import lead_field_set
 from leadflow.leads.tags import lead_tag_add
 from leadflow.mailing.models import EmailEvent, EmailTemplate, Suppression
 from leadflow.mailing.sending import deliver_due, journey_email
@@ -381,6 +382,9 @@ def _act(
             return skipped, {"why": "has an owner"}, None
         rep = Assigner.load().assign(lead, reason=label)
         return done, {"rep": rep.pk if rep else None}, None
+    if kind == "field":
+        changed = lead_field_set(lead=lead, field=step["field"], value=step["value"], reason=label)
+        return (done if changed else skipped), {step["field"]: step["value"]}, None
     if kind == "tag":
         added = lead_tag_add(lead=lead, tag=step["tag"])
         return (done if added else skipped), {"tag": step["tag"]}, None

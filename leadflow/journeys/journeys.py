@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from leadflow.core.audit import audit_record, register_action_labels
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.leads.models import Lead, ScoreRule
+from leadflow.leads.qualification import SETTABLE_FIELDS
 from leadflow.leads.tags import tag_checked
 from leadflow.mailing.models import EmailTemplate
 from leadflow.notify.models import Robot
@@ -35,6 +36,7 @@ KIND_LABELS = (
     ("webhook", _("call a webhook")),
     ("priority", _("set priority")),
     ("tag", _("put a tag on the lead")),
+    ("field", _("set a qualification field")),
     ("assign", _("assign by the rules")),
     ("nurture", _("to the nurture pool")),
     ("exit", _("exit")),
@@ -137,6 +139,10 @@ def steps_check(steps: Sequence[Mapping[str, Any]]) -> dict[str, str]:
             errors[where] = gettext("branch on an email opened or clicked, or the score")
         elif kind == "webhook" and not str(step.get("url", "")).startswith(("https://", "http://")):
             errors[where] = gettext("an http(s) address")
+        elif kind == "field" and (
+            step.get("field") not in SETTABLE_FIELDS or not str(step.get("value") or "").strip()
+        ):
+            errors[where] = gettext("choose the field and its value")
         elif kind == "tag" and not _tag_ok(step.get("tag")):
             errors[where] = gettext("1 to 30 characters, without commas")
         elif kind == "priority" and step.get("value") not in ("high", "medium", "low"):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from leadflow.core.errors import DomainError
 from leadflow.core.ui import refused_message
 from leadflow.leads.models import Channel, LeadStatus, ScoreRule, Stage, WebForm
+from leadflow.leads.qualification import SETTABLE_FIELDS
 from leadflow.leads.queries import lead_for, leads_visible_to
 from leadflow.mailing.models import EmailTemplate
 from leadflow.notify.models import Robot
@@ -45,6 +46,8 @@ STEP_FIELDS = (
     "until",
     "robot",
     "tag",
+    "field",
+    "field_value",
 )
 
 
@@ -96,6 +99,8 @@ def _steps_posted(post) -> list[dict]:
             step["value"] = row["value"]
         elif row["kind"] == "tag":
             step["tag"] = row["tag"]
+        elif row["kind"] == "field":
+            step["field"], step["value"] = row["field"], row["field_value"]
         elif row["kind"] == "webhook":
             step["url"], step["secret"] = row["url"], row["secret"]
         steps.append(step)
@@ -239,6 +244,7 @@ def journey_page(request, journey_id: int | None = None):
             "forms": WebForm.objects.order_by("name"),
             "activities": ScoreRule.Event.choices,
             "robots": Robot.objects.filter(enabled=True),
+            "settable": SETTABLE_FIELDS.items(),
             "behind": Enrollment.objects.filter(journey=journey, state="active")
             .exclude(version=version)
             .count()

@@ -45,6 +45,7 @@ KINDS: dict[str, str] = {
     "claimed": "(nothing)",
     "tagged": "tag",
     "untagged": "tag",
+    "field_set": "field, before, after, reason (a qualification field set by automation)",
     # What the person did (LEAD-SCR-1), recorded by the API or the UI: data as given.
     **dict.fromkeys(ScoreRule.Event.values, "what the caller gave, as given"),
 }
@@ -250,6 +251,13 @@ def lead_tagged(lead: Lead, *, tag: str, by=None) -> LeadEvent:
     if by is None:
         return _record(lead, "tagged", data={"tag": tag})
     return _step(lead, "tagged", by=by, data={"tag": tag})
+
+
+def lead_field_changed(
+    lead: Lead, *, field: str, before: str, after: str, reason: str
+) -> LeadEvent:
+    data = {"field": field, "before": before, "after": after, "reason": reason}
+    return _record(lead, "field_set", data=data)
 
 
 def lead_untagged(lead: Lead, *, tag: str, by) -> LeadEvent:

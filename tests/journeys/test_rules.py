@@ -278,3 +278,27 @@ def test_the_guides_nurture_journey_across_a_weekend_and_a_day_off(marketer):
     assert states[silent.pk] == "finished"
     assert list(silent.tags.values_list("name", flat=True)) == ["待培育"]
     assert states[reader.pk] == "exited"  # after the video, the exit step
+
+
+def test_a_field_step_sets_a_qualification_field_and_rescores(marketer):
+    # SPEC: AUT-1, LEAD-SCR-4 — set a field: on the timeline, the lead re-scored; never
+    # a personal field
+    from leadflow.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        journey(marketer, [{"id": "m", "kind": "field", "field": "mobile", "value": "1"}])
+    assert "steps.1" in refused.value.fields
+    budget = journey(marketer, [{"id": "b", "kind": "field", "field": "industry", "value": "零售"}])
+    found = lead("甲公司", "jia@example.cn")
+    before = Lead.objects.get(pk=found.pk).score
+    journey_enrol_by_hand(journey=budget, leads=[found], by=marketer)
+    run_due_steps(datetime.now(tz=SHANGHAI) + timedelta(seconds=5))
+    found.refresh_from_db()
+    assert found.industry == "零售"
+    event = LeadEvent.objects.get(lead=found, kind="field_set")
+    assert (event.data["field"], event.data["before"], event.data["after"]) == (
+        "industry",
+        "制造业",
+        "零售",
+    )
+    assert found.score < before  # the seeded 目标行业 rule no longer gives its points
