@@ -16,11 +16,11 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -37,6 +37,8 @@ from leadflow.mailing.models import EmailEvent, EmailTemplate, Suppression
 from leadflow.mailing.sending import deliver_due, journey_email
 from leadflow.notify.delivery import Message, notify, notify_robot
 from leadflow.notify.models import Robot
+from leadflow.sales.contracts import outstanding
+from leadflow.sales.models import Contract
 
 from .models import Enrollment, Journey, JourneyVersion, StepRun, TriggerCursor
 
@@ -171,13 +173,56 @@ def read_triggers(now: datetime) -> dict[str, int]:
     """New leads and new timeline events since the last run, matched against every
     active journey's trigger (the timeline is written with the change: an outbox), a
     batch per transaction until caught up or the minute's budget is spent."""
-    entered, deadline = 0, time.monotonic() + BUDGET_SECONDS
+    entered, deadline = _date_triggers(now), time.monotonic() + BUDGET_SECONDS
     while time.monotonic() < deadline:
         found, more = _trigger_batch(now)
         entered += found
         if not more:
             break
     return {"entered": entered} if entered else {}
+
+
+DATES = ("instalment_due", "followup_due", "captured")  # what a date trigger counts from
+
+
+def _leads_on_date(source: str, day: date) -> QuerySet[Lead]:
+    """The live leads whose date `source` falls on `day` (the company's calendar day)."""
+    leads = Lead.objects.exclude(status=LeadStatus.MERGED).select_related("channel")
+    if source == "instalment_due":  # a customer's unpaid instalment, due that working day
+        calendar = WorkCalendar.for_company()
+        rows = outstanding(Contract.objects.all(), timezone.localdate(), calendar)
+        customers = {row.instalment.contract.customer_id for row in rows if row.due == day}
+        return leads.filter(customer_id__in=customers)
+    zone = company_zone()
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    window = {"gte": start, "lt": start + timedelta(days=1)}
+    column = "next_due_at" if source == "followup_due" else "acquired_at"
+    return leads.filter(**{f"{column}__{op}": moment for op, moment in window.items()})
+
+
+def _date_triggers(now: datetime) -> int:
+    """Once a company day per journey started by a date: the leads whose date is that
+    many days away today (before a due date, or after the capture) enter it."""
+    today = now.astimezone(company_zone()).date()
+    entered = 0
+    for journey in Journey.objects.filter(state=Journey.State.ACTIVE, trigger__kind="date"):
+        with transaction.atomic():
+            cursor, _ = TriggerCursor.objects.select_for_update().get_or_create(
+                name=f"date.{journey.pk}"
+            )
+            if cursor.last_id >= today.toordinal():
+                continue
+            days = int(journey.trigger.get("days") or 0)
+            source = journey.trigger.get("date", "")
+            day = (
+                today - timedelta(days=days)
+                if source == "captured"
+                else today + timedelta(days=days)
+            )
+            entered += len(enrol_many(journey, list(_leads_on_date(source, day)), now))
+            cursor.last_id = today.toordinal()
+            cursor.save()
+    return entered
 
 
 def _trigger_batch(now: datetime) -> tuple[int, bool]:

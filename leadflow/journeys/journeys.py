@@ -21,7 +21,7 @@ from leadflow.leads.tags import tag_checked
 from leadflow.mailing.models import EmailTemplate
 from leadflow.notify.models import Robot
 
-from .engine import STATUS_EVENTS, enrol_many
+from .engine import DATES, STATUS_EVENTS, enrol_many
 from .models import Enrollment, Journey, JourneyVersion
 from .permissions import JOURNEYS_MANAGE
 
@@ -52,9 +52,15 @@ TRIGGER_LABELS = (
     ("lead_created", _("a lead comes in")),
     ("form", _("a web form is sent")),
     ("tag", _("a tag is put on the lead")),
+    ("date", _("a date comes near")),
     ("manual", _("someone puts a lead in")),
 )
 TRIGGERS = tuple(kind for kind, _label in TRIGGER_LABELS)
+DATE_LABELS = (
+    ("instalment_due", _("days before a customer's instalment is due")),
+    ("followup_due", _("days before the next follow-up is due")),
+    ("captured", _("days after the lead was captured")),
+)
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -69,6 +75,12 @@ def _trigger_check(trigger: Mapping[str, Any]) -> str:
         return gettext("the nurture pool or the public pool")
     if kind == "activity" and trigger.get("event") not in ScoreRule.Event.values:
         return gettext("choose what the person did")
+    if kind == "date" and (
+        trigger.get("date") not in DATES
+        or not str(trigger.get("days", "")).isdigit()
+        or int(trigger["days"]) > 365
+    ):
+        return gettext("choose the date and a number of days from 0 to 365")
     if kind == "tag" and not str(trigger.get("tag") or "").strip():
         return gettext("name the tag")
     if kind in ("grade", "stage") and not trigger.get("to"):

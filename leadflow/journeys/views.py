@@ -18,6 +18,7 @@ from leadflow.notify.models import Robot
 from .engine import dry_run, journey_counts, journey_flow
 from .guide import GUIDE, guide_journey
 from .journeys import (
+    DATE_LABELS,
     KIND_LABELS,
     TRIGGER_LABELS,
     enrollment_retry,
@@ -121,6 +122,9 @@ def _values_posted(post) -> dict:
         trigger["event"] = post.get("event", "")
     elif trigger["kind"] == "tag":
         trigger["tag"] = post.get("trigger_tag", "").strip()
+    elif trigger["kind"] == "date":
+        trigger["date"] = post.get("date", "")
+        trigger["days"] = post.get("days", "").strip()
     entry = {k: post[f"entry_{k}"] for k in ("grade", "region") if post.get(f"entry_{k}")}
     goal = {}
     if post.get("goal_stage"):
@@ -245,6 +249,7 @@ def journey_page(request, journey_id: int | None = None):
             "activities": ScoreRule.Event.choices,
             "robots": Robot.objects.filter(enabled=True),
             "settable": SETTABLE_FIELDS.items(),
+            "dates": DATE_LABELS,
             "behind": Enrollment.objects.filter(journey=journey, state="active")
             .exclude(version=version)
             .count()

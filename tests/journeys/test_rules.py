@@ -302,3 +302,40 @@ def test_a_field_step_sets_a_qualification_field_and_rescores(marketer):
         "零售",
     )
     assert found.score < before  # the seeded 目标行业 rule no longer gives its points
+
+
+def test_a_date_trigger_enters_leads_days_before_an_instalment_is_due(
+    marketer, template, people, customer
+):
+    # SPEC: AUT-1 — a date relative to a field: 3 days before a contract instalment is due
+    from tests.sales.test_contracts import MONDAY, signed
+
+    with time_machine.travel(MONDAY, tick=False):
+        signed(people, customer)  # instalments due 2026-03-31 and 2026-06-30
+        reminder = journey(
+            marketer,
+            [{"id": "mail", "kind": "email", "template": template.pk}],
+            name="回款提醒",
+            trigger={"kind": "date", "date": "instalment_due", "days": 3},
+            reentry="always",
+        )
+        welcome = journey(
+            marketer,
+            [{"id": "mail", "kind": "email", "template": template.pk}],
+            name="次日问候",
+            trigger={"kind": "date", "date": "captured", "days": 1},
+        )
+        buyer = lead("甲公司", "jia@example.cn")
+        Lead.objects.filter(pk=buyer.pk).update(customer=customer)
+        read_triggers(MONDAY)
+    assert Enrollment.objects.filter(journey=welcome).count() == 0  # captured today
+    with time_machine.travel(MONDAY + timedelta(days=1), tick=False):
+        read_triggers(MONDAY + timedelta(days=1))
+    assert Enrollment.objects.filter(journey=welcome, lead=buyer).count() == 1
+    for day in (27, 28):
+        moment = datetime(2026, 3, day, 9, 30, tzinfo=SHANGHAI)
+        with time_machine.travel(moment, tick=False):
+            read_triggers(moment)
+            read_triggers(moment)  # once a day, however often the sweep runs
+        entered = Enrollment.objects.filter(journey=reminder, lead=buyer).count()
+        assert entered == (1 if day == 28 else 0)
