@@ -146,7 +146,9 @@ def _hits(count: int) -> None:
     print(f"tracking hits     {seconds:8.1f} s   {count / seconds:8,.0f} hits/s (one process)")
 
 
-def _fill(count: int):
+def _fill(count: int, *, owner_role: str = ""):
+    """The marketer who sends, and `count` leads who agreed to marketing, each with an
+    email (owned by one rep of `owner_role` when given); the marketer."""
     from django.db import connection, transaction
 
     from leadflow.accounts.models import Role, User
@@ -160,6 +162,12 @@ def _fill(count: int):
         role=Role.objects.get(code="marketing"),
         email="m@example.cn",
     )
+    owner = {}
+    if owner_role:
+        rep = User.objects.create(
+            username="rep", display_name="销售", role=Role.objects.get(code=owner_role)
+        )
+        owner = {"owner_id": rep.pk}
     channel = Channel.objects.get(code="E").pk
     stamp = db_moment(datetime.now(UTC), connection.vendor)
     with transaction.atomic():
@@ -168,6 +176,7 @@ def _fill(count: int):
                 n,
                 stamp,
                 channel_id=channel,
+                **owner,
                 contact_name=f"联系人{n}",
                 email=encrypt(f"buyer{n}@example.cn"),
                 email_hash=lookup_hash(f"buyer{n}@example.cn"),

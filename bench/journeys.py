@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from email_send import Sink  # noqa: E402 - this folder, found as the script's own
-from scratch_db import insert_lead_rows, lead_row, scratch_environment  # noqa: E402
+from email_send import _fill as fill_leads  # noqa: E402
+from scratch_db import scratch_environment  # noqa: E402
 
 
 def main() -> None:
@@ -209,40 +210,11 @@ def _journey(marketer):
 
 
 def _fill(count: int):
-    from django.db import connection, transaction
-
-    from leadflow.accounts.models import Role, User
+    """The email benchmark's leads, each owned by one rep; the trigger cursor past them."""
     from leadflow.core.company_settings import settings_update
-    from leadflow.core.crypto import encrypt, lookup_hash
     from leadflow.journeys.models import TriggerCursor
-    from leadflow.leads.bulk.sql import db_moment
-    from leadflow.leads.models import Channel
 
-    marketer = User.objects.create(
-        username="marketer",
-        display_name="市场",
-        role=Role.objects.get(code="marketing"),
-        email="m@example.cn",
-    )
-    rep = User.objects.create(
-        username="rep", display_name="销售", role=Role.objects.get(code="sales_rep"), email="r@x.cn"
-    )
-    channel = Channel.objects.get(code="E").pk
-    stamp = db_moment(datetime.now(UTC), connection.vendor)
-    with transaction.atomic():
-        insert_lead_rows(
-            lead_row(
-                n,
-                stamp,
-                channel_id=channel,
-                owner_id=rep.pk,
-                contact_name=f"联系人{n}",
-                email=encrypt(f"buyer{n}@example.cn"),
-                email_hash=lookup_hash(f"buyer{n}@example.cn"),
-                lawful_basis="consent",
-            )
-            for n in range(1, count + 1)
-        )
+    marketer = fill_leads(count, owner_role="sales_rep")
     TriggerCursor.objects.create(name="leads", last_id=count)  # they were there before
     settings_update(changes={"mailing.per_minute": 100_000}, by=marketer)
     return marketer

@@ -33,7 +33,7 @@ from leadflow.leads.followup import write_deadlines
 from leadflow.leads.models import Lead, LeadEvent, LeadStatus, ScoreRule
 from leadflow.leads.qualification import lead_field_set
 from leadflow.leads.tags import lead_tag_add
-from leadflow.mailing.models import EmailEvent, EmailTemplate, Suppression
+from leadflow.mailing.models import EmailEvent, EmailMessage, EmailTemplate, Suppression
 from leadflow.mailing.sending import deliver_due, journey_email
 from leadflow.notify.delivery import Message, notify, notify_robot
 from leadflow.notify.models import Robot
@@ -330,9 +330,14 @@ def _engaged(enrollment: Enrollment, condition: dict[str, Any]) -> bool:
         "clicked": [EmailEvent.Kind.CLICKED],
         "either": [EmailEvent.Kind.OPENED, EmailEvent.Kind.CLICKED],
     }[condition.get("engaged", "opened")]
-    events = EmailEvent.objects.filter(
-        message__source__startswith=f"j{enrollment.pk}.", kind__in=kinds, machine=False
-    )
+    sources = [
+        f"j{enrollment.pk}.{key}"  # as the email step named its message (journey_email)
+        for key in StepRun.objects.filter(enrollment=enrollment, kind="email").values_list(
+            "key", flat=True
+        )
+    ]
+    messages = EmailMessage.objects.filter(source__in=sources).exclude(source="")
+    events = EmailEvent.objects.filter(message__in=messages, kind__in=kinds, machine=False)
     if condition.get("within_hours"):
         window = timedelta(hours=float(condition["within_hours"]))
         events = events.filter(at__lte=F("message__created_at") + window)
@@ -342,7 +347,25 @@ def _engaged(enrollment: Enrollment, condition: dict[str, Any]) -> bool:
     return events.order_by().values("message").distinct().count() >= wanted
 
 
+# What counts as the person answering (there is no inbound mailbox to see email replies):
+# a follow-up the rep recorded, or the person asking something.
+RESPONSES = ("followed_up", "consulted_sales", "webinar_question")
+
+
+def _responded(enrollment: Enrollment, condition: dict[str, Any]) -> bool:
+    """Did the person respond since entering the journey (within the window, if any)?"""
+    events = LeadEvent.objects.filter(
+        lead_id=enrollment.lead_id, kind__in=RESPONSES, at__gt=enrollment.entered_at
+    )
+    if condition.get("within_hours"):
+        window = timedelta(hours=float(condition["within_hours"]))
+        events = events.filter(at__lte=enrollment.entered_at + window)
+    return events.exists()
+
+
 def _branch(enrollment: Enrollment, condition: dict[str, Any], lead: Lead) -> bool:
+    if condition.get("responded"):
+        return _responded(enrollment, condition)
     if "opened" in condition:  # as the first versions stored it
         return _engaged(enrollment, {"engaged": "opened"}) == bool(condition["opened"])
     if "engaged" in condition:

@@ -111,7 +111,7 @@ def _condition_ok(condition) -> bool:
             and window.replace(".", "", 1).isdigit()
             and str(condition.get("emails") or 1).isdigit()
         )
-    return any(key in condition for key in ("opened", "score_at_least", "grade"))
+    return any(key in condition for key in ("opened", "responded", "score_at_least", "grade"))
 
 
 def steps_check(steps: Sequence[Mapping[str, Any]]) -> dict[str, str]:
@@ -148,7 +148,9 @@ def steps_check(steps: Sequence[Mapping[str, Any]]) -> dict[str, str]:
         elif kind == "branch" and (step.get("yes") not in ids or step.get("no") not in ids):
             errors[where] = gettext("both ways of a branch lead to a step")
         elif kind == "branch" and not _condition_ok(step.get("if")):
-            errors[where] = gettext("branch on an email opened or clicked, or the score")
+            errors[where] = gettext(
+                "branch on an email opened or clicked, the person responding, or the score"
+            )
         elif kind == "webhook" and not str(step.get("url", "")).startswith(("https://", "http://")):
             errors[where] = gettext("an http(s) address")
         elif kind == "field" and (

@@ -81,6 +81,10 @@ def _steps_posted(post) -> list[dict]:
             condition = post.get(f"if_{number}", "opened")
             if condition == "score":
                 step["if"] = {"score_at_least": int(_number(post.get(f"score_{number}", "")))}
+            elif condition == "responded":
+                step["if"] = {"responded": True}
+                if _number(post.get(f"within_{number}", "")):
+                    step["if"]["within_hours"] = _number(post.get(f"within_{number}", ""))
             else:
                 step["if"] = {"engaged": condition}
                 if _number(post.get(f"emails_{number}", "")) > 1:

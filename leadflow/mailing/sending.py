@@ -698,8 +698,8 @@ def journey_email(
     `key` names the step run; a second call with it queues nothing. `suppressed`: what
     the caller read for many leads at once (None: look it up). The caller wakes the
     outbox (`deliver_due`) once for the emails it queued."""
-    if EmailMessage.objects.filter(source=key).exists():
-        return "queued"
+    if EmailMessage.objects.filter(source=key).exclude(source="").exists():
+        return "queued"  # (the exclude names the partial unique index, for SQLite to use it)
     address = (lead.email or "").strip()
     if not address:
         return "no_email"

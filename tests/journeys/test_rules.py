@@ -339,3 +339,30 @@ def test_a_date_trigger_enters_leads_days_before_an_instalment_is_due(
             read_triggers(moment)  # once a day, however often the sweep runs
         entered = Enrollment.objects.filter(journey=reminder, lead=buyer).count()
         assert entered == (1 if day == 28 else 0)
+
+
+def test_a_branch_on_the_person_responding(marketer):
+    # SPEC: AUT-1 — "replied?": a follow-up recorded or the person asking, after entering
+    answered = journey(
+        marketer,
+        [
+            {"id": "wait", "kind": "wait", "hours": 24},
+            {"id": "ask", "kind": "branch", "if": {"responded": True}, "yes": "hi", "no": "lo"},
+            {"id": "hi", "kind": "priority", "value": "high"},
+            {"id": "end", "kind": "exit"},
+            {"id": "lo", "kind": "priority", "value": "low"},
+        ],
+    )
+    talker, quiet = lead("甲公司", "jia@example.cn"), lead("乙公司", "yi@example.cn")
+    start = datetime(2026, 12, 8, 10, 0, tzinfo=SHANGHAI)
+    with time_machine.travel(start - timedelta(hours=1), tick=False):
+        activity_recorded(quiet, kind="consulted_sales", data={})  # before: not an answer
+    with time_machine.travel(start, tick=False):
+        journey_enrol_by_hand(journey=answered, leads=[talker, quiet], by=marketer)
+        run_due_steps(start)
+    with time_machine.travel(start + timedelta(hours=2), tick=False):
+        activity_recorded(talker, kind="consulted_sales", data={"via": "企业微信"})
+    with time_machine.travel(start + timedelta(hours=25), tick=False):
+        run_due_steps(start + timedelta(hours=25))
+    priority = dict(Lead.objects.filter(pk__in=[talker.pk, quiet.pk]).values_list("pk", "priority"))
+    assert priority == {talker.pk: "high", quiet.pk: "low"}
