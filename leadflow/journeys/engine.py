@@ -511,22 +511,6 @@ def _webhook(enrollment: Enrollment, step: dict[str, Any], lead: Lead, key: str)
         raise StepError(f"webhook: {error}") from error
 
 
-def run_enrollment(enrollment_id: int, now: datetime) -> str:
-    """Run one claimed enrolment now (see `run_due_steps`, which runs a batch)."""
-    context = SweepContext(WorkCalendar.for_company())
-    with transaction.atomic():
-        enrollment = (
-            Enrollment.objects.select_for_update(of=("self",))
-            .select_related("journey", "lead__owner")
-            .get(pk=enrollment_id)
-        )
-    context.read_suppressed([enrollment.lead])
-    outcome = _run_loaded(enrollment, now, context)
-    if context.emails:
-        deliver_due.enqueue()
-    return outcome
-
-
 def _run_loaded(enrollment: Enrollment, now: datetime, context: SweepContext) -> str:
     """A claimed enrolment's steps until one waits or the journey ends: the goal and the
     exit rules checked first, then each step in its own transaction with its run."""
