@@ -61,6 +61,7 @@ DATE_LABELS = (
     ("followup_due", _("days before the next follow-up is due")),
     ("captured", _("days after the lead was captured")),
 )
+ENTRY_FIELDS = ("grade", "region", "industry")  # who may enter: the lead's value equals
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -69,6 +70,8 @@ def _trigger_check(trigger: Mapping[str, Any]) -> str:
     kind = trigger.get("kind")
     if kind not in TRIGGERS:
         return gettext("choose what starts the journey")
+    if kind in ("score_up", "score_down") and _amount(trigger.get("threshold"), int) < 0:
+        return gettext("a score of 0 or more")
     if kind == "form" and not str(trigger.get("form") or "").strip():
         return gettext("choose the web form")
     if kind == "status" and trigger.get("to") not in STATUS_EVENTS:
@@ -101,17 +104,35 @@ def _tag_ok(tag) -> bool:
     return True
 
 
+def _amount(value, kind=float) -> float:
+    """A number of hours, days or points as given by the form or the API; -1 when it is
+    not one (so every check below refuses it instead of failing)."""
+    try:
+        number = kind(value or 0)
+    except (TypeError, ValueError):
+        return -1
+    return number if number == number and number < 10**6 else -1  # not NaN, not huge
+
+
+def _id(value) -> int:
+    """A row id as given, or 0 (which no row has)."""
+    return int(value) if str(value or "").isdigit() else 0
+
+
 def _condition_ok(condition) -> bool:
     if not isinstance(condition, Mapping):
         return False
     if "engaged" in condition:
-        window = str(condition.get("within_hours") or "0")
         return (
             condition["engaged"] in ("opened", "clicked", "either")
-            and window.replace(".", "", 1).isdigit()
-            and str(condition.get("emails") or 1).isdigit()
+            and _amount(condition.get("within_hours")) >= 0
+            and _amount(condition.get("emails"), int) >= 0
         )
-    return any(key in condition for key in ("opened", "responded", "score_at_least", "grade"))
+    if "responded" in condition:
+        return _amount(condition.get("within_hours")) >= 0
+    if "score_at_least" in condition:
+        return _amount(condition["score_at_least"], int) >= 0
+    return "opened" in condition or condition.get("grade") in ("A", "B", "C")
 
 
 def steps_check(steps: Sequence[Mapping[str, Any]]) -> dict[str, str]:
@@ -129,20 +150,25 @@ def steps_check(steps: Sequence[Mapping[str, Any]]) -> dict[str, str]:
             errors[where] = gettext("unknown kind of step")
         elif (
             kind == "email"
-            and not EmailTemplate.objects.filter(pk=step.get("template") or 0, active=True).exists()
+            and not EmailTemplate.objects.filter(pk=_id(step.get("template")), active=True).exists()
         ):
             errors[where] = gettext("choose an email template")
         elif kind == "wait" and not (
-            float(step.get("hours") or 0) > 0
-            or int(step.get("working_days") or 0) > 0
+            _amount(step.get("hours")) > 0
+            or _amount(step.get("working_days"), int) > 0
             or _CLOCK.match(str(step.get("until") or ""))
         ):
             errors[where] = gettext("a wait of some hours, working days, or until a time HH:MM")
-        elif kind == "task" and not float(step.get("hours") or 0) > 0:
+        elif (
+            kind == "wait"
+            and min(_amount(step.get("hours")), _amount(step.get("working_days"), int)) < 0
+        ):
+            errors[where] = gettext("a wait of some hours, working days, or until a time HH:MM")
+        elif kind == "task" and not _amount(step.get("hours")) > 0:
             errors[where] = gettext("the task is due in some working hours")
         elif (
             kind == "robot"
-            and not Robot.objects.filter(pk=step.get("robot") or 0, enabled=True).exists()
+            and not Robot.objects.filter(pk=_id(step.get("robot")), enabled=True).exists()
         ):
             errors[where] = gettext("choose a group robot")
         elif kind == "branch" and (step.get("yes") not in ids or step.get("no") not in ids):
@@ -194,6 +220,12 @@ def journey_save(
         errors["name"] = gettext("another journey has this name")
     if why := _trigger_check(trigger):
         errors["trigger"] = why
+    entry = dict(values.get("entry") or {})
+    if set(entry) - set(ENTRY_FIELDS):
+        errors["entry"] = gettext("only %(fields)s") % {"fields": ", ".join(ENTRY_FIELDS)}
+    goal = dict(values.get("goal") or {})
+    if set(goal) - {"stage", "score"} or _amount(goal.get("score"), int) < 0:
+        errors["goal"] = gettext("a stage, or a score of 0 or more")
     reentry = str(values.get("reentry") or Journey.Reentry.NEVER)
     if reentry not in Journey.Reentry.values:
         errors["reentry"] = gettext("never, after some days, or always")
@@ -202,10 +234,10 @@ def journey_save(
         "name": name[:100],
         "description": str(values.get("description") or "")[:4000],
         "trigger": trigger,
-        "entry": dict(values.get("entry") or {}),
+        "entry": entry,
         "reentry": reentry,
         "reentry_days": _whole(values, "reentry_days", errors, 3650, 30),
-        "goal": dict(values.get("goal") or {}),
+        "goal": goal,
         "quiet_hours": bool(values.get("quiet_hours", True)),
         "daily_cap": _whole(values, "daily_cap", errors, 1_000_000),
         "updated_at": now,

@@ -58,3 +58,25 @@ def test_the_api_builds_starts_and_lists(marketer, template, api_for):
     bad = body | {"name": "坏旅程", "steps": [{"id": "a", "kind": "teleport"}]}
     refused = api.post("/api/v1/journeys", bad, content_type="application/json")
     assert refused.json()["error"]["fields"]["steps.1"] == "未知的步骤类型"
+
+
+def test_bad_numbers_and_fields_are_refused_by_name_and_nothing_is_saved(marketer, api_for):
+    # SPEC: AUT-1 — bad input gets a clear error (field, value, reason) and changes nothing
+    api = api_for(marketer)
+    body = {
+        "name": "坏旅程",
+        "trigger": {"kind": "score_up", "threshold": "三十"},
+        "entry": {"mobile": "13800138000"},
+        "goal": {"score": "很高"},
+        "steps": [
+            {"id": "w", "kind": "wait", "hours": "abc"},
+            {"id": "r", "kind": "robot", "robot": "x"},
+            {"id": "b", "kind": "branch", "if": {"score_at_least": "高"}, "yes": "w", "no": "r"},
+            {"id": "t", "kind": "task", "hours": "nan"},
+        ],
+    }
+    answer = api.post("/api/v1/journeys", body, content_type="application/json")
+    assert answer.status_code == 422
+    fields = answer.json()["error"]["fields"]
+    assert set(fields) == {"trigger", "entry", "goal", "steps.1", "steps.2", "steps.3", "steps.4"}
+    assert not Journey.objects.exists()
