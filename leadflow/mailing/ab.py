@@ -10,8 +10,15 @@ and no significant difference means the control goes to the rest."""
 from dataclasses import dataclass
 from decimal import Decimal
 from math import ceil, sqrt
+from types import ModuleType
 
-from scipy.stats import binomtest, chi2_contingency, fisher_exact, norm
+
+def _stats() -> ModuleType:
+    """scipy.stats, imported when a test is decided or sized: it costs 0.6 s to import,
+    which every process (a CLI import, a worker, a test run) would pay at start."""
+    import scipy.stats  # noqa: PLC0415 - deliberately late
+
+    return scipy.stats
 
 
 @dataclass(frozen=True)
@@ -27,8 +34,10 @@ class Arm:
         """Wilson's interval for the rate."""
         if not self.trials:
             return (0.0, 0.0)
-        found = binomtest(self.successes, self.trials).proportion_ci(
-            confidence_level=confidence, method="wilson"
+        found = (
+            _stats()
+            .binomtest(self.successes, self.trials)
+            .proportion_ci(confidence_level=confidence, method="wilson")
         )
         return (found.low, found.high)
 
@@ -64,8 +73,8 @@ def compare(control: Arm, challenger: Arm) -> tuple[str, float]:
         for col in column
     ]
     if min(expected) < 5:
-        return "fisher", float(fisher_exact(table)[1])
-    return "chi2", float(chi2_contingency(table, correction=False)[1])
+        return "fisher", float(_stats().fisher_exact(table)[1])
+    return "chi2", float(_stats().chi2_contingency(table, correction=False)[1])
 
 
 def holm(p_values: list[float]) -> list[float]:
@@ -105,6 +114,7 @@ def sample_size(base_rate: float, lift: float, *, alpha: float = 0.05, power: fl
     if not 0 < base_rate < 1 or not 0 < other < 1 or lift == 0:
         raise ValueError("rates must lie between 0 and 1 and differ")
     mean = (base_rate + other) / 2
+    norm = _stats().norm
     z_alpha, z_power = norm.ppf(1 - alpha / 2), norm.ppf(power)
     numerator = (
         z_alpha * sqrt(2 * mean * (1 - mean))
