@@ -51,7 +51,9 @@ def main() -> None:
         run(args)
 
 
-def run(args) -> None:
+def start_sink():
+    """A loopback SMTP sink, started, and the app's email settings pointed at it (before
+    Django is set up): (sink, controller, port)."""
     import os
 
     from aiosmtpd.controller import Controller
@@ -64,6 +66,11 @@ def run(args) -> None:
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     os.environ.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(port), EMAIL_ENABLED="true")
+    return sink, controller, port
+
+
+def run(args) -> None:
+    sink, controller, port = start_sink()
     import django
 
     django.setup()

@@ -20,8 +20,6 @@ prints each phase per second, and the engine's time (SMTP excluded) against the 
 """
 
 import argparse
-import logging
-import socket
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -30,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from email_send import Sink  # noqa: E402 - this folder, found as the script's own
 from email_send import _fill as fill_leads  # noqa: E402
+from email_send import start_sink  # noqa: E402 - this folder, found as the script's own
 from scratch_db import scratch_environment  # noqa: E402
 
 
@@ -44,18 +42,7 @@ def main() -> None:
 
 
 def run(count: int) -> None:
-    import os
-
-    from aiosmtpd.controller import Controller
-
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
-    sink = Sink()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    os.environ.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(port), EMAIL_ENABLED="true")
+    sink, controller, _port = start_sink()
     import django
 
     django.setup()
