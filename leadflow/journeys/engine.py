@@ -153,7 +153,7 @@ def _triggered(trigger: dict, event: LeadEvent | None, lead: Lead) -> bool:
         )
     data = event.data or {}
     if kind in ("score_up", "score_down") and event.kind == "scored":
-        return _crossed(data, int(trigger.get("threshold", 0)), up=kind == "score_up")
+        return _crossed(data, int(trigger.get("threshold") or 0), up=kind == "score_up")
     if kind == "grade" and event.kind == "scored":
         before, after = (data.get("grade") or ["", ""])[:2]
         return before != after and after == trigger.get("to")

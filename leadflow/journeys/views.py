@@ -115,7 +115,7 @@ def _steps_posted(post) -> list[dict]:
 def _values_posted(post) -> dict:
     trigger = {"kind": post.get("trigger", "")}
     if trigger["kind"] in ("score_up", "score_down"):
-        trigger["threshold"] = int(post.get("threshold") or 0)
+        trigger["threshold"] = post.get("threshold", "").strip()  # checked when saved
     elif trigger["kind"] == "lead_created" and post.get("channel"):
         trigger["channel"] = post["channel"]
     elif trigger["kind"] in ("grade", "stage", "status"):
@@ -153,8 +153,8 @@ ENROL_AT_MOST = 5000  # leads one click puts in; a bigger list goes by the API i
 
 def _filtered_leads(user, post):
     """The leads the user sees that match the form's filter (channel, grade, region,
-    tag), at most ENROL_AT_MOST; never merged or invalid ones."""
-    leads = leads_visible_to(user).exclude(status="invalid")
+    tag), at most ENROL_AT_MOST; never merged, lost or invalid ones."""
+    leads = leads_visible_to(user).exclude(stage__in=("lost", "invalid"))
     if post.get("enrol_channel"):
         leads = leads.filter(channel__code=post["enrol_channel"])
     if post.get("enrol_grade"):
@@ -208,8 +208,9 @@ def journey_page(request, journey_id: int | None = None):
                 )
                 return redirect("journey", journey.pk)
             elif action in ("retry", "skip") and journey is not None:
+                given = request.POST.get("enrollment", "")
                 enrollment = get_object_or_404(
-                    Enrollment, pk=request.POST.get("enrollment") or 0, journey=journey
+                    Enrollment, pk=int(given) if given.isdigit() else 0, journey=journey
                 )
                 act = enrollment_retry if action == "retry" else enrollment_skip
                 act(enrollment=enrollment, by=request.user)

@@ -80,3 +80,19 @@ def test_bad_numbers_and_fields_are_refused_by_name_and_nothing_is_saved(markete
     fields = answer.json()["error"]["fields"]
     assert set(fields) == {"trigger", "entry", "goal", "steps.1", "steps.2", "steps.3", "steps.4"}
     assert not Journey.objects.exists()
+
+
+def test_the_editor_refuses_a_bad_threshold_and_a_bad_enrolment_id(marketer, client_for):
+    # SPEC: AUT-1 — bad input from the page: a message, nothing saved, never a 500
+    page = client_for(marketer)
+    form = {"name": "坏门槛", "trigger": "score_up", "threshold": "三十", "rows": "1"}
+    form.update({"id_0": "w", "kind_0": "wait", "hours_0": "2"})
+    answer = page.post("/journeys/new/", form)
+    assert answer.status_code == 302
+    assert not Journey.objects.exists()
+    form["threshold"] = "30"
+    page.post("/journeys/new/", form)
+    journey = Journey.objects.get()
+    assert journey.trigger == {"kind": "score_up", "threshold": "30"}
+    gone = page.post(f"/journeys/{journey.pk}/", {"action": "retry", "enrollment": "x"})
+    assert gone.status_code == 404
