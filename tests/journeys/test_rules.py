@@ -366,3 +366,24 @@ def test_a_branch_on_the_person_responding(marketer):
         run_due_steps(start + timedelta(hours=25))
     priority = dict(Lead.objects.filter(pk__in=[talker.pk, quiet.pk]).values_list("pk", "priority"))
     assert priority == {talker.pk: "high", quiet.pk: "low"}
+
+
+def test_the_nurture_and_assign_steps_use_the_pools_and_the_rules(marketer, make_user):
+    # SPEC: AUT-1 — add to the nurture pool; assign by the existing assignment rules
+    from leadflow.leads.models import RepProfile
+
+    waiting, warmed = lead("甲公司", "jia@example.cn"), lead("乙公司", "yi@example.cn")
+    Lead.objects.filter(pk=waiting.pk).update(status="to_assign", owner=None)
+    Lead.objects.filter(pk=warmed.pk).update(status="nurture", owner=None, grade="A")
+    to_pool = journey(marketer, [{"id": "n", "kind": "nurture"}], name="转培育")
+    to_rep = journey(marketer, [{"id": "a", "kind": "assign"}], name="回到销售")
+    rep = make_user(display_name="李明")
+    RepProfile.objects.create(user=rep, capacity=20)
+    journey_enrol_by_hand(journey=to_pool, leads=[Lead.objects.get(pk=waiting.pk)], by=marketer)
+    journey_enrol_by_hand(journey=to_rep, leads=[Lead.objects.get(pk=warmed.pk)], by=marketer)
+    run_due_steps(datetime.now(tz=SHANGHAI) + timedelta(seconds=5))
+    waiting.refresh_from_db()
+    warmed.refresh_from_db()
+    assert waiting.status == "nurture"
+    assert LeadEvent.objects.filter(lead=waiting, kind="nurture").exists()
+    assert (warmed.owner, warmed.status) == (rep, "assigned")
