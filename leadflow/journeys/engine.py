@@ -95,6 +95,21 @@ def _admits(journey: Journey, lead: Lead) -> bool:
     return True
 
 
+def keeping_out(journey: Journey, now: datetime) -> QuerySet[Enrollment]:
+    """The journey's enrolments that keep their lead from entering again now: any at all
+    (re-entry never), one still inside or entered within the days (after N days), one
+    still inside (always)."""
+    earlier = Enrollment.objects.filter(journey=journey)
+    if journey.reentry == Journey.Reentry.AFTER:
+        return earlier.filter(
+            Q(state=Enrollment.State.ACTIVE)
+            | Q(entered_at__gte=now - timedelta(days=journey.reentry_days))
+        )
+    if journey.reentry == Journey.Reentry.ALWAYS:
+        return earlier.filter(state=Enrollment.State.ACTIVE)
+    return earlier
+
+
 def enrol_many(journey: Journey, leads: list[Lead], now: datetime) -> list[Enrollment]:
     """The leads enter the journey's current version together, each unless the entry
     filter or the re-entry rule says no (never twice at once, which the database also
@@ -105,15 +120,11 @@ def enrol_many(journey: Journey, leads: list[Lead], now: datetime) -> list[Enrol
     candidates = {lead.pk: lead for lead in leads if _admits(journey, lead)}
     if not candidates:
         return []
-    earlier = Enrollment.objects.filter(journey=journey, lead_id__in=list(candidates))
-    if journey.reentry == Journey.Reentry.AFTER:
-        earlier = earlier.filter(
-            Q(state=Enrollment.State.ACTIVE)
-            | Q(entered_at__gte=now - timedelta(days=journey.reentry_days))
-        )
-    elif journey.reentry == Journey.Reentry.ALWAYS:
-        earlier = earlier.filter(state=Enrollment.State.ACTIVE)
-    inside = set(earlier.values_list("lead_id", flat=True))
+    inside = set(
+        keeping_out(journey, now)
+        .filter(lead_id__in=list(candidates))
+        .values_list("lead_id", flat=True)
+    )
     entering = [lead for pk, lead in candidates.items() if pk not in inside]
     if journey.daily_cap:  # the rest do not enter today (the sweep has read their event)
         today = now.astimezone(company_zone()).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -663,13 +674,7 @@ def dry_run(journey: Journey) -> dict[str, int]:
     for field, wanted in (journey.entry or {}).items():
         leads = leads.filter(**{field: wanted})
     admitted = leads.count()
-    inside = Enrollment.objects.filter(journey=journey)
-    if journey.reentry == Journey.Reentry.ALWAYS:
-        inside = inside.filter(state=Enrollment.State.ACTIVE)
-    elif journey.reentry == Journey.Reentry.AFTER:
-        inside = inside.filter(
-            entered_at__gte=timezone.now() - timedelta(days=journey.reentry_days)
-        )
+    inside = keeping_out(journey, timezone.now())
     blocked = leads.filter(pk__in=inside.values("lead_id")).count()
     return {"admitted": admitted, "would_enter": admitted - blocked}
 
@@ -704,13 +709,13 @@ def journey_counts(journey: Journey) -> dict[str, Any]:
     }
 
 
-def journey_flow(journey: Journey) -> list[dict[str, Any]]:
+def journey_flow(journey: Journey, counts: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The current version's steps in order, each with where it leads and how many
     enrolments are at it, passed it, or were parked at it: the journey drawn as a list."""
     version = journey.current
     if version is None:
         return []
-    counts = journey_counts(journey)
+    counts = counts or journey_counts(journey)
     steps = version.steps
     return [
         {

@@ -285,10 +285,6 @@ def journey_enrol_by_hand(*, journey: Journey, leads: list[Lead], by) -> int:
     return len(enrol_many(journey, leads, timezone.now()))
 
 
-def enrollments_waiting(journey: Journey):
-    return Enrollment.objects.filter(journey=journey, state=Enrollment.State.ACTIVE)
-
-
 def _parked(enrollment: Enrollment) -> None:
     if enrollment.state != Enrollment.State.PARKED:
         raise Conflict(

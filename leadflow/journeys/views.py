@@ -3,6 +3,7 @@ ordered list with branches), start and pause, a dry run, and each lead's journey
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
@@ -15,7 +16,7 @@ from leadflow.leads.queries import lead_for, leads_visible_to
 from leadflow.mailing.models import EmailTemplate
 from leadflow.notify.models import Robot
 
-from .engine import dry_run, journey_counts, journey_flow
+from .engine import dry_run, enrolments_of, journey_counts, journey_flow
 from .guide import GUIDE, guide_journey
 from .journeys import (
     DATE_LABELS,
@@ -176,8 +177,14 @@ def journeys_page(request):
             refused_message(request, error)
             return redirect("journeys")
         return redirect("journey", journey.pk)
+    states: dict[int, dict[str, int]] = {}  # journey → {state: enrolments}, one query
+    for journey_id, state, count in (
+        Enrollment.objects.values_list("journey", "state").annotate(n=Count("id")).order_by()
+    ):
+        states.setdefault(journey_id, {})[state] = count
     journeys = [
-        {"journey": j, "counts": journey_counts(j)} for j in Journey.objects.select_related("owner")
+        {"journey": j, "counts": {"states": states.get(j.pk, {})}}
+        for j in Journey.objects.select_related("owner")
     ]
     return render(request, "journeys/list.html", {"journeys": journeys, "guide": GUIDE})
 
@@ -229,6 +236,7 @@ def journey_page(request, journey_id: int | None = None):
             messages.success(request, gettext("Saved."))
         return redirect("journey", journey.pk)
     version = journey.current if journey else None
+    counts = journey_counts(journey) if journey else {}
     steps = list(version.steps) if version else []
     rows = [*steps, *({} for _ in range(BLANK_ROWS))]
     return render(
@@ -247,7 +255,7 @@ def journey_page(request, journey_id: int | None = None):
                 ("nurture", LeadStatus.NURTURE.label),
                 ("pool", LeadStatus.POOL.label),
             ],
-            "flow": journey_flow(journey) if journey else [],
+            "flow": journey_flow(journey, counts) if journey else [],
             "templates": EmailTemplate.objects.filter(active=True),
             "channels": Channel.objects.filter(active=True),
             "forms": WebForm.objects.order_by("name"),
@@ -261,7 +269,7 @@ def journey_page(request, journey_id: int | None = None):
             if version
             else 0,
             "stages": Stage.choices,
-            "counts": journey_counts(journey) if journey else {},
+            "counts": counts,
             "dry": dry_run(journey) if journey and version else None,
             "parked": Enrollment.objects.filter(journey=journey, state="parked").select_related(
                 "lead"
@@ -278,7 +286,4 @@ def lead_journeys(request, lead_id: int):
     lead = lead_for(request.user, lead_id)
     if lead is None:
         raise Http404
-    enrollments = (
-        Enrollment.objects.filter(lead=lead).select_related("journey").prefetch_related("runs")
-    )
-    return render(request, "journeys/lead.html", {"lead": lead, "enrollments": enrollments})
+    return render(request, "journeys/lead.html", {"lead": lead, "enrollments": enrolments_of(lead)})
