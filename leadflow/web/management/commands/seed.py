@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from leadflow.accounts.demo import demo_company_create
 from leadflow.analytics.demo import demo_performance_create
+from leadflow.journeys.demo import demo_journeys_create
 from leadflow.leads.demo import demo_leads_create
 from leadflow.marketing.demo import demo_marketing_create
 from leadflow.sales.demo import demo_sales_create
@@ -26,6 +27,7 @@ class Command(BaseCommand):
         demo_sales_create()
         demo_performance_create()
         demo_service_create()
+        demo_journeys_create()
         width = max(len(name) for name in passwords)
         self.stdout.write(
             self.style.WARNING(
