@@ -328,3 +328,29 @@ def cycle_distribution(user: User, period: Period) -> list[dict[str, Any]]:
         label = f"{low}–{high}" if high is not None else f"{low}+"
         rows.append({"days": label, "won": bucket.count()})
     return rows
+
+
+def month_at_a_glance(user: User, period: Period) -> dict[str, Any]:
+    """The manager's two figures for the workbench, over the leads they may see acquired in
+    the period: first contact on time ÷ accepted (ANA-1), and won ÷ leads (ANA-2). The same
+    definitions as `followup_quality` and `conversion`, summed over everyone."""
+    leads = leads_in(user, period)
+    late_first = FollowUpLapse.objects.filter(
+        lead__in=leads, kind=FollowUpLapse.Kind.FIRST_CONTACT
+    ).values("lead_id")
+    accepted = Q(owner__isnull=False, accepted_at__isnull=False)
+    figures = leads.aggregate(
+        leads=Count("id"),
+        won=Count("id", filter=Q(stage=Stage.WON)),
+        accepted=Count("id", filter=accepted),
+        on_time=Count(
+            "id", filter=accepted & Q(first_contact_at__isnull=False) & ~Q(id__in=late_first)
+        ),
+    )
+    figures["timeliness"] = (
+        round(figures["on_time"] / figures["accepted"], 4) if figures["accepted"] else None
+    )
+    figures["conversion"] = (
+        round(figures["won"] / figures["leads"], 4) if figures["leads"] else None
+    )
+    return figures

@@ -283,6 +283,8 @@ def cadence_page(request):
         when = "overdue"
     now = timezone.now()
     customers = contacts_due(request.user, when, now).select_related("owner")
+    if request.GET.get("mine"):
+        customers = customers.filter(owner=request.user)
     if request.GET.get("export"):
         rows = (
             [c.name, c.grade, c.owner, c.last_contact_at, c.next_contact_due]

@@ -410,7 +410,9 @@ def leads_followup_list(request, lead_id: int):
 
 
 @router.get("/follow-ups/due", response=list[LeadOut], summary="My follow-ups by deadline")
-def followups_due(request, when: str = Query("overdue", description="overdue | today | week")):
+def followups_due(
+    request, when: str = Query("overdue", description="overdue | today | week | due (by tonight)")
+):
     """The accepted leads I may see whose next deadline falls in the window, soonest first."""
     return [lead_body(lead) for lead in due_leads(request.user, when)[:500]]
 

@@ -326,11 +326,12 @@ def _tell(rows: list[tuple], *, to_manager: bool) -> None:
 # ------------------------------------------------------------------ lists
 
 
-DUE_WINDOWS = ("overdue", "today", "week")
+DUE_WINDOWS = ("overdue", "today", "week", "due")
 
 
 def due_window(when: str, now: datetime) -> tuple[datetime | None, datetime]:
-    """(from, until) for "overdue", "today" and "week" in the company's days."""
+    """(from, until) for "overdue", "today", "week" and "due" (overdue or due today, the
+    workbench's to-dos) in the company's days."""
     local = timezone.localtime(now)
     start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
     if when == "overdue":
@@ -339,7 +340,9 @@ def due_window(when: str, now: datetime) -> tuple[datetime | None, datetime]:
         return now, start_of_day + timedelta(days=1)
     if when == "week":
         return now, start_of_day + timedelta(days=7 - local.weekday())
+    if when == "due":
+        return None, start_of_day + timedelta(days=1)
     raise ValidationFailed(
         gettext("Unknown list."),
-        fields={"when": f"{when!r} is not overdue, today or week"},
+        fields={"when": f"{when!r} is not overdue, today, week or due"},
     )

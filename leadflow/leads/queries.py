@@ -61,6 +61,9 @@ class LeadFilters:
     channel: str = ""
     owner_id: int | None = None
     kind: str = ""
+    stage: str = ""
+    grade: str = ""
+    since: datetime | None = None  # acquired at or after
 
 
 def filtered_leads(user, filters: LeadFilters) -> QuerySet[Lead]:
@@ -77,6 +80,12 @@ def filtered_leads(user, filters: LeadFilters) -> QuerySet[Lead]:
         leads = leads.filter(owner_id=filters.owner_id)
     if filters.kind:
         leads = leads.filter(kind=filters.kind)
+    if filters.stage:
+        leads = leads.filter(status=LeadStatus.ACCEPTED, stage=filters.stage)
+    if filters.grade:
+        leads = leads.filter(grade=filters.grade)
+    if filters.since is not None:
+        leads = leads.filter(acquired_at__gte=filters.since)
     return leads
 
 

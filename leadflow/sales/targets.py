@@ -599,3 +599,19 @@ def _sees(viewer: User, who: Who) -> bool:
 
 def today_in(now: datetime | None = None) -> date:
     return timezone.localdate(now)
+
+
+def my_month(user: User, today: date, measure: str = Measure.SALES) -> dict[str, Any] | None:
+    """The user's own target for this month in the plan in force, what they have done and
+    how much of the month is gone (the rep's workbench); None without a target."""
+    plan = plan_in_force(today.year)
+    if plan is None:
+        return None
+    target = plan.targets.filter(
+        measure=measure, period=Period.MONTH, index=today.month, user=user
+    ).first()
+    if target is None:
+        return None
+    start, end = period_span(today.year, Period.MONTH, today.month)
+    done = Progress(Who(user=user), target.amount, actual(measure, Who(user=user), start, end))
+    return {"progress": done, "elapsed": time_elapsed(start, end, today)}

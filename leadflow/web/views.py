@@ -8,6 +8,7 @@ from leadflow.core.health import health_report
 from leadflow.notify.inbox import notifications_for
 
 from .navigation import WORK
+from .workbench import workbench
 
 AREAS = {
     "sales": _("Deals, targets, contracts and receivables."),
@@ -20,6 +21,7 @@ AREAS = {
 @login_required
 def home(request):
     context = {
+        "sections": workbench(request.user),
         "notifications": notifications_for(request.user)[:6],
         "activity": audit_entries(actor_id=request.user.pk)[:8],
     }

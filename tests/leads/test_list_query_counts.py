@@ -19,6 +19,7 @@ PINNED = {
     "/leads/pool/": 11,
     "/leads/followups/?when=week": 9,
     "/customers/": 9,
+    "/": 22,  # the workbench: a leader sees their to-dos, pipeline and team
 }
 
 

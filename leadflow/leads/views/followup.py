@@ -56,6 +56,8 @@ def followups_page(request):
     leads = due_leads(request.user, when)
     if request.GET.get("mine"):
         leads = leads.filter(owner=request.user)
+    if request.GET.get("first"):
+        leads = leads.filter(first_contact_at__isnull=True)
     return render(
         request,
         "leads/followups.html",

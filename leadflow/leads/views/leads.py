@@ -1,6 +1,6 @@
 """The lead list, a lead's page, entering a lead by hand and verifying it."""
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,6 +16,7 @@ from leadflow.core.errors import DomainError
 from leadflow.core.exports import export_from_request
 from leadflow.core.paging import page_for_request
 from leadflow.core.personal import personal_data_viewed, personal_list_viewed, shown
+from leadflow.core.worktime import company_zone
 from leadflow.core.ui import (
     form_error,
     permission_required,
@@ -35,6 +36,7 @@ from ..models import (
     LeadStatus,
     Priority,
     ScoreRule,
+    Stage,
 )
 from ..permissions import (
     LEADS_ASSIGN,
@@ -64,15 +66,29 @@ from .common import (
 )
 
 
+def filters_from(request) -> LeadFilters:
+    """The list's filters from the query string; an unreadable value filters nothing."""
+    get = request.GET.get
+    owner = get("owner", "")
+    try:
+        since = date.fromisoformat(get("since", ""))
+    except ValueError:
+        since = None
+    return LeadFilters(
+        q=get("q", ""),
+        status=get("status", ""),
+        channel=get("channel", ""),
+        kind=get("kind", ""),
+        owner_id=request.user.pk if owner == "me" else int(owner) if owner.isdigit() else None,
+        stage=get("stage", "") if get("stage") in Stage.values else "",
+        grade=get("grade", "") if get("grade") in ("A", "B", "C", "D") else "",
+        since=datetime.combine(since, time.min, tzinfo=company_zone()) if since else None,
+    )
+
+
 @login_required
 def leads_page(request):
-    filters = LeadFilters(
-        q=request.GET.get("q", ""),
-        status=request.GET.get("status", ""),
-        channel=request.GET.get("channel", ""),
-        kind=request.GET.get("kind", ""),
-    )
-    leads = filtered_leads(request.user, filters)
+    leads = filtered_leads(request.user, filters_from(request))
     if request.GET.get("export"):
         rows = (
             [

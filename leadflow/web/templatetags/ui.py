@@ -2,6 +2,7 @@ from django import forms, template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from leadflow.core import display
 from leadflow.core.audit import action_label, audit_sentence
 from leadflow.leads.models import ScoreRule, Stage
 
@@ -115,3 +116,30 @@ def lookup(mapping, key):
     if not hasattr(mapping, "get"):
         return ""
     return mapping.get(key, mapping.get(str(key), ""))
+
+
+@register.filter
+def money(value) -> str:
+    """¥1,500,000.00 or 150.00 万, as the company settings say."""
+    return display.money(value)
+
+
+@register.filter
+def phone(value) -> str:
+    """138 0013 8000."""
+    return display.phone(value)
+
+
+@register.filter
+def percent(value, kind: str = "") -> str:
+    """12.3 %; `|percent:"ratio"` for 0.123."""
+    return display.percent(value, ratio=kind == "ratio")
+
+
+@register.filter
+def clamp_percent(value) -> int:
+    """A width for a progress bar: 0–100."""
+    try:
+        return max(0, min(100, int(float(value))))
+    except (TypeError, ValueError):
+        return 0
