@@ -5,6 +5,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from leadflow.core.errors import DomainError
@@ -107,7 +108,7 @@ def profile_view(request):
             return redirect("profile")
     if token_form.is_bound and token_form.is_valid():
         try:
-            _, new_token = token_create(
+            _token, new_token = token_create(
                 user=request.user, name=token_form.cleaned_data["name"], by=request.user
             )
         except DomainError as error:
@@ -136,15 +137,15 @@ def token_revoke_view(request, token_id: int):
 
 
 USER_HEADERS = [
-    "username",
-    "full name",
-    "email",
-    "mobile",
-    "role",
-    "department",
-    "team",
-    "active",
-    "last login",
+    _("Username"),
+    _("Full name"),
+    _("Email"),
+    _("Mobile"),
+    _("Role"),
+    _("Department"),
+    _("Team"),
+    _("Active"),
+    _("Last login"),
 ]
 
 

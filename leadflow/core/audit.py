@@ -45,6 +45,8 @@ ACTION_LABELS: dict[str, object] = {
     "robot.update": _("Changed a robot"),
     "robot.delete": _("Deleted a robot"),
     "export": _("Exported a table"),
+    "view.saved": _("Saved a list view"),
+    "view.deleted": _("Deleted a list view"),
 }
 
 

@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
+from django.utils.translation import gettext
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from phonenumbers import PhoneMetadata, PhoneNumberType
 
@@ -56,22 +57,22 @@ def normalize_phone(raw: str, field: str = "mobile") -> Phone:
         return Phone("mobile", "+86" + fast.group(1))
     if any(character.isalpha() for character in text):
         # phonenumbers reads letters as keypad digits (1-800-FLOWERS): nobody means that here
-        raise CleaningError(field, raw, "not a phone number: it holds letters")
+        raise CleaningError(field, raw, gettext("not a phone number: it holds letters"))
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException as error:
-        raise CleaningError(field, raw, f"not a phone number ({error})") from error
+        raise CleaningError(field, raw, gettext("not a phone number")) from error
     if number.country_code != 86:
-        raise CleaningError(field, raw, "not a mainland China number (+86)")
+        raise CleaningError(field, raw, gettext("not a mainland China number (+86)"))
     if not phonenumbers.is_valid_number(number):
-        raise CleaningError(field, raw, "not a valid mainland mobile or landline number")
+        raise CleaningError(field, raw, gettext("not a valid mainland mobile or landline number"))
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     kind = phonenumbers.number_type(number)
     if kind == PhoneNumberType.MOBILE:
         return Phone("mobile", e164)
     if kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
         return Phone("landline", e164)
-    raise CleaningError(field, raw, "a service number, not a person's mobile or landline")
+    raise CleaningError(field, raw, gettext("a service number, not a person's mobile or landline"))
 
 
 def normalize_email(raw: str) -> str:
@@ -86,7 +87,7 @@ def normalize_email(raw: str) -> str:
     try:
         return validate_email(text, check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
-        raise CleaningError("email", raw, str(error)) from error
+        raise CleaningError("email", raw, gettext("not a valid email address")) from error
 
 
 def normalize_name(raw: str) -> str:

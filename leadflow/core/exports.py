@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -21,6 +21,9 @@ from openpyxl.cell import WriteOnlyCell
 from .audit import audit_record
 from .errors import ValidationFailed
 from .permissions import DATA_EXPORT, require
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -98,14 +101,14 @@ def export_response(
     user,
     name: str,
     fmt: str,
-    headers: Sequence[str],
+    headers: "Sequence[StrOrPromise]",
     rows: Iterable[Sequence[Any]],
     filters: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """The file as a download, after checking the export permission and logging it."""
     require(user, DATA_EXPORT)
     materialised = list(rows)
-    content = write_table(fmt, headers, materialised)
+    content = write_table(fmt, [str(header) for header in headers], materialised)
     audit_record(
         actor=user,
         action="export",
@@ -120,7 +123,7 @@ def export_response(
 
 
 def export_from_request(
-    request, *, name: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
+    request, *, name: str, headers: "Sequence[StrOrPromise]", rows: Iterable[Sequence[Any]]
 ) -> HttpResponse:
     """A table's export button (`?export=xlsx|csv`): the format from the query string, and
     the page's filters written to the audit entry with it."""

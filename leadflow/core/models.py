@@ -119,3 +119,24 @@ class PeriodicSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.slot:%Y-%m-%d %H:%M}"
+
+
+class SavedView(models.Model):
+    """我的视图: a person's named filter, sort and columns of a list, one click away."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    page = models.CharField(max_length=30)  # which list: "leads", "customers" …
+    name = models.CharField(_("name"), max_length=40)
+    query = models.CharField(max_length=1000)  # the list's query string, without paging
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "page", "name"], name="saved_view_name_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -62,10 +62,20 @@ def cursor_page(
     return rows, _encode([getattr(last, key), last.pk])
 
 
-def page_for_request(queryset: QuerySet, request, *, limit: int = 50) -> tuple[list, str | None]:
-    """A list page's rows by the `cursor` in the query string, newest id first; a cursor
-    that is no longer valid (an old link) shows the first page instead of an error."""
+def page_for_request(
+    queryset: QuerySet, request, *, limit: int = 50, sort: str = "-id"
+) -> tuple[list, str | None]:
+    """A list page's rows by the `cursor` in the query string, ordered by `sort` ("-id":
+    newest first; "score": lowest first, then by id); a cursor that is no longer valid (an
+    old link) shows the first page instead of an error."""
+    key, descending = sort.removeprefix("-"), sort.startswith("-")
     try:
-        return cursor_page(queryset, cursor=request.GET.get("cursor"), limit=limit, key="id")
+        return cursor_page(
+            queryset,
+            cursor=request.GET.get("cursor"),
+            limit=limit,
+            key=key,
+            descending=descending,
+        )
     except ValidationFailed:
-        return cursor_page(queryset, cursor=None, limit=limit, key="id")
+        return cursor_page(queryset, cursor=None, limit=limit, key=key, descending=descending)

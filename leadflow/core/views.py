@@ -2,6 +2,7 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -19,7 +20,8 @@ from .health import health_report
 from .holidays_admin import holiday_remove, holiday_set
 from .models import CompanyHoliday
 from .permissions import AUDIT_VIEW, SETTINGS_MANAGE
-from .ui import form_error, page_of, permission_required
+from .saved_views import saved_view_delete, saved_view_save
+from .ui import form_error, page_of, permission_required, refused_message
 from .worktime import WorkCalendar
 
 
@@ -131,7 +133,16 @@ def _day_start(text: str, *, next_day: bool = False) -> datetime | None:
     return moment + timedelta(days=1) if next_day else moment
 
 
-AUDIT_HEADERS = ["time", "user", "ip", "action", "object type", "object id", "object", "changes"]
+AUDIT_HEADERS = [
+    _("Time"),
+    _("User"),
+    _("IP address"),
+    _("Action"),
+    _("Object type"),
+    _("Object id"),
+    _("Object"),
+    _("Changes"),
+]
 
 
 @permission_required(AUDIT_VIEW)
@@ -170,3 +181,39 @@ def audit_page(request):
     return render(
         request, "core/audit.html", {"page": page_of(request, entries), "filters": request.GET}
     )
+
+
+def _back_to_list(request):
+    """Back to the list the form was posted from (a path of this site), else home."""
+    target = request.POST.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+
+
+@require_POST
+@login_required
+def saved_view_save_view(request):
+    """我的视图: keep the list's filters, sort and columns under a name."""
+    try:
+        view = saved_view_save(
+            user=request.user,
+            page=request.POST.get("page", ""),
+            name=request.POST.get("name", ""),
+            query=request.POST.get("query", ""),
+        )
+    except DomainError as error:
+        refused_message(request, error)
+        return _back_to_list(request)
+    messages.success(request, gettext("View “%(name)s” saved.") % {"name": view.name})
+    return _back_to_list(request)
+
+
+@require_POST
+@login_required
+def saved_view_delete_view(request, view_id: int):
+    try:
+        saved_view_delete(user=request.user, view_id=view_id)
+    except DomainError as error:
+        refused_message(request, error)
+    else:
+        messages.success(request, gettext("View deleted."))
+    return _back_to_list(request)

@@ -50,15 +50,15 @@ from .teams import customer_share, share_revoke, team_member_add, team_member_re
 EXPORT_LIMIT = 100_000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_HEADERS = [
-    "name",
-    "kind",
-    "credit code",
-    "category",
-    "grade",
-    "industry",
-    "region",
-    "owner",
-    "created at",
+    _("Name"),
+    _("Kind"),
+    _("Credit code"),
+    _("Category"),
+    _("Grade"),
+    _("Industry"),
+    _("Region"),
+    _("Owner"),
+    _("Created at"),
 ]
 
 
@@ -271,7 +271,7 @@ def interaction_view(request, customer_id: int):
     return redirect("customer", customer_id=customer.pk)
 
 
-CADENCE_HEADERS = ["name", "grade", "owner", "last contact", "next contact due"]
+CADENCE_HEADERS = [_("Name"), _("Grade"), _("Owner"), _("Last contact"), _("Next contact due")]
 
 
 @login_required

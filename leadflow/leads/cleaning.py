@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext
 
 from leadflow.core.cleaning import (
     CleaningError,
@@ -208,17 +209,17 @@ def clean_lead(
         if name == "name":
             text = normalize_name(text)
         if len(text) > limit:
-            errors[name] = f"longer than {limit} characters"
+            errors[name] = gettext("longer than %(limit)d characters") % {"limit": limit}
         elif "\x00" in text:  # a file may hold one; PostgreSQL refuses it (core.storable)
-            errors[name] = "contains a NUL character"
+            errors[name] = gettext("contains a NUL character")
         values[name] = text
     for name in REQUIRED:
         if not values[name] and name not in errors:
-            errors[name] = "required"
+            errors[name] = gettext("required")
 
     kind = _text(raw, "kind")
     if kind and kind not in KINDS:
-        errors["kind"] = f"{kind!r} is not company or individual"
+        errors["kind"] = gettext("%(value)r is not company or individual") % {"value": kind}
     values["kind"] = kind if kind in KINDS else guess_kind(values["name"])
     # The name is normalised already: its key is only case-folded (see company_key).
     values["company_key"] = values["name"].casefold() if values["kind"] == "company" else ""
@@ -246,7 +247,7 @@ def clean_lead(
         except CleaningError as error:
             errors["email"] = f"{email!r}: {error.reason}"
     if not values["mobile"] and not values["email"] and not {"mobile", "email"} & errors.keys():
-        errors["mobile"] = "give a mobile number or an email address (at least one)"
+        errors["mobile"] = gettext("give a mobile number or an email address (at least one)")
 
     employees = raw.get("employees")
     values["employees"] = None
@@ -254,14 +255,18 @@ def clean_lead(
         try:
             values["employees"] = _parse_count(employees)
         except ValueError:
-            errors["employees"] = f"{employees!r} is not a whole number of people"
+            errors["employees"] = gettext("%(value)r is not a whole number of people") % {
+                "value": employees
+            }
 
     code = _text(raw, "channel")
     channel = context.channels.get(code) or context.channels.get(code.upper())
     if not code:
-        errors["channel"] = "required"
+        errors["channel"] = gettext("required")
     elif channel is None:
-        errors["channel"] = f"{code!r} is not an active channel code or name"
+        errors["channel"] = gettext("%(value)r is not an active channel code or name") % {
+            "value": code
+        }
     values["channel"] = channel
 
     campaign = raw.get("campaign_id")
@@ -274,7 +279,9 @@ def clean_lead(
         if campaign_id in context.campaign_ids:
             values["campaign_id"] = campaign_id
         else:
-            errors["campaign_id"] = f"{campaign!r} is not a campaign that has started"
+            errors["campaign_id"] = gettext("%(value)r is not a campaign that has started") % {
+                "value": campaign
+            }
 
     acquired = raw.get("acquired_at")
     if acquired in (None, ""):
@@ -282,11 +289,16 @@ def clean_lead(
     else:
         moment = _parse_moment(acquired, context.zone)
         if moment is None:
-            errors["acquired_at"] = f"{acquired!r} is not a date and time"
+            errors["acquired_at"] = gettext("%(value)r is not a date and time") % {
+                "value": acquired
+            }
         elif moment > now + FUTURE_TOLERANCE:
-            errors["acquired_at"] = f"{acquired!r} is in the future"
+            errors["acquired_at"] = gettext("%(value)r is in the future") % {"value": acquired}
         elif moment < EARLIEST_ACQUIRED:
-            errors["acquired_at"] = f"{acquired!r} is before {EARLIEST_ACQUIRED:%Y-%m-%d}"
+            errors["acquired_at"] = gettext("%(value)r is before %(earliest)s") % {
+                "value": acquired,
+                "earliest": f"{EARLIEST_ACQUIRED:%Y-%m-%d}",
+            }
         values["acquired_at"] = moment
     return values, errors
 

@@ -311,6 +311,7 @@ register_action_labels(
         "lead.stage": _("moved the stage of lead"),
         "lead.converted": _("converted into a customer lead"),
         "lead.assign": _("assigned lead"),
+        "lead.to_pool": _("sent lead to the public pool"),
         "lead.verify": _("verified lead"),
         "lead.priority": _("set the priority of lead"),
         "lead.merge_undo": _("undid a merge into lead"),

@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from leadflow.accounts.models import User
+from leadflow.core.audit import audit_record
 from leadflow.core.company_settings import get_settings
-from leadflow.core.errors import Conflict, Forbidden
+from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.core.sweeps import sweep
 from leadflow.notify.delivery import Message, briefly, notify
 
@@ -196,6 +197,63 @@ def claim_limits(user: User, now: datetime | None = None) -> dict[str, Any]:
 
 
 @transaction.atomic
+@transaction.atomic
+def lead_return_to_pool(*, lead: Lead, by: User, reason: str) -> Lead:
+    """Send a lead back to the public pool by hand (LEAD-FUP-4): its owner letting it go,
+    or whoever assigns leads (a bulk action of the lead list); a won lead stays."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            gettext("Say why the lead goes back to the pool."),
+            fields={"reason": gettext("required")},
+        )
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    if locked.owner_id != by.pk and not by.has_permission(LEADS_ASSIGN):
+        raise Forbidden(
+            gettext("Only the lead's owner or whoever assigns leads sends it to the pool.")
+        )
+    if locked.status not in (LeadStatus.ASSIGNED, LeadStatus.ACCEPTED) or locked.stage in (
+        Stage.WON,
+    ):
+        raise Conflict(
+            gettext("Only an open lead that someone holds goes back to the pool."),
+            fields={"status": f"{locked.number}：{locked.get_status_display()}"},
+        )
+    now = timezone.now()
+    clear_deadlines([locked.pk])
+    Lead.objects.filter(pk=locked.pk).update(
+        status=LeadStatus.POOL,
+        owner=None,
+        accept_by=None,
+        pool_due_at=None,
+        pool_warned=False,
+        updated_at=now,
+    )
+    LeadAssignment.objects.create(
+        lead=locked,
+        rep=None,
+        previous_id=locked.owner_id,
+        kind=LeadAssignment.Kind.RETURNED,
+        reason=reason,
+        by=by,
+        at=now,
+    )
+    leads_returned_to_pool([locked.pk], reason=reason, at=now)
+    audit_record(actor=by, action="lead.to_pool", obj=locked, extra={"reason": reason})
+    if locked.owner_id not in (None, by.pk):
+        notify(
+            User.objects.get(pk=locked.owner_id),
+            Message(
+                title=gettext("Lead %(number)s went back to the public pool")
+                % {"number": locked.number},
+                body=reason,
+                url=f"/leads/{locked.pk}/",
+            ),
+        )
+    locked.refresh_from_db()
+    return locked
+
+
 def lead_claim(*, lead: Lead, by: User) -> Lead:
     """A rep takes a lead from the public pool as their own, accepted at once: within their
     open-lead limit and the daily limit, and not a lead they let go too recently."""

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from leadflow.analytics.queries import Period, leads_by_channel, month_at_a_glance
 from leadflow.approvals.queries import todo_count
 from leadflow.customers.cadence import contacts_due
-from leadflow.leads.models import Lead, LeadStatus, MAIN_PATH, Stage
+from leadflow.leads.models import MAIN_PATH, Lead, LeadStatus, Stage
 from leadflow.leads.permissions import LEADS_ASSIGN, LEADS_CLAIM, LEADS_IMPORT
 from leadflow.leads.queries import due_leads, leads_visible_to
 from leadflow.marketing.permissions import MARKETING_CAMPAIGNS

@@ -64,9 +64,9 @@ def test_common_forms(raw, expected):
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
-        ("12345678901", "not a valid mainland mobile or landline number"),
-        ("+1 415 555 0100", "not a mainland China number (+86)"),
-        ("call me", "not a phone number"),
+        ("12345678901", "不是有效的中国大陆手机或座机号码"),
+        ("+1 415 555 0100", "不是中国大陆号码（+86）"),
+        ("call me", "不是电话号码"),
     ],
 )
 def test_invalid_phones_say_why(raw, reason):

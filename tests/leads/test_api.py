@@ -63,7 +63,7 @@ def test_bad_fields_are_422_with_field_value_and_reason(marketer, api_for):
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "validation_error"
-    assert error["fields"]["mobile"] == "'12345': not a valid mainland mobile or landline number"
+    assert error["fields"]["mobile"] == "'12345': 不是有效的中国大陆手机或座机号码"
     assert error["fields"]["email"].startswith("'x@': ")
     assert not Lead.objects.exists()
 

@@ -68,8 +68,8 @@ def test_every_bad_field_is_named_and_nothing_is_saved(capture):
     fields = refused.value.fields
     assert set(fields) == {"mobile", "email", "industry", "channel", "employees"}
     assert fields["mobile"].startswith("'12345': ")
-    assert fields["industry"] == "required"
-    assert fields["channel"] == "'Q' is not an active channel code or name"
+    assert fields["industry"] == "必填"  # the public form's reasons are Chinese (#25)
+    assert fields["channel"] == "'Q' 不是启用中的渠道代码或名称"
     assert not Lead.objects.exists()
 
 
@@ -77,9 +77,7 @@ def test_mobile_or_email_is_required(capture):
     # SPEC: LEAD-CAP-3
     with pytest.raises(ValidationFailed) as refused:
         capture(mobile="", email="")
-    assert refused.value.fields == {
-        "mobile": "give a mobile number or an email address (at least one)"
-    }
+    assert refused.value.fields == {"mobile": "请填写手机号或电子邮箱（至少一项）"}
 
 
 def test_capture_without_consent_is_refused(capture):
@@ -104,7 +102,7 @@ def test_consent_is_recorded(capture):
 def test_future_acquisition_time_is_refused(capture):
     with pytest.raises(ValidationFailed) as refused:
         capture(acquired_at="2999-01-01 10:00")
-    assert refused.value.fields["acquired_at"] == "'2999-01-01 10:00' is in the future"
+    assert refused.value.fields["acquired_at"] == "'2999-01-01 10:00' 是未来的时间"
 
 
 def test_same_mobile_merges_into_the_existing_lead_with_newest_values(capture):

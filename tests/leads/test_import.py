@@ -276,7 +276,7 @@ def test_command_prints_one_json_line_last(tmp_path, capsys):
     expected = {
         "row": 3,
         "field": "mobile",
-        "reason": "'12345': not a valid mainland mobile or landline number",
+        "reason": "'12345': 不是有效的中国大陆手机或座机号码",
     }
     assert expected in result["errors"]
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 # path → queries for the page, whatever the number of rows (the frame's share: the user,
 # the session, the bell's unread count, the approvals badge).
 PINNED = {
-    "/leads/": 10,
+    "/leads/": 12,
     "/leads/pool/": 11,
     "/leads/followups/?when=week": 9,
     "/customers/": 9,

@@ -235,7 +235,7 @@ def test_audit_page_filters_and_exports(admin_user, client_for):
     assert "holiday.set" in page
     response = client.get("/admin/audit/?action=holiday.&export=csv")
     lines = response.content.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("time,user,ip,action")
+    assert lines[0].startswith("时间,用户,IP 地址,操作")  # Chinese headers (#25)
     assert len(lines) == 2
     assert AuditLog.objects.filter(action="export", object_type="audit").exists()
 

@@ -11,8 +11,8 @@ import time_machine
 from leadflow.customers.models import Customer
 from leadflow.customers.profiles import customer_create
 from leadflow.leads.assignment import lead_assign_manual
-from leadflow.leads.models import Lead, LeadStatus, Stage
-from tests.leads.conftest import accepted_lead, capture, rep  # noqa: F401 - fixtures
+from leadflow.leads.models import Lead, Stage
+from tests.leads.conftest import accepted_lead
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -87,7 +87,8 @@ def test_a_reps_workbench_counts_their_own_todos(rep_day, client_for):
     for card in cards.values():
         assert rows_behind(client, card) == card.value, card.label
     page = response.content.decode()
-    assert "我的待办" in page and "我的销售管道" in page
+    assert "我的待办" in page
+    assert "我的销售管道" in page
 
 
 @time_machine.travel(MONDAY_10, tick=False)

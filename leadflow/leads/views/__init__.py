@@ -12,7 +12,8 @@ from .assignment import (
 )
 from .followup import followups_page, lead_followup_view, supervision_page
 from .imports import import_batch_page, import_errors, import_page, import_template
-from .leads import customer_lead_history, lead_new, lead_page, lead_verify_view, leads_page
+from .leads import customer_lead_history, lead_new, lead_page, lead_verify_view
+from .lists import leads_bulk, leads_page
 from .merges import merge_undo_view, merges_page
 from .pool import lead_claim_view, pool_page
 from .scoring import lead_event_view, lead_priority_view, score_rules_page
@@ -44,6 +45,7 @@ __all__ = [
     "lead_stage_view",
     "lead_tags_view",
     "lead_verify_view",
+    "leads_bulk",
     "leads_page",
     "merge_undo_view",
     "merges_page",

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.errors import DomainError
 from leadflow.core.ui import (
@@ -21,21 +22,21 @@ EXPORT_LIMIT = 100_000
 
 
 EXPORT_HEADERS = [
-    "number",
-    "status",
-    "name",
-    "contact",
-    "mobile",
-    "email",
-    "industry",
-    "need",
-    "region",
-    "channel",
-    "channel detail",
-    "acquired at",
-    "owner",
-    "score",
-    "grade",
+    _("Number"),
+    _("Status"),
+    _("Name"),
+    _("Contact"),
+    _("Mobile"),
+    _("Email"),
+    _("Industry"),
+    _("Need"),
+    _("Region"),
+    _("Channel"),
+    _("Channel detail"),
+    _("Acquired at"),
+    _("Owner"),
+    _("Score"),
+    _("Grade"),
 ]
 
 

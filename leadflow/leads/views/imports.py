@@ -72,7 +72,7 @@ def import_errors(request, batch_id: int):
         user=request.user,
         name=f"import-{batch.pk}-errors",
         fmt=request.GET.get("format", "csv"),
-        headers=["row", "field", "reason"],
+        headers=[gettext("Row"), gettext("Field"), gettext("Reason")],
         rows=([e["row"], e["field"], e["reason"]] for e in batch.errors),
     )
 

@@ -1,6 +1,6 @@
 """The lead list, a lead's page, entering a lead by hand and verifying it."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,10 +13,7 @@ from django.views.decorators.http import require_POST
 from leadflow.accounts.models import User
 from leadflow.core.company_settings import get_setting, get_settings
 from leadflow.core.errors import DomainError
-from leadflow.core.exports import export_from_request
-from leadflow.core.paging import page_for_request
-from leadflow.core.personal import personal_data_viewed, personal_list_viewed, shown
-from leadflow.core.worktime import company_zone
+from leadflow.core.personal import personal_data_viewed, shown
 from leadflow.core.ui import (
     form_error,
     permission_required,
@@ -30,13 +27,11 @@ from ..forms import (
     StageForm,
 )
 from ..models import (
-    Channel,
     Lead,
     LeadMerge,
     LeadStatus,
     Priority,
     ScoreRule,
-    Stage,
 )
 from ..permissions import (
     LEADS_ASSIGN,
@@ -46,10 +41,7 @@ from ..permissions import (
     LEADS_VERIFY,
 )
 from ..queries import (
-    POOL_SOON,
-    LeadFilters,
     converted_leads,
-    filtered_leads,
     lead_for,
     lead_sources,
     lead_timeline,
@@ -59,75 +51,9 @@ from ..scoring import (
     lead_breakdown,
 )
 from .common import (
-    EXPORT_HEADERS,
-    EXPORT_LIMIT,
     back_to_lead,
     lead_action,
 )
-
-
-def filters_from(request) -> LeadFilters:
-    """The list's filters from the query string; an unreadable value filters nothing."""
-    get = request.GET.get
-    owner = get("owner", "")
-    try:
-        since = date.fromisoformat(get("since", ""))
-    except ValueError:
-        since = None
-    return LeadFilters(
-        q=get("q", ""),
-        status=get("status", ""),
-        channel=get("channel", ""),
-        kind=get("kind", ""),
-        owner_id=request.user.pk if owner == "me" else int(owner) if owner.isdigit() else None,
-        stage=get("stage", "") if get("stage") in Stage.values else "",
-        grade=get("grade", "") if get("grade") in ("A", "B", "C", "D") else "",
-        since=datetime.combine(since, time.min, tzinfo=company_zone()) if since else None,
-    )
-
-
-@login_required
-def leads_page(request):
-    leads = filtered_leads(request.user, filters_from(request))
-    if request.GET.get("export"):
-        rows = (
-            [
-                lead.number,
-                lead.get_status_display(),
-                lead.name,
-                lead.contact_name,
-                lead.mobile,
-                lead.email,
-                lead.industry,
-                lead.need,
-                lead.region,
-                lead.channel.name,
-                lead.channel_detail,
-                lead.acquired_at,
-                lead.owner,
-                lead.score,
-                lead.grade,
-            ]
-            for lead in leads.order_by("-id")[:EXPORT_LIMIT]
-        )
-        return export_from_request(request, name="leads", headers=EXPORT_HEADERS, rows=rows)
-    page, next_cursor = page_for_request(leads, request)
-    personal_list_viewed(user=request.user, object_type="leads.lead", shown_whole=len(page))
-    return render(
-        request,
-        "leads/list.html",
-        {
-            "leads": page,
-            "next_cursor": next_cursor,
-            "filters": request.GET,
-            "statuses": [
-                *(s for s in LeadStatus.choices if s[0] != LeadStatus.MERGED),
-                (POOL_SOON, gettext("Going back to the pool soon")),
-            ],
-            "channels": Channel.objects.filter(active=True),
-            "first_page": not request.GET.get("cursor"),
-        },
-    )
 
 
 @login_required

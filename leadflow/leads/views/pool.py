@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from leadflow.core.errors import DomainError
@@ -25,16 +26,16 @@ from .common import (
 )
 
 POOL_EXPORT_HEADERS = [
-    "number",
-    "name",
-    "contact",
-    "industry",
-    "need",
-    "region",
-    "employees",
-    "grade",
-    "stage",
-    "in the pool since",
+    _("Number"),
+    _("Name"),
+    _("Contact"),
+    _("Industry"),
+    _("Need"),
+    _("Region"),
+    _("Employees"),
+    _("Grade"),
+    _("Stage"),
+    _("In the pool since"),
 ]
 
 
