@@ -35,6 +35,7 @@ from .events import (
     lead_nurtured,
 )
 from .followup import clear_deadlines, start_deadlines
+from .permissions import LEADS_CLAIM
 from .models import (
     Lead,
     LeadAssignment,
@@ -50,6 +51,13 @@ define("assign.weight_industry", 30, "int", _("Weight of industry (%)"), GROUP, 
 define("assign.weight_priority", 30, "int", _("Weight of priority (%)"), GROUP, minimum=0)
 define("assign.accept_hours", 24, "int", _("Hours a rep has to accept a lead"), GROUP, minimum=1)
 define("assign.decline_hours", 2, "int", _("Hours a rep may decline a lead"), GROUP, minimum=0)
+define(
+    "assign.self_sourced",
+    True,
+    "bool",
+    _("A rep who enters a lead by hand owns it (自拓)"),
+    GROUP,
+)
 define("assign.window_days", 30, "int", _("Fairness window for new leads (days)"), GROUP, minimum=1)
 define(
     "assign.nurture_grade_c",
@@ -538,6 +546,32 @@ def lead_assign_manual(*, lead: Lead, rep: User, reason: str, by: User) -> Lead:
         actor=by, action="lead.assign", obj=lead, extra={"rep": str(rep), "reason": reason}
     )
     return lead
+
+
+def keeps_own_entry(by, via: str) -> bool:
+    """Whether a lead entered by hand stays with the rep who entered it (自拓, a setting):
+    only people who work leads themselves, only in the web app."""
+    return (
+        via == "ui"
+        and by is not None
+        and by.has_permission(LEADS_CLAIM)
+        and get_settings("assign.")["assign.self_sourced"]
+    )
+
+
+def lead_keep_own(*, lead: Lead, by: User) -> Lead:
+    """The rep who found the lead owns it, accepted at once, with the follow-up deadlines
+    of an accepted lead; the ownership log says it was self-sourced."""
+    assigner = Assigner.load()
+    assigner.give(
+        lead,
+        by,
+        kind=LeadAssignment.Kind.SELF,
+        reason=gettext("self-sourced (自拓)"),
+        by=by,
+        match={},
+    )
+    return lead_accept(lead=lead, by=by)
 
 
 @transaction.atomic

@@ -23,7 +23,7 @@ from leadflow.core.inserts import insert_new
 from leadflow.core.personal import seal, unseal
 from leadflow.notify.delivery import Message, notify
 
-from .assignment import assign_new_lead
+from .assignment import assign_new_lead, keeps_own_entry, lead_keep_own
 from .cleaning import (
     KEY_COLUMNS,
     PROFILE_FIELDS,
@@ -283,7 +283,9 @@ def lead_capture(
         # Anonymous captures (the public form) are audited too, under the way they came.
         audit_record(actor=by or via, action="lead.create", obj=lead, extra={"via": via})
         if not candidates:
-            if lead.status == LeadStatus.TO_ASSIGN:
+            if lead.status == LeadStatus.TO_ASSIGN and keeps_own_entry(by, via):
+                lead_keep_own(lead=lead, by=by)  # 自拓: the rep who found it owns it
+            elif lead.status == LeadStatus.TO_ASSIGN:
                 # Assigned by a worker within a second, once this transaction commits.
                 assign_new_lead.enqueue(lead.pk)
             return CaptureResult(lead=lead, capture=lead)

@@ -469,6 +469,7 @@ class LeadAssignment(models.Model):
         REQUEST = "request", _("On the rep's request")
         CLAIMED = "claimed", _("Claimed from the public pool")
         RETURNED = "returned", _("Returned to the public pool")
+        SELF = "self", _("Self-sourced: entered by the rep")
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="assignments")
     rep = models.ForeignKey(  # nobody when the lead went back to the pool

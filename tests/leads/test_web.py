@@ -5,8 +5,17 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from leadflow.core.company_settings import settings_update
 from leadflow.leads.demo import demo_leads_create
-from leadflow.leads.models import ImportBatch, Lead, LeadMerge, LeadStatus, ScoreRule, WebForm
+from leadflow.leads.models import (
+    ImportBatch,
+    Lead,
+    LeadAssignment,
+    LeadMerge,
+    LeadStatus,
+    ScoreRule,
+    WebForm,
+)
 from tests.leads.test_import import HEADER, ROWS
 
 pytestmark = pytest.mark.django_db
@@ -260,3 +269,29 @@ def test_the_score_rules_page_previews_and_saves(make_user, client_for, capture)
     rule.refresh_from_db()
     assert rule.points == 30
     assert client_for(make_user()).get("/leads/scoring/").status_code == 403
+
+
+@pytest.mark.parametrize("keeps", [True, False])
+def test_a_rep_who_enters_a_lead_owns_it(rep, admin_user, client_for, keeps):
+    # SPEC: LEAD-ASN-1 (#25 自拓) — a self-sourced lead stays with the rep who found it,
+    # accepted at once; the setting turns that off and the rules assign it instead.
+    settings_update(changes={"assign.self_sourced": keeps}, by=admin_user)
+    form = {
+        "name": "苏州自拓科技有限公司",
+        "mobile": "13812345600",
+        "industry": "制造业",
+        "need": "产线改造",
+        "channel": "D",
+        "consent_given": "on",
+        "consent_channel": "拜访时口头同意",
+    }
+    response = client_for(rep).post("/leads/new/", form)
+    lead = Lead.objects.get()
+    if keeps:
+        assert (lead.owner, lead.status) == (rep, LeadStatus.ACCEPTED)
+        assert lead.next_due_at is not None  # the first-contact clock runs
+        assert LeadAssignment.objects.get(lead=lead).kind == LeadAssignment.Kind.SELF
+        assert client_for(rep).get(response.url).status_code == 200
+    else:
+        assert lead.owner is None
+        assert lead.status == LeadStatus.TO_ASSIGN
