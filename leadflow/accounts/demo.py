@@ -15,7 +15,7 @@ def demo_company_create() -> dict[str, str]:
     if User.objects.exists():
         return {}
     roles = {role.code: role for role in Role.objects.all()}
-    admin_password, staff_password = new_password(), new_password()
+    admin_password = new_password()
     admin, _ = user_create(
         by=None,
         username="admin",
@@ -44,8 +44,9 @@ def demo_company_create() -> dict[str, str]:
         ("wu.kj", "吴会计", "finance", company, None, "wu.kj@demo.leadflow.cn"),
         ("zheng.fw", "郑法务", "legal", company, None, "zheng.fw@demo.leadflow.cn"),
     ]
-    created = {}
+    created, passwords = {}, {}
     for username, name, role, department, team, email in staff:
+        passwords[username] = new_password()  # each their own: they sign in as themselves
         created[username], _ = user_create(
             by=admin,
             username=username,
@@ -54,7 +55,7 @@ def demo_company_create() -> dict[str, str]:
             department=department,
             team=team,
             email=email,
-            password=staff_password,
+            password=passwords[username],
         )
     manager = created["wang.manager"]
     # Who heads what: the approval flows ask the requester's department head.
@@ -66,4 +67,4 @@ def demo_company_create() -> dict[str, str]:
     east.save(update_fields=["leader"])
     north.leader = manager
     north.save(update_fields=["leader"])
-    return {"admin": admin_password, **dict.fromkeys(created, staff_password)}
+    return {"admin": admin_password, **passwords}

@@ -35,7 +35,6 @@ from .events import (
     lead_nurtured,
 )
 from .followup import clear_deadlines, start_deadlines
-from .permissions import LEADS_CLAIM
 from .models import (
     Lead,
     LeadAssignment,
@@ -44,6 +43,7 @@ from .models import (
     Stage,
     TeamProfile,
 )
+from .permissions import LEADS_CLAIM
 
 GROUP = _("Lead assignment")
 define("assign.weight_region", 40, "int", _("Weight of region (%)"), GROUP, minimum=0)

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand
 from leadflow.accounts.demo import demo_company_create
 from leadflow.analytics.demo import demo_performance_create
 from leadflow.journeys.demo import demo_journeys_create
-from leadflow.leads.demo import demo_leads_create
+from leadflow.leads.demo import demo_lead_history_create, demo_leads_create
 from leadflow.marketing.demo import demo_marketing_create
 from leadflow.sales.demo import demo_sales_create
 from leadflow.service.demo import demo_service_create
@@ -23,6 +23,7 @@ class Command(BaseCommand):
         if not passwords:
             return
         demo_leads_create()
+        demo_lead_history_create()
         demo_marketing_create()
         demo_sales_create()
         demo_performance_create()
