@@ -11,10 +11,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import DataError
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer, SessionAuth
 
 from leadflow.accounts.api import router as accounts_router
@@ -40,8 +43,10 @@ logger = logging.getLogger(__name__)
 def _require_agreement(user):
     if agreement_needed(user):
         raise Forbidden(
-            "Sign in to the web app once and accept the confidentiality agreement before "
-            "using the API.",
+            gettext(
+                "Sign in to the web app once and accept the confidentiality agreement before "
+                "using the API."
+            ),
             code="agreement_required",
         )
     return user
@@ -78,6 +83,13 @@ class StorableJSON(Parser):
         return body
 
 
+class ReadableJSON(JSONRenderer):
+    """JSON with Chinese as it is written (名称, not \\u540d\\u79f0): readable in curl and
+    logs, and shorter on the wire; still UTF-8 JSON that every client parses."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
     title="leadflow API",
     version="1",
@@ -90,6 +102,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url=None,
     parser=StorableJSON(),
+    renderer=ReadableJSON(),
 )
 
 
@@ -109,20 +122,61 @@ def validation_error(request, error: NinjaValidationError):
             for part in item.get("loc", [])
             if part not in ("body", "query", "path", "payload")
         ]  # noqa: E501
-        reason = item.get("msg", "invalid")
-        if item.get("type") in ("model_type", "dict_type"):  # say so, not the schema's name
-            reason = "expected a JSON object"
-        fields[".".join(location) or "request"] = reason
+        fields[".".join(location) or "request"] = _reason(item)
     return api.create_response(
-        request, error_body("validation_error", "The request is not valid.", fields), status=422
+        request,
+        error_body("validation_error", gettext("The request is not valid."), fields),
+        status=422,
     )
+
+
+# What pydantic's error types mean, in the reader's language (its own messages are English).
+REASONS = {
+    "missing": _("required"),
+    "int_parsing": _("a whole number is expected"),
+    "int_type": _("a whole number is expected"),
+    "int_from_float": _("a whole number is expected"),
+    "float_parsing": _("a number is expected"),
+    "float_type": _("a number is expected"),
+    "decimal_parsing": _("a number is expected"),
+    "decimal_type": _("a number is expected"),
+    "bool_parsing": _("true or false is expected"),
+    "bool_type": _("true or false is expected"),
+    "string_type": _("text is expected"),
+    "string_too_long": _("too long"),
+    "string_too_short": _("too short"),
+    "date_parsing": _("a date YYYY-MM-DD is expected"),
+    "date_from_datetime_parsing": _("a date YYYY-MM-DD is expected"),
+    "date_type": _("a date YYYY-MM-DD is expected"),
+    "datetime_parsing": _("a date and time (ISO 8601) is expected"),
+    "datetime_from_date_parsing": _("a date and time (ISO 8601) is expected"),
+    "datetime_type": _("a date and time (ISO 8601) is expected"),
+    "model_type": _("a JSON object is expected"),
+    "dict_type": _("a JSON object is expected"),
+    "model_attributes_type": _("a JSON object is expected"),
+    "list_type": _("a list is expected"),
+    "json_invalid": _("not valid JSON"),
+    "enum": _("not one of the allowed values"),
+    "literal_error": _("not one of the allowed values"),
+    "greater_than_equal": _("too small"),
+    "greater_than": _("too small"),
+    "less_than_equal": _("too large"),
+    "less_than": _("too large"),
+}
+
+
+def _reason(item: dict) -> str:
+    return str(REASONS.get(item.get("type", ""), _("not a valid value")))
 
 
 @api.exception_handler(AuthenticationError)
 def authentication_error(request, error):
     return api.create_response(
         request,
-        error_body("unauthenticated", "Send a valid API token: Authorization: Bearer <token>."),
+        error_body(
+            "unauthenticated",
+            gettext("Send a valid API token: Authorization: Bearer <token>."),
+        ),
         status=401,
     )
 
@@ -133,8 +187,11 @@ def too_big(request, error):
         request,
         error_body(
             "too_large",
-            "The request body is too large.",
-            {"request": f"larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes"},
+            gettext("The request body is too large."),
+            {
+                "request": gettext("larger than %(size)d bytes")
+                % {"size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+            },
         ),
         status=413,
     )
@@ -151,13 +208,13 @@ def http_error(request, error: HttpError):
 
 @api.exception_handler(Http404)
 def not_found(request, error):
-    return api.create_response(request, error_body("not_found", "Not found."), status=404)
+    return api.create_response(request, error_body("not_found", gettext("Not found.")), status=404)
 
 
 @api.exception_handler(PermissionDenied)
 def permission_denied(request, error):
     return api.create_response(
-        request, error_body("forbidden", str(error) or "Not allowed."), status=403
+        request, error_body("forbidden", str(error) or gettext("Not allowed.")), status=403
     )
 
 
@@ -170,8 +227,8 @@ def out_of_range(request, error):
         request,
         error_body(
             "validation_error",
-            "A value in the request is out of range.",
-            {"request": "a number is larger than 64 bits, or a value too long to store"},
+            gettext("A value in the request is out of range."),
+            {"request": gettext("a number is larger than 64 bits, or a value too long to store")},
         ),
         status=422,
     )
@@ -182,7 +239,9 @@ def server_error(request, error):
     logger.exception("API error on %s %s", request.method, request.path)
     return api.create_response(
         request,
-        error_body("internal_error", "Something went wrong on our side; it has been logged."),
+        error_body(
+            "internal_error", gettext("Something went wrong on our side; it has been logged.")
+        ),
         status=500,
     )
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import User
-from leadflow.core.audit import audit_record, register_action_labels
+from leadflow.core.audit import audit_record, register_action_labels, register_object_labels
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.core.storable import check_storable
 from leadflow.core.worktime import WorkCalendar
@@ -54,6 +54,12 @@ EVENT_KINDS: dict[str, str] = {
     "escalated": "step, approver, manager",
 }
 
+register_object_labels(
+    {
+        "approvals.approvalrequest": _("Approval request"),
+        "approvals.flow": _("Approval flow"),
+    }
+)
 register_action_labels(
     {
         "approval.submitted": _("submitted for approval"),

@@ -6,6 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -50,6 +52,71 @@ ACTION_LABELS: dict[str, object] = {
 }
 
 
+# What a record type is called ("leads.lead" → 线索); areas add their own.
+OBJECT_LABELS: dict[str, object] = {
+    "accounts.user": _("User"),
+    "accounts.role": _("Role"),
+    "accounts.department": _("Department"),
+    "accounts.team": _("Team"),
+    "core.savedview": _("List view"),
+    "core.companyholiday": _("Company day"),
+}
+
+
+def register_object_labels(labels: dict[str, object]) -> None:
+    OBJECT_LABELS.update(labels)
+
+
+def object_reference(entry: AuditLog) -> str:
+    """线索 #11 rather than leads.lead#11; empty when the entry names no record."""
+    if not entry.object_id:
+        return ""
+    label = OBJECT_LABELS.get(entry.object_type, entry.object_type)
+    return f"{label} #{entry.object_id}"
+
+
+# How the details of an entry are named ("via api" → 来源 API).
+DETAIL_LABELS: dict[str, object] = {
+    "via": _("via"),
+    "reason": _("reason"),
+    "step": _("step"),
+    "version": _("version"),
+    "amount": _("amount"),
+    "year": _("year"),
+    "who": _("who"),
+    "user": _("user"),
+    "until": _("until"),
+    "rows": _("rows"),
+    "page": _("list"),
+    "note": _("note"),
+    "measure": _("measure"),
+    "lead": _("lead"),
+    "failures": _("failures"),
+    "approved": _("approved"),
+    "subject": _("subject"),
+    "source": _("source"),
+    "rep": _("rep"),
+    "number": _("number"),
+    "name": _("name"),
+    "month": _("month"),
+    "filters": _("filters"),
+    "format": _("format"),
+    "entered": _("entered"),
+    "grade": _("grade"),
+    "from": _("from"),
+    "ids": _("records"),
+}
+VALUE_LABELS: dict[str, object] = {
+    "api": "API",
+    "ui": _("web app"),
+    "form": _("web form"),
+    "import": _("import"),
+    "by hand": _("by hand"),
+    "xlsx": "XLSX",
+    "csv": "CSV",
+}
+
+
 def register_action_labels(labels: dict[str, object]) -> None:
     """An area names its own action codes (a code ending in "." or "_" names every code
     that starts with it, e.g. "customer.access_")."""
@@ -73,15 +140,30 @@ def audit_sentence(entry: AuditLog) -> str:
         "object": entry.object_repr or "",
     }
     details = [
-        f"{field} {_shown(pair[0])} → {_shown(pair[1])}"
+        f"{_detail(entry, field)} {_shown(pair[0])} → {_shown(pair[1])}"
         for field, pair in entry.changes.items()
         if isinstance(pair, list | tuple) and len(pair) == 2
     ]
-    details += [f"{key} {_shown(value)}" for key, value in entry.extra.items()]
+    details += [f"{_detail(entry, key)} {_shown(value)}" for key, value in entry.extra.items()]
     return f"{sentence.strip()}（{'；'.join(details)}）" if details else sentence.strip()
 
 
+def _detail(entry: AuditLog, key: str) -> str:
+    """A detail's name: a known word, else the field's own name on the record's model."""
+    if key in DETAIL_LABELS:
+        return str(DETAIL_LABELS[key])
+    try:
+        model = apps.get_model(entry.object_type)
+        return str(model._meta.get_field(key).verbose_name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return key
+
+
 def _shown(value: Any) -> str:
+    if value is True or value is False:
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, str) and value in VALUE_LABELS:
+        return str(VALUE_LABELS[value])
     if value in (None, "", [], {}):
         return "∅"
     if isinstance(value, list | tuple):

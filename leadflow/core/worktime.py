@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from django.conf import settings
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from .company_settings import CHECKS, define, get_settings
@@ -41,10 +42,15 @@ def company_zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-@lru_cache(maxsize=1)
-def _statutory() -> holidays.HolidayBase:
-    # One instance per process; it fills in further years on first use.
-    return holidays.China()
+@lru_cache(maxsize=2)
+def _statutory(language: str = "zh_CN") -> holidays.HolidayBase:
+    # One instance per process and language; it fills in further years on first use.
+    return holidays.China(language=language)
+
+
+def _holiday_language() -> str:
+    """The names of China's holidays in the reader's language (春节, or Spring Festival)."""
+    return "zh_CN" if (get_language() or "zh-hans").startswith("zh") else "en_US"
 
 
 def _parse_time(text: str) -> time:
@@ -94,7 +100,7 @@ class WorkCalendar:
 
     def special_days(self, year: int) -> list[dict]:
         """Every day of `year` that differs from a plain Monday-to-Friday week, with why."""
-        statutory = _statutory()
+        statutory = _statutory(_holiday_language())
         statutory.get(date(year, 1, 1))  # makes the package fill the year in
         days = {
             day: {"date": day, "name": name, "source": "statutory", "working": False}
@@ -105,7 +111,7 @@ class WorkCalendar:
             if day.year == year:
                 days[day] = {
                     "date": day,
-                    "name": "make-up working day",
+                    "name": gettext("make-up working day"),
                     "source": "statutory",
                     "working": True,
                 }

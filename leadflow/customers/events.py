@@ -9,11 +9,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import User
-from leadflow.core.audit import audit_record, register_action_labels
+from leadflow.core.audit import audit_record, register_action_labels, register_object_labels
 from leadflow.core.personal import PERSONAL, seal
 
 from .models import Customer, CustomerEvent
 
+register_object_labels(
+    {
+        "customers.customer": _("Customer"),
+        "customers.contact": _("Customer contact"),
+    }
+)
 register_action_labels(
     {
         "customer.view": _("viewed the personal data of customer"),

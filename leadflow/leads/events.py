@@ -19,7 +19,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leadflow.core.audit import audit_record, register_action_labels
+from leadflow.core.audit import audit_record, register_action_labels, register_object_labels
 
 from .models import Lead, LeadEvent, ScoreRule
 
@@ -297,6 +297,15 @@ def timeline_rows_insert(rows: Iterable[tuple[int, str, str, int | None, dict[st
         )
 
 
+register_object_labels(
+    {
+        "leads.lead": _("Lead"),
+        "leads.importbatch": _("Lead import"),
+        "leads.webform": _("Web form"),
+        "leads.scorerule": _("Score rule"),
+        "leads.channel": _("Channel"),
+    }
+)
 register_action_labels(
     {
         "lead.create": _("captured lead"),

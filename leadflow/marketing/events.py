@@ -7,7 +7,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leadflow.core.audit import audit_record, register_action_labels
+from leadflow.core.audit import audit_record, register_action_labels, register_object_labels
 
 from .models import Campaign, CampaignEvent
 
@@ -29,6 +29,13 @@ KINDS: dict[str, str] = {
     "task_done": "task",
 }
 
+register_object_labels(
+    {
+        "marketing.campaign": _("Campaign"),
+        "marketing.expenseclaim": _("Expense claim"),
+        "marketing.budget": _("Budget"),
+    }
+)
 register_action_labels(
     {
         "campaign.": _("changed campaign"),

@@ -30,7 +30,7 @@ from leadflow.accounts.scope import scope_filter
 from leadflow.approvals.engine import approval_submit
 from leadflow.approvals.kinds import Choice, register_kind
 from leadflow.approvals.models import ApprovalRequest
-from leadflow.core.audit import audit_record, register_action_labels
+from leadflow.core.audit import audit_record, register_action_labels, register_object_labels
 from leadflow.core.company_settings import define, get_setting
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
 from leadflow.core.sequences import next_number
@@ -60,6 +60,12 @@ define(
     "str",
     _("Contract number pattern ({YYYY} {MM} {DD} the day, {NNN} the day's sequence)"),
     _("Contracts"),
+)
+register_object_labels(
+    {
+        "sales.contract": _("Contract"),
+        "sales.deal": _("Deal"),
+    }
 )
 register_action_labels(
     {

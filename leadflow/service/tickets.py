@@ -23,7 +23,7 @@ from leadflow.accounts.models import Department, User
 from leadflow.accounts.org import users_with_permission
 from leadflow.accounts.scope import scope_filter
 from leadflow.core import uploads
-from leadflow.core.audit import audit_record, register_action_labels
+from leadflow.core.audit import audit_record, register_action_labels, register_object_labels
 from leadflow.core.cleaning import CleaningError, normalize_email, normalize_phone
 from leadflow.core.company_settings import define, get_setting, get_settings
 from leadflow.core.crypto import lookup_hash
@@ -64,6 +64,11 @@ define(
     _("Largest ticket attachment (MB)"),
     GROUP,
     minimum=1,
+)
+register_object_labels(
+    {
+        "service.ticket": _("Service ticket"),
+    }
 )
 register_action_labels(
     {

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.audit import audit_entries
@@ -41,8 +42,9 @@ def coming_soon(request, area: str):
 def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse(
-            {"error": {"code": "not_found", "message": "No such endpoint.", "fields": {}}},
+            {"error": {"code": "not_found", "message": gettext("No such endpoint."), "fields": {}}},
             status=404,
+            json_dumps_params={"ensure_ascii": False},
         )
     return render(request, "web/error.html", {"status": 404}, status=404)
 
@@ -53,8 +55,10 @@ def forbidden(request, exception=None):
 
 def server_error(request):
     if request.path.startswith("/api/"):
+        message = gettext("Something went wrong on our side; it has been logged.")
         return JsonResponse(
-            {"error": {"code": "internal_error", "message": "Something went wrong.", "fields": {}}},
+            {"error": {"code": "internal_error", "message": message, "fields": {}}},
             status=500,
+            json_dumps_params={"ensure_ascii": False},
         )
     return render(request, "web/error.html", {"status": 500}, status=500)

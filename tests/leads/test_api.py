@@ -85,9 +85,9 @@ def test_missing_required_field_is_named(marketer, api_for):
 def test_a_body_that_is_not_an_object_is_refused_by_name(marketer, api_for):
     # SPEC: SEC-5 — field, value and reason; nothing stored
     api = api_for(marketer)
-    assert post(api, [1]).json()["error"]["fields"] == {"request": "expected a JSON object"}
+    assert post(api, [1]).json()["error"]["fields"] == {"request": "应为 JSON 对象"}
     consent = post(api, {**BODY, "consent": "yes"}).json()["error"]["fields"]
-    assert consent == {"consent": "expected a JSON object"}
+    assert consent == {"consent": "应为 JSON 对象"}
     employees = post(api, {**BODY, "employees": "many"}).json()["error"]["fields"]
     assert list(employees) == ["employees"]
     assert not Lead.objects.exists()

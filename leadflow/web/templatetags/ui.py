@@ -3,7 +3,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from leadflow.core import display
-from leadflow.core.audit import action_label, audit_sentence
+from leadflow.core.audit import action_label, audit_sentence, object_reference
 from leadflow.leads.models import ScoreRule, Stage
 
 EVENT_LABELS = dict(ScoreRule.Event.choices)
@@ -98,6 +98,11 @@ def event_label(kind: str) -> str:
 @register.filter(name="audit_sentence")
 def audit_sentence_filter(entry) -> str:
     return audit_sentence(entry)
+
+
+@register.filter(name="object_reference")
+def object_reference_filter(entry) -> str:
+    return object_reference(entry)
 
 
 @register.filter(name="action_label")
