@@ -6,7 +6,8 @@ The embedded default (SQLite under ./var/, one worker) needs no variable at all;
 
 import os
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
+
+import dj_database_url
 
 from leadflow.core.installation import installed_key
 
@@ -25,23 +26,45 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def database_from_url(url: str) -> dict:
-    """Turn postgres://user:pass@host:port/name?opt=val into a Django DATABASES entry."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql"):
-        raise ValueError(f"DATABASE_URL: unsupported scheme {parts.scheme!r}, use postgres://")
+def sqlite_database(path: str) -> dict:
+    """The embedded database: one SQLite file, writers queued (leadflow.core.sqlite)."""
     return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": unquote(parts.path.lstrip("/")) or "leadflow",
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "",
-        "PORT": str(parts.port or ""),
-        "OPTIONS": dict(parse_qsl(parts.query)),
-        "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", "60"),
+        "ENGINE": "leadflow.core.sqlite",  # django.db.backends.sqlite3, writers queued
+        "NAME": path,
+        "OPTIONS": {
+            # IMMEDIATE: a writer takes the lock at BEGIN, so two writers queue on the
+            # busy timeout instead of one failing on lock upgrade.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+                # 64 MB page cache and 256 MB memory map per connection: index pages
+                # of a million leads stay in memory during imports and sweeps.
+                "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
+            ),
+        },
+        # Kept open between requests: opening one costs more than a capture, and its
+        # page cache is what keeps index pages of a million leads at hand.
+        "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", "600"),
         "CONN_HEALTH_CHECKS": True,
-        "ATOMIC_REQUESTS": False,
+        "TEST": {"NAME": os.environ.get("SQLITE_TEST_PATH", str(VAR_DIR / "test.sqlite3"))},
     }
+
+
+def database_from_url(url: str) -> dict:
+    """DATABASE_URL as every Django project reads it (dj-database-url): postgres://… for
+    scale-out, sqlite:///path for a file of one's choosing. leadflow runs on these two."""
+    config = dj_database_url.parse(
+        url, conn_max_age=envint("DB_CONN_MAX_AGE", "60"), conn_health_checks=True
+    )
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        return sqlite_database(config["NAME"])
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise ValueError(
+            f"DATABASE_URL: leadflow runs on PostgreSQL or SQLite, not {config['ENGINE']}"
+        )
+    return {**config, "ATOMIC_REQUESTS": False}
 
 
 VAR_DIR = Path(os.environ.get("LEADFLOW_VAR_DIR", BASE_DIR / "var"))
@@ -125,28 +148,7 @@ if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
 else:
     DATABASES = {
-        "default": {
-            "ENGINE": "leadflow.core.sqlite",  # django.db.backends.sqlite3, writers queued
-            "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "leadflow.sqlite3")),
-            "OPTIONS": {
-                # IMMEDIATE: a writer takes the lock at BEGIN, so two writers queue on the
-                # busy timeout instead of one failing on lock upgrade.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
-                    # 64 MB page cache and 256 MB memory map per connection: index pages
-                    # of a million leads stay in memory during imports and sweeps.
-                    "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
-                ),
-            },
-            # Kept open between requests: opening one costs more than a capture, and its
-            # page cache is what keeps index pages of a million leads at hand.
-            "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", "600"),
-            "CONN_HEALTH_CHECKS": True,
-            "TEST": {"NAME": os.environ.get("SQLITE_TEST_PATH", str(VAR_DIR / "test.sqlite3"))},
-        }
+        "default": sqlite_database(os.environ.get("SQLITE_PATH", str(VAR_DIR / "leadflow.sqlite3")))
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
