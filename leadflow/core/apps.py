@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self) -> None:
-        from . import display, worker  # noqa: F401 - their settings, its sweep
+        from . import display, pickers, worker  # noqa: F401 - their settings, its sweep
         from .sqlite.base import checkpoint_after_response
         from .storable import refuse_unstorable
 

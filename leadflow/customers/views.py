@@ -16,6 +16,7 @@ from leadflow.core.errors import DomainError
 from leadflow.core.exports import export_from_request, write_table
 from leadflow.core.paging import page_for_request
 from leadflow.core.personal import personal_data_viewed, shown
+from leadflow.core.pickers import use_pickers
 from leadflow.core.ui import (
     form_error,
     invalid_form_message,
@@ -140,6 +141,7 @@ class ProfileForm(forms.Form):
         )
         for name in ("business_scope", "needs", "suggestions"):
             self.fields[name].widget.attrs["rows"] = 2
+        use_pickers(self)
 
 
 class ProfileChangeForm(ProfileForm):

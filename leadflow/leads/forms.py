@@ -5,6 +5,8 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from leadflow.core.pickers import use_pickers
+
 from .models import (
     Channel,
     FollowUp,
@@ -81,6 +83,7 @@ class LeadForm(forms.Form):
         ).order_by("-id")
         field = cast(forms.TypedChoiceField, self.fields["campaign_id"])
         field.choices = [("", "—"), *((c.pk, str(c)) for c in started)]
+        use_pickers(self)
 
 
 class MergeForm(forms.Form):
