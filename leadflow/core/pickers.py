@@ -76,7 +76,5 @@ def use_pickers(form: forms.Form, *, current_industry: str = "") -> None:
             choices.append((current, current))  # an older or imported value is kept
         form.fields["industry"].widget = forms.Select(choices=choices)
     for field in form.fields.values():
-        if isinstance(field, forms.ChoiceField | forms.ModelChoiceField) and (
-            sum(1 for _ in field.choices) > 8
-        ):
-            searchable(field)
+        if isinstance(field, forms.ChoiceField) and len(list(field.widget.choices)) > 8:
+            searchable(field)  # a ModelChoiceField is a ChoiceField too
