@@ -259,7 +259,7 @@ def interaction_view(request, customer_id: int):
     form = InteractionForm(request.POST)
     if not form.is_valid():
         invalid_form_message(request, form)
-        return redirect("customer", customer_id=customer.pk)
+        return redirect(f"/customers/{customer.pk}/?tab=contacts#contacts")
     try:
         interaction_record(customer=customer, by=request.user, **form.cleaned_data)
     except DomainError as error:
@@ -270,7 +270,7 @@ def interaction_view(request, customer_id: int):
             gettext("Contact recorded. Next by %(due)s.")
             % {"due": timezone.localtime(customer.next_contact_due).strftime("%Y-%m-%d")},
         )
-    return redirect("customer", customer_id=customer.pk)
+    return redirect(f"/customers/{customer.pk}/?tab=contacts#contacts")
 
 
 CADENCE_HEADERS = [_("Name"), _("Grade"), _("Owner"), _("Last contact"), _("Next contact due")]

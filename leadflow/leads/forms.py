@@ -17,6 +17,7 @@ from .models import (
     Stage,
     TeamProfile,
 )
+from .stages import INVALID_REASONS
 from .webforms import FORM_FIELDS
 
 
@@ -196,10 +197,14 @@ class FollowUpForm(forms.Form):
 class StageForm(forms.Form):
     stage = forms.ChoiceField(label=_("Stage"), choices=Stage.choices)
     fact = forms.CharField(label=_("What happened"), max_length=500)
-    reason = forms.CharField(
-        label=_("Reason"),
+    invalid_reason = forms.ChoiceField(
+        label=_("Why it is invalid"),
         required=False,
-        help_text=_("无效: gave_up, need_mismatch or unreachable; 流失: why."),
+        choices=[("", "—"), *INVALID_REASONS.items()],
+        help_text=_("For 无效."),
+    )
+    reason = forms.CharField(
+        label=_("Reason"), required=False, help_text=_("For 流失: why the customer was lost.")
     )
     deal_amount = forms.DecimalField(label=_("Deal amount"), required=False, min_value=0)
     deal_date = forms.DateField(
@@ -211,3 +216,10 @@ class StageForm(forms.Form):
         max_length=30,
         help_text=_("成交: finds the customer if it exists, or is recorded on the new one."),
     )
+
+    def clean(self):
+        data = super().clean()
+        picked = data.pop("invalid_reason", "")
+        if data.get("stage") == Stage.INVALID:
+            data["reason"] = picked  # 无效's reason is picked from the list, never typed
+        return data

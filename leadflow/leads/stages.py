@@ -61,20 +61,25 @@ def lead_stage_set(
         )
     errors: dict[str, str] = {}
     if stage not in Stage.values:
-        errors["stage"] = f"{stage!r} is not one of {', '.join(Stage.values)}"
+        errors["stage"] = gettext("%(value)r is not one of %(allowed)s") % {
+            "value": stage,
+            "allowed": ", ".join(Stage.values),
+        }
     if not fact.strip():
-        errors["fact"] = "required: what happened that moves the lead"
+        errors["fact"] = gettext("required: what happened that moves the lead")
     if stage == Stage.INVALID and reason not in INVALID_REASONS:
-        errors["reason"] = f"required for 无效: one of {', '.join(INVALID_REASONS)}"
+        errors["reason"] = gettext("required for 无效: one of %(allowed)s") % {
+            "allowed": "、".join(f"{code}（{label}）" for code, label in INVALID_REASONS.items())
+        }
     if stage == Stage.LOST and not reason.strip():
-        errors["reason"] = "required for 流失: why the customer was lost"
+        errors["reason"] = gettext("required for 流失: why the customer was lost")
     if stage == Stage.WON:
         if deal_amount is None or deal_amount <= 0:
-            errors["deal_amount"] = "required for 成交: the amount, above zero"
+            errors["deal_amount"] = gettext("required for 成交: the amount, above zero")
         if deal_date is None:
-            errors["deal_date"] = "required for 成交: the date of the deal"
+            errors["deal_date"] = gettext("required for 成交: the date of the deal")
         elif deal_date > timezone.localdate():
-            errors["deal_date"] = f"{deal_date} is in the future"
+            errors["deal_date"] = gettext("%(day)s is in the future") % {"day": deal_date}
         if credit_code.strip():
             try:
                 credit_code = normalize_credit_code(credit_code)

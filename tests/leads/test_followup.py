@@ -254,7 +254,7 @@ def test_the_stage_api_answers_with_the_rule(capture, rep, api_for):
     refused = api.post(url, {"stage": "lost", "fact": "选了别家"}, content_type="application/json")
     assert refused.status_code == 422
     assert refused.json()["error"]["fields"] == {
-        "reason": "required for 流失: why the customer was lost"
+        "reason": "“流失”需要原因：客户为何流失"
     }
     moved = api.post(
         url,

@@ -16,6 +16,7 @@ from leadflow.leads.models import (
     ScoreRule,
     WebForm,
 )
+from tests.leads.conftest import accepted_lead
 from tests.leads.test_import import HEADER, ROWS
 
 pytestmark = pytest.mark.django_db
@@ -295,3 +296,30 @@ def test_a_rep_who_enters_a_lead_owns_it(rep, admin_user, client_for, keeps):
     else:
         assert lead.owner is None
         assert lead.status == LeadStatus.TO_ASSIGN
+
+
+def test_a_refused_stage_change_keeps_what_was_typed_beside_the_field(capture, rep, client_for):
+    # SPEC: LEAD-STS-2 (#25 item 6) — the page comes back on its tab, the fact kept, the
+    # reason next to the amount; 无效's reason is picked from a list, never typed as a code
+    lead = accepted_lead(capture, rep)
+    client = client_for(rep)
+    response = client.post(
+        f"/leads/{lead.pk}/stage/", {"stage": "won", "fact": "口头确认下单", "deal_date": ""}
+    )
+    assert response.status_code == 422
+    form = response.context["stage_form"]
+    assert set(form.errors) >= {"deal_amount", "deal_date"}
+    assert response.context["tab"] == "followups"
+    page = response.content.decode()
+    assert "口头确认下单" in page
+    assert "“成交”需要金额，且大于零" in page
+    lead.refresh_from_db()
+    assert lead.stage == "initial"
+
+    client.post(
+        f"/leads/{lead.pk}/stage/",
+        {"stage": "invalid", "fact": "客户说不再需要", "invalid_reason": "gave_up"},
+    )
+    lead.refresh_from_db()
+    assert (lead.stage, lead.stage_reason) == ("invalid", "gave_up")
+    assert '<option value="gave_up">客户放弃</option>' in page

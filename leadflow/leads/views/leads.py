@@ -61,30 +61,39 @@ def lead_page(request, lead_id: int):
     lead = lead_for(request.user, lead_id)
     if lead is None:
         raise Http404
+    return show_lead(request, lead)
+
+
+def show_lead(request, lead: Lead, *, stage_form=None, tab: str = "", status: int = 200):
+    """The lead page in tabs (概要 / 跟进 / 时间线 / 评分 / 合并); a refused stage change
+    comes back with what was typed and the reasons beside the fields, on its tab."""
     personal_data_viewed(user=request.user, obj=lead)
     merges = LeadMerge.objects.filter(survivor=lead).select_related("merged", "by").order_by("-at")
-    return render(
-        request,
-        "leads/detail.html",
-        {
-            "lead": lead,
-            "timeline": lead_timeline(lead),
-            "sources": lead_sources(lead),
-            "merges": merges,
-            "can_verify": request.user.has_permission(LEADS_VERIFY)
-            and lead.status == LeadStatus.TO_VERIFY,
-            "can_merge": request.user.has_permission(LEADS_MERGE),
-            "breakdown": lead_breakdown(lead),
-            "overdue": lead.next_due_at is not None and lead.next_due_at < timezone.now(),
-            "events": ScoreRule.Event.choices,
-            "priorities": Priority.choices,
-            "can_record": request.user.has_permission(LEADS_CREATE)
-            and lead.status != LeadStatus.MERGED,
-            "can_prioritise": request.user.has_permission(LEADS_PRIORITY)
-            and lead.status != LeadStatus.MERGED,
-            **_assignment_context(request, lead),
-        },
+    context = {
+        "lead": lead,
+        "timeline": lead_timeline(lead),
+        "sources": lead_sources(lead),
+        "merges": merges,
+        "can_verify": request.user.has_permission(LEADS_VERIFY)
+        and lead.status == LeadStatus.TO_VERIFY,
+        "can_merge": request.user.has_permission(LEADS_MERGE),
+        "breakdown": lead_breakdown(lead),
+        "overdue": lead.next_due_at is not None and lead.next_due_at < timezone.now(),
+        "events": ScoreRule.Event.choices,
+        "priorities": Priority.choices,
+        "can_record": request.user.has_permission(LEADS_CREATE)
+        and lead.status != LeadStatus.MERGED,
+        "can_prioritise": request.user.has_permission(LEADS_PRIORITY)
+        and lead.status != LeadStatus.MERGED,
+        **_assignment_context(request, lead),
+    }
+    if stage_form is not None and context["stage_form"] is not None:
+        context["stage_form"] = stage_form
+    # The rep working the lead opens on 跟进, where the day's work is; others on 概要.
+    context["tab"] = (
+        tab or request.GET.get("tab") or ("followups" if context["followup_form"] else "overview")
     )
+    return render(request, "leads/detail.html", context, status=status)
 
 
 def _assignment_context(request, lead: Lead) -> dict:

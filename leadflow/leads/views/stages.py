@@ -1,9 +1,14 @@
 """Stages (LEAD-STS-1, -2): moving a lead's stage and the stage board."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
+
+from leadflow.core.errors import DomainError
+from leadflow.core.ui import form_error
 
 from ..forms import (
     StageForm,
@@ -15,26 +20,32 @@ from ..models import (
 from ..permissions import (
     LEADS_ASSIGN,
 )
-from ..queries import (
-    leads_visible_to,
-)
+from ..queries import lead_for, leads_visible_to
 from ..stages import lead_stage_set
-from .common import (
-    lead_form_action,
-)
+from .common import back_to_lead
+from .leads import show_lead
 
 
 @require_POST
 @login_required
 def lead_stage_view(request, lead_id: int):
-    """Move the stage from the lead page (LEAD-STS); the rules say what is refused."""
-    return lead_form_action(
-        request,
-        lead_id,
-        StageForm,
-        lead_stage_set,
-        lambda lead: gettext("Stage: %(stage)s.") % {"stage": lead.get_stage_display()},
-    )
+    """Move the stage from the lead page (LEAD-STS); what the rules refuse comes back on
+    the page with what was typed, each reason beside its field."""
+    lead = lead_for(request.user, lead_id)
+    if lead is None:
+        raise Http404
+    form = StageForm(request.POST)
+    if form.is_valid():
+        try:
+            lead_stage_set(lead=lead, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(
+                request, gettext("Stage: %(stage)s.") % {"stage": lead.get_stage_display()}
+            )
+            return back_to_lead(request, lead)
+    return show_lead(request, lead, stage_form=form, tab="followups", status=422)
 
 
 NEEDS_FORM = (Stage.WON, Stage.INVALID, Stage.LOST)  # more than a fact: the lead's form
