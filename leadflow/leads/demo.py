@@ -80,6 +80,9 @@ TITLES = ["先生", "女士", "经理"]
 # stage each accepted lead reaches, in proportion
 _STAGE_MIX = [Stage.INITIAL] * 6 + [Stage.NEEDS] * 4 + [Stage.COMPARING] * 3
 _STAGE_MIX += [Stage.NEGOTIATING] * 2 + [Stage.WON] * 3 + [Stage.LOST, Stage.INVALID]
+# leads older than six weeks are mostly settled, so no rep is near their open-lead limit
+_SETTLED_MIX = [Stage.WON] * 4 + [Stage.LOST] * 3 + [Stage.INVALID] * 2 + [Stage.NEGOTIATING]
+SETTLED_AFTER = timedelta(days=45)
 
 
 @transaction.atomic  # one commit for the lot: seconds, not a minute, on SQLite
@@ -137,7 +140,8 @@ def _demo_work(lead: Lead, chance: random.Random, reps: list, manager, acquired)
     if chance.random() < 0.1:
         return  # waiting for the rep to accept
     lead_accept(lead=lead, by=rep)
-    stage = chance.choice(_STAGE_MIX)
+    settled = timezone.now() - acquired > SETTLED_AFTER
+    stage = chance.choice(_SETTLED_MIX if settled else _STAGE_MIX)
     if stage == Stage.INITIAL and chance.random() < 0.5:
         return  # not contacted yet
     followup_record(
@@ -159,7 +163,7 @@ def _demo_work(lead: Lead, chance: random.Random, reps: list, manager, acquired)
             stage=Stage.WON,
             fact="合同已签订",
             by=rep,
-            deal_amount=Decimal(chance.randrange(50_000, 800_000, 1_000)),
+            deal_amount=Decimal(chance.randrange(20_000, 160_000, 1_000)),
             deal_date=min(won_on, timezone.localdate()),
         )
     elif stage in (Stage.LOST, Stage.INVALID):

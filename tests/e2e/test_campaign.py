@@ -54,7 +54,7 @@ def test_a_campaign_from_plan_to_evaluation(app, browser, shots, tmp_path: Path)
     planner.goto(f"{app.url}/leads/new/")
     planner.fill("[name=name]", "南京端到端展会客户有限公司")
     planner.fill("[name=mobile]", "139 1234 5611")
-    planner.fill("[name=industry]", "制造业")
+    planner.select_option("[name=industry]", "制造业")  # picked from the company's list
     planner.fill("[name=need]", "展会上咨询产线改造")
     planner.select_option("[name=channel]", "Z")  # 展会
     planner.select_option("[name=campaign_id]", label=NAME)

@@ -253,9 +253,7 @@ def test_the_stage_api_answers_with_the_rule(capture, rep, api_for):
     url = f"/api/v1/leads/{lead.pk}/stage"
     refused = api.post(url, {"stage": "lost", "fact": "选了别家"}, content_type="application/json")
     assert refused.status_code == 422
-    assert refused.json()["error"]["fields"] == {
-        "reason": "“流失”需要原因：客户为何流失"
-    }
+    assert refused.json()["error"]["fields"] == {"reason": "“流失”需要原因：客户为何流失"}
     moved = api.post(
         url,
         {"stage": "comparing", "fact": "客户在比较三家方案"},
