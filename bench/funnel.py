@@ -42,7 +42,7 @@ def run(args) -> None:
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    admin, manager = _fill(args.leads)
+    admin, manager = fill_year_of_leads(args.leads)
     print(
         f"database          {connection.vendor}, {args.leads:,} leads "
         f"(filled in {time.perf_counter() - started:.0f} s)"
@@ -71,7 +71,9 @@ def run(args) -> None:
     connection.close()
 
 
-def _fill(leads: int):
+def fill_year_of_leads(leads: int):
+    """N leads over 2026: twelve channels, grades A–C, furthest stages in proportion, 20
+    reps of one department, its manager and an administrator; (administrator, manager)."""
     from django.db import connection, transaction
 
     from leadflow.accounts.models import Role, User

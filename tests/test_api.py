@@ -166,7 +166,7 @@ def test_audit_is_paged_by_cursor(admin_user, api_for):
     ids = [e["id"] for e in first["items"] + second["items"]]
     assert ids == sorted(ids, reverse=True)
     bad = api.get("/api/v1/audit", {"cursor": "garbage"})
-    assert error_of(bad)["fields"] == {"cursor": "not a cursor from this API"}
+    assert error_of(bad)["fields"] == {"cursor": "不是本接口给出的游标"}
 
 
 def test_a_number_beyond_64_bits_is_a_clear_422(make_user, api_for):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
@@ -92,7 +93,7 @@ def write_table(fmt: str, headers: Sequence[str], rows: Iterable[Sequence[Any]])
         return out.getvalue()
     raise ValidationFailed(
         f"Unknown export format {fmt!r}; use csv or xlsx.",
-        fields={"format": f"{fmt!r} is not csv or xlsx"},
+        fields={"format": gettext("%(suffix)s is not csv or xlsx") % {"suffix": repr(fmt)}},
     )
 
 

@@ -26,7 +26,9 @@ class UnstorableQueryMiddleware:
         error = ValidationFailed(gettext("The request is not valid."), fields=problems)
         if request.path.startswith("/api/"):
             body = error_body(error.code, error.message, error.fields)
-            return JsonResponse(body, status=error.status)
+            return JsonResponse(
+                body, status=error.status, json_dumps_params={"ensure_ascii": False}
+            )
         context = {"status": error.status, "message": error.message}
         return render(request, "web/error.html", context, status=error.status)
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from .errors import ValidationFailed
 
@@ -28,8 +29,8 @@ def _decode(cursor: str, *, datetime_key: bool) -> tuple[Any, Any]:
         return (datetime.fromisoformat(last_key) if datetime_key else last_key), last_id
     except (TypeError, ValueError) as error:
         raise ValidationFailed(
-            "The cursor is not valid; start again without it.",
-            fields={"cursor": "not a cursor from this API"},
+            gettext("The cursor is not valid; start again without it."),
+            fields={"cursor": gettext("not a cursor from this API")},
         ) from error
 
 
@@ -42,8 +43,8 @@ def cursor_page(
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(
-            f"limit must be between 1 and {MAX_LIMIT}.",
-            fields={"limit": f"{limit} is out of range"},
+            gettext("limit must be between 1 and %(most)d.") % {"most": MAX_LIMIT},
+            fields={"limit": gettext("%(value)s is out of range") % {"value": limit}},
         )
     sign = "-" if descending else ""
     queryset = queryset.order_by(f"{sign}{key}", f"{sign}id")

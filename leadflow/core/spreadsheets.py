@@ -66,7 +66,9 @@ def read_table(
     processes may each take their share of one file. The header is row 1 and must name
     the `required` column (`required_hint` says how, in the error; `required_label` is
     how people call it, e.g. 客户名称/name)."""
-    missing = f"no {required_label or required} column in the header row"
+    missing = gettext("no %(column)s column in the header row") % {
+        "column": required_label or required
+    }
     suffix = path.suffix.lower()
     if suffix == ".csv":
         encoding = csv_encoding(path)
@@ -80,8 +82,11 @@ def read_table(
         yield from _workbook_rows(path, known, required, (required_hint, missing), share)
     else:
         raise ValidationFailed(
-            f"Cannot import {path.name}: use a .csv or .xlsx file.",
-            fields={"file": f"{suffix or 'no extension'} is not csv or xlsx"},
+            gettext("Cannot import %(file)s: use a .csv or .xlsx file.") % {"file": path.name},
+            fields={
+                "file": gettext("%(suffix)s is not csv or xlsx")
+                % {"suffix": suffix or gettext("no extension")}
+            },
         )
 
 
@@ -107,7 +112,10 @@ def _rows(source, known, required, refusal, share) -> Iterator[tuple[int, dict[s
     rows = iter(source)
     headers = next(rows, None)
     if headers is None:
-        return
+        raise ValidationFailed(
+            gettext("The file is empty: it needs a header row and at least one row."),
+            fields={"file": gettext("the file is empty")},
+        )
     mapping = header_map(list(headers), known)
     if required not in mapping.values():
         message, reason = refusal

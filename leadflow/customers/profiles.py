@@ -257,7 +257,7 @@ def recorded_late(changed_on: date | None, today: date) -> bool:
     if changed_on > today:
         raise ValidationFailed(
             gettext("The customer was not saved."),
-            fields={"changed_on": f"{changed_on} is in the future"},
+            fields={"changed_on": gettext("%(day)s is in the future") % {"day": changed_on}},
         )
     calendar = WorkCalendar.for_company()
     allowed = get_settings("customers.important_")["customers.important_change_days"]

@@ -470,7 +470,7 @@ def lead_accept(*, lead: Lead, by: User) -> Lead:
     if lead.owner_id != by.pk or lead.status != LeadStatus.ASSIGNED:
         raise Conflict(
             gettext("Only the rep a lead is waiting for can accept it."),
-            fields={"status": f"{lead.number} is {lead.get_status_display()}"},
+            fields={"status": lead.status_words()},
         )
     now = timezone.now()
     _set(
@@ -499,7 +499,7 @@ def lead_decline(*, lead: Lead, by: User, reason: str) -> Lead:
     if lead.owner_id != by.pk or lead.status != LeadStatus.ASSIGNED:
         raise Conflict(
             gettext("Only the rep a lead is waiting for can decline it."),
-            fields={"status": f"{lead.number} is {lead.get_status_display()}"},
+            fields={"status": lead.status_words()},
         )
     if not reason:
         raise ValidationFailed(
@@ -510,7 +510,7 @@ def lead_decline(*, lead: Lead, by: User, reason: str) -> Lead:
     if lead.assigned_at and now > lead.assigned_at + timedelta(hours=hours):
         raise Conflict(
             gettext("The time to decline has passed: ask marketing to reassign it instead."),
-            fields={"assigned_at": f"more than {hours} h ago"},
+            fields={"assigned_at": gettext("more than %(hours)s h ago") % {"hours": hours}},
         )
     LeadAssignment.objects.filter(lead=lead, rep=by, declined_at__isnull=True).update(
         declined_at=now, decline_reason=reason[:200]
@@ -536,7 +536,7 @@ def lead_assign_manual(*, lead: Lead, rep: User, reason: str, by: User) -> Lead:
     ):
         raise Conflict(
             gettext("This lead cannot be assigned."),
-            fields={"status": f"{lead.number} is {lead.get_status_display()}"},
+            fields={"status": lead.status_words()},
         )
     if not rep.is_active:
         raise ValidationFailed(gettext("Choose an active user."), fields={"rep": str(rep)})
@@ -606,5 +606,8 @@ def _check_priorities(text: str) -> None:
     if unknown:
         raise ValidationFailed(
             gettext("Priorities are high, medium and low."),
-            fields={"priorities": f"unknown: {', '.join(sorted(unknown))}"},
+            fields={
+                "priorities": gettext("unknown: %(values)s")
+                % {"values": ", ".join(sorted(unknown))}
+            },
         )

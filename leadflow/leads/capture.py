@@ -351,7 +351,7 @@ def lead_verify(*, lead: Lead, by) -> Lead:
     if lead.status != LeadStatus.TO_VERIFY:
         raise Conflict(
             gettext("Only a lead waiting for verification can be verified."),
-            fields={"status": f"{lead.number} is {lead.get_status_display()}"},
+            fields={"status": lead.status_words()},
         )
     now = timezone.now()
     Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.TO_ASSIGN, updated_at=now)

@@ -293,14 +293,21 @@ def clean_lead(
                 "value": acquired
             }
         elif moment > now + FUTURE_TOLERANCE:
-            errors["acquired_at"] = gettext("%(value)r is in the future") % {"value": acquired}
+            errors["acquired_at"] = gettext("%(value)r is in the future") % {
+                "value": _as_typed(acquired)
+            }
         elif moment < EARLIEST_ACQUIRED:
             errors["acquired_at"] = gettext("%(value)r is before %(earliest)s") % {
-                "value": acquired,
+                "value": _as_typed(acquired),
                 "earliest": f"{EARLIEST_ACQUIRED:%Y-%m-%d}",
             }
         values["acquired_at"] = moment
     return values, errors
+
+
+def _as_typed(value: Any) -> str:
+    """A value as the sender wrote it, for a reason: text as is, a parsed moment as ISO."""
+    return value.isoformat() if isinstance(value, datetime | date) else str(value)
 
 
 def check_consent(consent: Consent, *, via: str) -> dict[str, str]:

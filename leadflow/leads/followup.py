@@ -177,7 +177,7 @@ def followup_record(
     if lead.status != LeadStatus.ACCEPTED:
         raise Conflict(
             gettext("Follow-ups are recorded on accepted leads."),
-            fields={"status": f"{lead.number} is {lead.get_status_display()}"},
+            fields={"status": lead.status_words()},
         )
     now = timezone.now()
     errors = {}
@@ -344,5 +344,5 @@ def due_window(when: str, now: datetime) -> tuple[datetime | None, datetime]:
         return None, start_of_day + timedelta(days=1)
     raise ValidationFailed(
         gettext("Unknown list."),
-        fields={"when": f"{when!r} is not overdue, today, week or due"},
+        fields={"when": gettext("%(value)r is not overdue, today, week or due") % {"value": when}},
     )

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.db import transaction
+from django.utils.translation import gettext
 from django_tasks import task
 
 from leadflow.core.errors import ValidationFailed
@@ -17,7 +18,9 @@ def import_start(
 ) -> ImportBatch:
     """Record the upload and queue its import; the page then follows its progress."""
     if not basis.strip():
-        raise ValidationFailed("State the lawful basis for the file.", fields={"basis": "required"})
+        raise ValidationFailed(
+            gettext("State the lawful basis for the file."), fields={"basis": gettext("required")}
+        )
     next(read_rows(path), None)  # refuses a file without a header row it understands, now
     batch = ImportBatch.objects.create(
         file_name=file_name[:255],

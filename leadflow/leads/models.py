@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.crypto import EncryptedTextField, LookupHashField
@@ -267,6 +268,13 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}"
+
+    def status_words(self) -> str:
+        """ "L… 已接受": why a step was refused, as a field's reason."""
+        return gettext("%(number)s is %(status)s") % {
+            "number": self.number,
+            "status": self.get_status_display(),
+        }
 
 
 class LeadEvent(models.Model):

@@ -217,7 +217,7 @@ def lead_return_to_pool(*, lead: Lead, by: User, reason: str) -> Lead:
     ):
         raise Conflict(
             gettext("Only an open lead that someone holds goes back to the pool."),
-            fields={"status": f"{locked.number}：{locked.get_status_display()}"},
+            fields={"status": locked.status_words()},
         )
     now = timezone.now()
     clear_deadlines([locked.pk])
@@ -265,12 +265,18 @@ def lead_claim(*, lead: Lead, by: User) -> Lead:
     if limits["open_leads"] >= limits["open_limit"]:
         raise Conflict(
             gettext("You hold as many open leads as you may: close or hand some on first."),
-            fields={"open_leads": f"{limits['open_leads']} of {limits['open_limit']}"},
+            fields={
+                "open_leads": gettext("%(count)s of %(limit)s")
+                % {"count": limits["open_leads"], "limit": limits["open_limit"]}
+            },
         )
     if limits["claimed_today"] >= limits["daily_limit"]:
         raise Conflict(
             gettext("You have claimed as many leads today as you may."),
-            fields={"claimed_today": f"{limits['claimed_today']} of {limits['daily_limit']}"},
+            fields={
+                "claimed_today": gettext("%(count)s of %(limit)s")
+                % {"count": limits["claimed_today"], "limit": limits["daily_limit"]}
+            },
         )
     wait = timedelta(days=get_settings("pool.")["pool.reclaim_wait_days"])
     let_go = (
@@ -285,7 +291,10 @@ def lead_claim(*, lead: Lead, by: User) -> Lead:
         raise Conflict(
             gettext("This lead went back to the pool from you: you may claim it again from %(at)s.")
             % {"at": allowed},
-            fields={"lead": f"{lead.number} returned from you at {let_go.at.isoformat()}"},
+            fields={
+                "lead": gettext("%(number)s went back to the pool from you at %(at)s")
+                % {"number": lead.number, "at": allowed}
+            },
         )
     taken = Lead.objects.filter(pk=lead.pk, status=LeadStatus.POOL).update(
         status=LeadStatus.ACCEPTED,
@@ -301,7 +310,10 @@ def lead_claim(*, lead: Lead, by: User) -> Lead:
     if taken != 1:
         raise Conflict(
             gettext("This lead is no longer in the pool."),
-            fields={"status": f"{lead.number} was claimed or assigned meanwhile"},
+            fields={
+                "status": gettext("%(number)s was claimed or assigned meanwhile")
+                % {"number": lead.number}
+            },
         )
     lead.refresh_from_db()
     start_deadlines(lead, now)

@@ -324,7 +324,10 @@ def lead_event_record(*, lead: Lead, kind: str, by=None, data: dict | None = Non
     if kind not in EVENTS:
         raise ValidationFailed(
             gettext("Unknown event."),
-            fields={"kind": f"{kind!r} is not one of {', '.join(sorted(EVENTS))}"},
+            fields={
+                "kind": gettext("%(value)r is not one of %(allowed)s")
+                % {"value": kind, "allowed": ", ".join(sorted(EVENTS))}
+            },
         )
     activity_recorded(lead, kind=kind, data=data, by=by)
     return lead_rescore(lead=lead, trigger=kind, by=by)
@@ -338,12 +341,15 @@ def lead_priority_set(*, lead: Lead, priority: str, reason: str, by) -> Lead:
     if priority and priority not in Priority.values:
         raise ValidationFailed(
             gettext("Unknown priority."),
-            fields={"priority": f"{priority!r} is not one of {', '.join(Priority.values)}"},
+            fields={
+                "priority": gettext("%(value)r is not one of %(allowed)s")
+                % {"value": priority, "allowed": ", ".join(Priority.values)}
+            },
         )
     if priority and not reason:
         raise ValidationFailed(
             gettext("Say why the priority differs from the grade."),
-            fields={"reason": "required when setting a priority"},
+            fields={"reason": gettext("required when setting a priority")},
         )
     before = lead.priority
     if priority:

@@ -57,7 +57,7 @@ def lead_stage_set(
     if lead.status != LeadStatus.ACCEPTED:
         raise Conflict(
             gettext("Only an accepted lead has a stage."),
-            fields={"status": f"{lead.number} is {lead.get_status_display()}"},
+            fields={"status": lead.status_words()},
         )
     errors: dict[str, str] = {}
     if stage not in Stage.values:

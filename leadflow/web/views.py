@@ -39,6 +39,12 @@ def coming_soon(request, area: str):
     return render(request, "web/coming_soon.html", {"area": label, "description": AREAS[area]})
 
 
+def _error_page(request, status: int):
+    """The error page: in the app's frame for someone signed in, in the sign-in frame for
+    anyone else (no bell, menu or sign-out to offer)."""
+    return render(request, "web/error.html", {"status": status}, status=status)
+
+
 def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse(
@@ -46,11 +52,11 @@ def not_found(request, exception=None):
             status=404,
             json_dumps_params={"ensure_ascii": False},
         )
-    return render(request, "web/error.html", {"status": 404}, status=404)
+    return _error_page(request, 404)
 
 
 def forbidden(request, exception=None):
-    return render(request, "web/error.html", {"status": 403}, status=403)
+    return _error_page(request, 403)
 
 
 def server_error(request):
@@ -61,4 +67,4 @@ def server_error(request):
             status=500,
             json_dumps_params={"ensure_ascii": False},
         )
-    return render(request, "web/error.html", {"status": 500}, status=500)
+    return _error_page(request, 500)

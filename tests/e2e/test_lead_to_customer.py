@@ -79,7 +79,7 @@ def test_a_web_form_lead_becomes_a_customer(app, browser, shots):
     shots(rep, "won")
     rep.get_by_role("link", name=LEAD).first.click()
     expect(rep.get_by_role("heading", name=LEAD)).to_be_visible()
-    expect(rep.get_by_text("360000.00")).to_be_visible()  # the deal, loaded into the page
+    expect(rep.get_by_text("¥360,000.00")).to_be_visible()  # the deal, loaded into the page
     rep.click("[data-tab=history]")  # the customer page's 历史 tab
     expect(rep.get_by_text("线索历史")).to_be_visible()
     shots(rep, "customer")

@@ -223,7 +223,7 @@ def test_setting_a_priority_needs_the_permission_and_a_reason(marketer, make_use
     api = api_for(marketer)
     missing = api.post(url, {"priority": "high"}, content_type="application/json")
     assert missing.status_code == 422
-    assert missing.json()["error"]["fields"] == {"reason": "required when setting a priority"}
+    assert missing.json()["error"]["fields"] == {"reason": "设置优先级时必填"}
     done = api.post(
         url, {"priority": "high", "reason": "客户指定"}, content_type="application/json"
     )

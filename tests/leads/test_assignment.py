@@ -276,7 +276,7 @@ def test_a_reps_profile_is_edited_with_its_priorities_checked(reps, client_for):
     url = f"/leads/assignment/reps/{reps[0].pk}/"
     form = {"regions": "上海,江苏", "industries": "制造业", "capacity": 30, "available": "on"}
     refused = manager.post(url, {**form, "priorities": "urgent"}, follow=True)
-    assert "unknown: urgent" in refused.content.decode()
+    assert "未知：urgent" in refused.content.decode()
     manager.post(url, {**form, "priorities": "high, medium"})
     profile = RepProfile.objects.get(user=reps[0])
     assert (profile.regions, profile.priorities, profile.capacity) == (

@@ -171,7 +171,7 @@ def test_the_customer_shows_the_leads_history_and_deals(capture, reps, client_fo
     assert lead.number in history
     assert "成为客户" in history  # the "converted" step of the lead's timeline
     deals = client_for(rep).get(f"/customers/{customer_id}/deals/").content.decode()
-    assert "88000.00" in deals
+    assert "¥88,000.00" in deals  # money as the company reads it (#25)
 
     body = api_for(rep).get(f"/api/v1/customers/{customer_id}").json()
     assert (body["credit_code"], body["contacts"][0]["name"]) == (CODE, "王小明")

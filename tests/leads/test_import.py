@@ -261,7 +261,7 @@ def test_file_without_a_name_column_is_refused(tmp_path):
     path = write_csv(tmp_path / "bad.csv", rows=[["x"]], header=["foo"])
     with pytest.raises(ValidationFailed) as refused:
         import_leads(path=path, basis="合同履行")
-    assert refused.value.fields == {"file": "no 客户名称/name column in the header row"}
+    assert refused.value.fields == {"file": "表头行中没有“客户名称/name”列"}
 
 
 def test_command_prints_one_json_line_last(tmp_path, capsys):

@@ -138,3 +138,18 @@ def test_an_upload_that_is_no_readable_workbook_gets_a_field_error(
     assert 'class="field has-error' in response.content.decode()
     assert not ImportBatch.objects.exists()
     assert not list((tmp_path / "media").rglob("*.xlsx"))
+
+
+@pytest.mark.parametrize("content", [b"", "\ufeff".encode()])
+def test_an_empty_csv_gets_a_field_error_in_chinese(
+    tmp_path, make_user, client_for, settings, content
+):
+    # #25 item 10 — an empty file is refused by name, nothing queued
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client = client_for(make_user("marketing"))
+    upload = SimpleUploadedFile("名单.csv", content)
+    response = client.post("/leads/import/", {"file": upload, "basis": "展会登记时书面同意"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "文件是空的" in page or "所提交的是空文件" in page  # ours, or Django's for 0 bytes
+    assert not ImportBatch.objects.exists()

@@ -149,13 +149,13 @@ def test_claims_stay_within_the_daily_and_open_lead_limits(capture, reps, admin_
         leads[2].refresh_from_db()
         with pytest.raises(Conflict) as refused:
             lead_claim(lead=leads[2], by=other)
-        assert refused.value.fields == {"claimed_today": "2 of 2"}
+        assert refused.value.fields == {"claimed_today": "2 / 2"}
 
     RepProfile.objects.create(user=other, capacity=2)
     with time_machine.travel(MONDAY_10AM + timedelta(days=9, hours=1), tick=False):
         with pytest.raises(Conflict) as refused:
             lead_claim(lead=leads[2], by=other)
-        assert refused.value.fields == {"open_leads": "2 of 2"}
+        assert refused.value.fields == {"open_leads": "2 / 2"}
         lead_stage_set(lead=leads[0], stage="lost", fact="选了别家", reason="价格", by=other)
         lead_claim(lead=leads[2], by=other)  # a lost lead is no longer open
 

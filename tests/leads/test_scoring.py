@@ -110,7 +110,7 @@ def test_a_person_sets_the_priority_with_a_reason_and_it_stays(capture, make_use
     manager = make_user("sales_manager")
     with pytest.raises(ValidationFailed) as refused:
         lead_priority_set(lead=lead, priority="high", reason=" ", by=manager)
-    assert refused.value.fields == {"reason": "required when setting a priority"}
+    assert refused.value.fields == {"reason": "设置优先级时必填"}
     lead_priority_set(lead=lead, priority="high", reason="老客户介绍，决策人已见面", by=manager)
     lead_event_record(lead=lead, kind="consulted_sales", by=manager)
     lead.refresh_from_db()

@@ -237,7 +237,7 @@ def test_the_lead_page_explains_the_score_and_records_activity(make_user, client
     assert "咨询销售代表" in page  # the rule, in the breakdown and the timeline
 
     refused = client.post(f"/leads/{lead.pk}/priority/", {"priority": "low"}, follow=True)
-    assert "required when setting a priority" in refused.content.decode()
+    assert "设置优先级时必填" in refused.content.decode()
     lead.refresh_from_db()
     assert lead.priority == "high"  # unchanged
 

@@ -53,3 +53,14 @@ def test_every_kind_of_api_error_reads_in_chinese(rep, api_for, client):
         assert CJK.search(body["message"]), body
         for reason in body["fields"].values():
             assert CJK.search(reason), body
+
+
+def test_an_anonymous_404_offers_sign_in_not_the_app(client, rep, client_for):
+    # #25 item 10 — nobody signed in sees no bell, menu or sign-out
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404
+    html = page.content.decode()
+    assert "/notifications/" not in html
+    assert "/logout/" not in html
+    assert "/login/" in html
+    assert "/notifications/" in client_for(rep).get("/no-such-page/").content.decode()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.contrib.staticfiles import finders
 
+from leadflow.core import display
 from leadflow.core.company_settings import settings_update
 from leadflow.core.pickers import GBT_4754_SECTIONS, REGION_TABLE
 from leadflow.leads.forms import LeadForm
@@ -44,3 +45,15 @@ def test_the_industry_list_is_the_companys_and_keeps_an_older_value(admin_user):
         "医疗器械",
         "汽车",
     ]
+
+
+def test_money_phones_and_rates_read_as_people_write_them(admin_user):
+    # #25 item 5 — ¥1,500,000.00 or 150.00 万 (a setting), 138 0013 8000, 12.3 %
+    assert display.money("1500000") == "¥1,500,000.00"
+    assert display.money("-20.5") == "-¥20.50"
+    assert display.money(None) == "—"
+    settings_update(changes={"display.money_unit": "wan"}, by=admin_user)
+    assert display.money("1500000") == "150.00 万"
+    assert display.phone("+8613800138000") == "138 0013 8000"
+    assert display.phone("+861012345678") == "+861012345678"  # a landline stays as stored
+    assert display.percent(0.12345, ratio=True) == "12.3 %"

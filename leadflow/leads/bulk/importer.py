@@ -485,8 +485,11 @@ class LeadImporter:
         self.scoring = Scoring.load()
         if channel_code and channel_code not in self.context.channels:
             raise ValidationFailed(
-                f"Unknown channel {channel_code!r}.",
-                fields={"channel": f"{channel_code!r} is not an active channel code or name"},
+                gettext("Unknown channel."),
+                fields={
+                    "channel": gettext("%(value)r is not an active channel code or name")
+                    % {"value": channel_code}
+                },
             )
         self.index = _KeyIndex.load()
         self.own_up_to = 0  # the largest id this import has stored
