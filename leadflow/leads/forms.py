@@ -218,7 +218,7 @@ class StageForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         picked = data.pop("invalid_reason", "")
         if data.get("stage") == Stage.INVALID:
             data["reason"] = picked  # 无效's reason is picked from the list, never typed
