@@ -130,12 +130,12 @@ def test_holidays_and_worktime_through_the_api(admin_user, api_for):
     due = api.get("/api/v1/worktime/add", {"start": "2026-03-06T17:00:00+08:00", "hours": 2}).json()
     assert due["due"] == "2026-03-10T10:00:00+08:00"
     naive = api.get("/api/v1/worktime/add", {"start": "2026-03-06T17:00:00", "hours": 2})
-    assert error_of(naive)["fields"] == {"start": "no time zone"}
+    assert error_of(naive)["fields"] == {"start": "缺少时区"}
     # Found by schemathesis: year 117 came back with Shanghai's local mean time (+08:05:43).
     ancient = api.get("/api/v1/worktime/add", {"start": "0117-01-11T02:19:27Z", "hours": 1})
     assert (ancient.status_code, error_of(ancient)["fields"]) == (
         422,
-        {"start": "year 117 is out of range"},
+        {"start": "年份 117 超出范围"},
     )
 
 

@@ -144,7 +144,10 @@ def agreement_accept(*, user: User, version: str) -> None:
     if version != current:
         raise DomainError(
             gettext("The agreement changed while you were reading it; please read it again."),
-            fields={"version": f"{version} is not the current version {current}"},
+            fields={
+                "version": gettext("%(version)s is not the current version %(current)s")
+                % {"version": version, "current": current}
+            },
             code="agreement_outdated",
         )
     now = timezone.now()

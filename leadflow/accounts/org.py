@@ -36,7 +36,7 @@ def department_create(
     if Department.objects.filter(parent=parent, name=name).exists():
         raise Conflict(
             gettext("A department with this name already exists here."),
-            fields={"name": f"{name} exists"},
+            fields={"name": gettext("%(name)s exists") % {"name": name}},
         )
     department = Department.objects.create(name=name, parent=parent, manager=manager, path="")
     _set_path(department)
@@ -63,12 +63,15 @@ def department_update(
     if parent is not None and parent.path.startswith(department.path):
         raise ValidationFailed(
             gettext("A department cannot be moved under itself or one of its sub-departments."),
-            fields={"parent": f"{parent} is inside {department}"},
+            fields={
+                "parent": gettext("%(parent)s is inside %(department)s")
+                % {"parent": parent, "department": department}
+            },
         )
     if Department.objects.filter(parent=parent, name=name).exclude(pk=department.pk).exists():
         raise Conflict(
             gettext("A department with this name already exists here."),
-            fields={"name": f"{name} exists"},
+            fields={"name": gettext("%(name)s exists") % {"name": name}},
         )
     fields = ["name", "parent", "manager"]
     before = snapshot(department, fields)
@@ -100,7 +103,11 @@ def department_delete(*, by: User, department: Department) -> None:
                 "Only an empty department can be deleted: move its sub-departments, teams "
                 "and members first."
             ),
-            fields={key: f"{value} left" for key, value in counts.items() if value},
+            fields={
+                key: gettext("%(count)s left") % {"count": value}
+                for key, value in counts.items()
+                if value
+            },
         )
     audit_record(actor=by, action="department.delete", obj=department)
     department.delete()
@@ -112,7 +119,7 @@ def team_create(*, by: User, name: str, department: Department, leader: User | N
     if Team.objects.filter(department=department, name=name).exists():
         raise Conflict(
             gettext("A team with this name already exists in this department."),
-            fields={"name": f"{name} exists"},
+            fields={"name": gettext("%(name)s exists") % {"name": name}},
         )
     team = Team.objects.create(name=name, department=department, leader=leader)
     audit_record(
@@ -132,7 +139,7 @@ def team_update(
     if Team.objects.filter(department=department, name=name).exclude(pk=team.pk).exists():
         raise Conflict(
             gettext("A team with this name already exists in this department."),
-            fields={"name": f"{name} exists"},
+            fields={"name": gettext("%(name)s exists") % {"name": name}},
         )
     fields = ["name", "department", "leader"]
     before = snapshot(team, fields)
@@ -152,7 +159,7 @@ def team_delete(*, by: User, team: Team) -> None:
     if team.members.exists():
         raise Conflict(
             gettext("Only a team without members can be deleted."),
-            fields={"members": f"{team.members.count()} left"},
+            fields={"members": gettext("%(count)s left") % {"count": team.members.count()}},
         )
     audit_record(actor=by, action="team.delete", obj=team)
     team.delete()
@@ -194,7 +201,7 @@ def role_create(
     if not code or not code.replace("_", "").isalnum() or not code.isascii():
         raise ValidationFailed(
             gettext("The code may hold only letters, digits and underscores."),
-            fields={"code": f"{code!r} is not a code"},
+            fields={"code": gettext("%(value)r is not a code") % {"value": code}},
         )
     if Role.objects.filter(code=code).exists():
         raise Conflict(
@@ -258,7 +265,7 @@ def role_delete(*, by: User, role: Role) -> None:
     if role.users.exists():
         raise Conflict(
             gettext("Only a role nobody holds can be deleted."),
-            fields={"users": f"{role.users.count()} hold it"},
+            fields={"users": gettext("%(count)s hold it") % {"count": role.users.count()}},
         )
     audit_record(actor=by, action="role.delete", obj=role)
     role.delete()

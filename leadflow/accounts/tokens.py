@@ -35,7 +35,7 @@ def token_create(
     if not name:
         raise ValidationFailed(
             gettext("Give the token a name, e.g. the system that will use it."),
-            fields={"name": "must not be empty"},
+            fields={"name": gettext("must not be empty")},
         )
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed(

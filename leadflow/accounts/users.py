@@ -63,7 +63,7 @@ def user_create(
     if not USERNAME.match(username):
         raise ValidationFailed(
             gettext("The username may hold letters, digits and . _ @ + - only."),
-            fields={"username": f"{username!r} is not a valid username"},
+            fields={"username": gettext("%(value)r is not a valid username") % {"value": username}},
         )
     if User.objects.filter(username__iexact=username).exists():
         raise Conflict(

@@ -2,6 +2,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from ninja import Body, Field, Query, Router, Schema, Status
 
 from .audit import audit_entries
@@ -142,14 +143,14 @@ def worktime_add(request, start: datetime, hours: float = Query(..., ge=0, le=10
     if start.tzinfo is None:
         raise ValidationFailed(
             "start needs a time zone offset, e.g. 2026-02-13T17:00:00+08:00",
-            fields={"start": "no time zone"},
+            fields={"start": gettext("no time zone")},
         )
     if not FIRST_CALENDAR_YEAR <= start.year <= LAST_CALENDAR_YEAR:
         # Before 1901 the zone database gives Shanghai its local mean time (+08:05:43), an
         # offset no API client can read; no working calendar is kept that far either way.
         raise ValidationFailed(
             f"start must fall between {FIRST_CALENDAR_YEAR} and {LAST_CALENDAR_YEAR}.",
-            fields={"start": f"year {start.year} is out of range"},
+            fields={"start": gettext("year %(year)s is out of range") % {"year": start.year}},
         )
     due = WorkCalendar.for_company().add_hours(start, hours)
     return {"start": start, "due": due, "working_hours": hours}

@@ -16,7 +16,10 @@ def holiday_set(*, by, day: date, kind: str, name: str = "") -> CompanyHoliday:
     if kind not in CompanyHoliday.Kind.values:
         raise ValidationFailed(
             gettext("Choose day off or working day."),
-            fields={"kind": f"{kind!r} is not one of {CompanyHoliday.Kind.values}"},
+            fields={
+                "kind": gettext("%(value)r is not one of %(allowed)s")
+                % {"value": kind, "allowed": ", ".join(CompanyHoliday.Kind.values)}
+            },
         )
     before = CompanyHoliday.objects.filter(date=day).values("kind", "name").first()
     holiday, _ = CompanyHoliday.objects.update_or_create(

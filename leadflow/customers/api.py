@@ -5,6 +5,7 @@ from typing import Any
 
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema, Status
 
 from leadflow.accounts.models import User
@@ -351,7 +352,10 @@ class ShareOut(Schema):
 def _user(user_id: int) -> User:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
-        raise ValidationFailed("No such user.", fields={"user_id": f"{user_id} is not a user"})
+        raise ValidationFailed(
+            gettext("No such user."),
+            fields={"user_id": gettext("%(value)s is not a user") % {"value": user_id}},
+        )
     return user
 
 

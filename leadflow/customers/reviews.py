@@ -89,7 +89,10 @@ def grade_proposal_decide(
     if taken.update(state=state, decided_by=by, decided_at=now, note=note.strip()) != 1:
         raise Conflict(
             gettext("This proposal was decided already."),
-            fields={"proposal": f"{proposal.pk} is {proposal.get_state_display()}"},
+            fields={
+                "proposal": gettext("%(number)s is %(status)s")
+                % {"number": proposal.pk, "status": proposal.get_state_display()}
+            },
         )
     proposal.refresh_from_db()
     if accept:
