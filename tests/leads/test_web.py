@@ -200,8 +200,9 @@ def test_upload_import_runs_in_the_background_with_progress(make_user, client_fo
     batch.refresh_from_db()
     assert (batch.state, batch.created, batch.merged, batch.rejected) == ("done", 3, 1, 1)
     report = client.get(f"/leads/import/{batch.pk}/errors/?format=csv").content.decode("utf-8-sig")
-    assert report.splitlines()[0] == "行号,字段,原因"
+    assert report.splitlines()[0] == "行号,字段,原因,原始数据"
     assert "3,mobile," in report
+    assert "手机=12345" in report  # the row as it was sent, to correct and send again
     assert Lead.objects.filter(import_batch=batch).count() == 4
 
 

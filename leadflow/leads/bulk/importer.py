@@ -26,12 +26,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from leadflow.core.audit import audit_record
-from leadflow.core.crypto import encrypt, lookup_hash
+from leadflow.core.crypto import decrypt, encrypt, lookup_hash
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.faults import fault_point
 from leadflow.core.liveness import alive_while
@@ -206,6 +207,29 @@ _ACQUIRED_IN_ROW = ROW_FIELDS.index("acquired_at")
 _MERGED = str(LeadStatus.MERGED)
 _NON_TARGET = str(LeadStatus.NON_TARGET)
 
+
+def seal_row(raw: Mapping[str, Any]) -> str:
+    """A refused row as the file had it, encrypted: it holds phones and emails."""
+    return encrypt(json.dumps({k: v for k, v in raw.items() if v not in (None, "")}, default=str))
+
+
+def opened_row(sealed: str) -> str:
+    """The refused row for its error report: 字段=值；…"""
+    if not sealed:
+        return ""
+    return "；".join(
+        f"{_field_label(key)}={value}" for key, value in json.loads(decrypt(sealed)).items()
+    )
+
+
+def _field_label(name: str) -> str:
+    try:
+        field = Lead._meta.get_field(name)
+    except FieldDoesNotExist:
+        return name
+    return str(getattr(field, "verbose_name", name))
+
+
 # A cleaned file row: (row number, {field: reason} when refused, its values in ROW_FIELDS
 # order, its number prefix, its dedupe keys, its PERSONAL_FIELDS in plain text for a merge
 # to compare). Plain tuples, because a million of them cross the pipe from the cleaning
@@ -225,7 +249,14 @@ class ImportSummary:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The figures and each error's row, field and reason (the --json contract); the
+        sealed original rows stay with the batch, for its error report."""
+        figures = asdict(self)
+        figures["errors"] = [
+            {key: value for key, value in error.items() if key != "original"}
+            for error in self.errors
+        ]
+        return figures
 
 
 def read_rows(
@@ -399,8 +430,8 @@ def prepare_rows(
             if channel_code and not raw.get("channel"):
                 raw["channel"] = channel_code
             clean, errors = clean_lead(raw, context=context, now=now)
-            if errors:
-                prepared.append((row_number, errors, (), "", (), ()))
+            if errors:  # the row as written goes to the error report, sealed (SEC-2)
+                prepared.append((row_number, errors, (seal_row(raw),), "", (), ()))
                 continue
             key = tuple([clean[name] for name in status_fields])
             if (status := statuses.get(key)) is None:
@@ -540,11 +571,13 @@ class LeadImporter:
         )
         return self.summary
 
-    def _reject(self, row_number: int, errors: dict[str, str]) -> None:
+    def _reject(self, row_number: int, errors: dict[str, str], original: str = "") -> None:
         self.summary.rejected += 1
         for name, reason in errors.items():
             if len(self.summary.errors) < MAX_REPORTED_ERRORS:
-                self.summary.errors.append({"row": row_number, "field": name, "reason": reason})
+                self.summary.errors.append(
+                    {"row": row_number, "field": name, "reason": reason, "original": original}
+                )
 
     def _shared_columns(self, now_text: str) -> dict[str, Any]:
         """The values of the columns not in ROW_COLUMNS, the same for a whole chunk."""
@@ -565,7 +598,7 @@ class LeadImporter:
         accepted = []
         for item in chunk:
             if item[1]:
-                self._reject(item[0], item[1])
+                self._reject(item[0], item[1], item[2][0] if item[2] else "")
             else:
                 accepted.append(item)
         ids = reserve_ids(len(accepted)) if accepted else []

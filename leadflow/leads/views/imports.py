@@ -15,7 +15,7 @@ from leadflow.core.ui import (
     permission_required,
 )
 
-from ..bulk.importer import template_csv
+from ..bulk.importer import opened_row, template_csv
 from ..forms import (
     ImportForm,
 )
@@ -72,8 +72,11 @@ def import_errors(request, batch_id: int):
         user=request.user,
         name=f"import-{batch.pk}-errors",
         fmt=request.GET.get("format", "csv"),
-        headers=[gettext("Row"), gettext("Field"), gettext("Reason")],
-        rows=([e["row"], e["field"], e["reason"]] for e in batch.errors),
+        headers=[gettext("Row"), gettext("Field"), gettext("Reason"), gettext("The row as sent")],
+        rows=(
+            [e["row"], e["field"], e["reason"], opened_row(e.get("original", ""))]
+            for e in batch.errors
+        ),
     )
 
 
