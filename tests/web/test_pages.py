@@ -6,6 +6,7 @@ import pytest
 from leadflow.accounts.models import Department, Role, Team, User
 from leadflow.core.models import AuditLog, CompanyHoliday
 from leadflow.notify.models import Robot
+from tests.web.test_chinese import english_in
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +85,8 @@ def test_every_page_renders_in_both_languages(admin_user, org, client_for, langu
         response = client.get(path)
         assert response.status_code == 200, path
         assert f'lang="{language}"' in response.content.decode(), path
+        if language == "zh-hans":  # #25: no English sentence left on a Chinese page
+            assert english_in(response.content.decode()) == [], path
 
 
 def test_chinese_is_the_default_and_accept_language_switches(admin_user, client_for):
