@@ -120,9 +120,13 @@ def leads_page(request):
             "stages": Stage.choices,
             "channels": Channel.objects.filter(active=True),
             "first_page": not request.GET.get("cursor"),
+            # In the list's own order, whatever order they were ticked in.
             "columns": [
-                {"key": key, "label": COLUMNS[key][0], "sort": COLUMNS[key][1]} for key in columns
+                {"key": key, "label": label, "sort": sort}
+                for key, (label, sort) in COLUMNS.items()
+                if key in columns
             ],
+            "show": dict.fromkeys(columns, True),
             "all_columns": [(key, label) for key, (label, _sort) in COLUMNS.items()],
             "chosen": columns,
             "sort": sort,
