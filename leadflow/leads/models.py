@@ -218,6 +218,8 @@ class Lead(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["status", "-id"], name="lead_status_recent"),
+            # The lead list sorted by score, a page at a time (keyset on score, id).
+            models.Index(fields=["score", "id"], name="lead_by_score"),
             models.Index(
                 fields=["owner", "-id"], name="lead_owner_recent", condition=Q(owner__isnull=False)
             ),

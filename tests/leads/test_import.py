@@ -490,9 +490,13 @@ def _opened(chunks) -> list:
     opened = []
     for chunk in chunks:
         for row, errors, values, prefix, keys, personal in chunk:
-            values = tuple(
-                decrypt(value) if index in sealed else value for index, value in enumerate(values)
-            )
+            if errors:  # a refused row carries only itself, sealed
+                values = tuple(importer_module.opened_row(value) for value in values)
+            else:
+                values = tuple(
+                    decrypt(value) if index in sealed else value
+                    for index, value in enumerate(values)
+                )
             opened.append((row, errors, values, prefix, keys, personal))
     return opened
 
