@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from leadflow.analytics.queries import Period, leads_by_channel, month_at_a_glance
 from leadflow.approvals.queries import todo_count
+from leadflow.core.display import percent
 from leadflow.customers.cadence import contacts_due
 from leadflow.leads.models import MAIN_PATH, Lead, LeadStatus, Stage
 from leadflow.leads.permissions import LEADS_ASSIGN, LEADS_CLAIM, LEADS_IMPORT
@@ -177,22 +178,18 @@ def team_overview(user, now: datetime, today) -> Section:
         ),
         Card(
             _("First contact on time this month"),
-            _percent(month["timeliness"]),
+            percent(month["timeliness"], ratio=True),
             analytics,
             hint=_("%(on_time)s of %(accepted)s accepted") % month,
         ),
         Card(
             _("Conversion this month"),
-            _percent(month["conversion"]),
+            percent(month["conversion"], ratio=True),
             analytics,
             hint=_("%(won)s won of %(leads)s leads") % month,
         ),
     ]
     return Section("team", _("My team"), cards)
-
-
-def _percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f} %"
 
 
 def todays_leads(user, today) -> Section:
