@@ -179,6 +179,7 @@ urlpatterns = [
     path("leads/import/<int:batch_id>/errors/", leads.import_errors, name="lead_import_errors"),
     path("leads/settings/", leads.lead_settings_page, name="lead_settings"),
     path("leads/scoring/", leads.score_rules_page, name="score_rules"),
+    path("leads/prediction/", leads.prediction_page, name="prediction"),
     path("f/<slug:key>", leads.public_form, name="public_form"),
     path("analytics/", analytics.dashboard, name="analytics"),
     path("analytics/performance/", analytics.performance_page, name="performance"),

@@ -8,5 +8,13 @@ class LeadsConfig(AppConfig):
 
     def ready(self) -> None:
         # Declare the leads settings and permissions, register the sweeps.
-        from . import assignment, capture, followup, permissions, pool, reassignment  # noqa: F401
+        from . import (  # noqa: F401
+            assignment,
+            capture,
+            followup,
+            permissions,
+            pool,
+            prediction,
+            reassignment,
+        )
         from .bulk import funnel_tally, indexes  # noqa: F401

@@ -707,3 +707,32 @@ class WebForm(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class WinModel(models.Model):
+    """One training of the predictive score (LEAD-SCR-5) on the company's closed leads: its
+    hold-out AUC and calibration, the rule review it measured, and the fitted estimator.
+    The newest row that trained is the one in use; a refused attempt (too few closed leads)
+    is kept too, so the page can say why there is no newer model."""
+
+    trained_at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    won = models.PositiveIntegerField()  # closed leads of each outcome it saw
+    not_won = models.PositiveIntegerField()
+    minimum = models.PositiveIntegerField()  # per outcome, from the setting at the time
+    window_days = models.PositiveSmallIntegerField()
+    refused = models.BooleanField(default=False)
+    auc = models.FloatField(null=True, blank=True)  # on the hold-out quarter
+    calibration = models.JSONField(default=list, blank=True)  # [{predicted, actual, leads}]
+    weights = models.JSONField(default=list, blank=True)  # [[feature, coefficient]] largest first
+    rule_review = models.JSONField(default=list, blank=True)
+    seconds = models.FloatField(default=0)
+    estimator = models.BinaryField(null=True, blank=True)  # pickled (vectorizer, model, means)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"v{self.pk} {self.trained_at:%Y-%m-%d}"

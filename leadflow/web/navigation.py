@@ -60,6 +60,7 @@ WORK = [
 ADMIN = [
     NavItem(_("Lead settings"), "lead_settings", "sliders", LEADS_CONFIGURE),
     NavItem(_("Score rules"), "score_rules", "sliders", LEADS_CONFIGURE),
+    NavItem(_("Predictive score"), "prediction", "trending", LEADS_CONFIGURE),
     NavItem(_("Users"), "users", "user", ACCOUNTS_MANAGE),
     NavItem(_("Organisation"), "org", "tree", ACCOUNTS_MANAGE),
     NavItem(_("Roles"), "roles", "shield", ACCOUNTS_MANAGE),

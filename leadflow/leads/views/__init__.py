@@ -16,7 +16,7 @@ from .leads import customer_lead_history, lead_new, lead_page, lead_verify_view
 from .lists import leads_bulk, leads_page
 from .merges import merge_undo_view, merges_page
 from .pool import lead_claim_view, pool_page
-from .scoring import lead_event_view, lead_priority_view, score_rules_page
+from .scoring import lead_event_view, lead_priority_view, prediction_page, score_rules_page
 from .settings import lead_settings_page
 from .stages import lead_stage_view, stage_board
 from .tags import lead_tags_view
@@ -52,6 +52,7 @@ __all__ = [
     "pool_page",
     "public_form",
     "rep_profile_page",
+    "prediction_page",
     "score_rules_page",
     "stage_board",
     "supervision_page",

@@ -40,6 +40,7 @@ from ..permissions import (
     LEADS_PRIORITY,
     LEADS_VERIFY,
 )
+from ..prediction import lead_win_chance
 from ..queries import (
     converted_leads,
     lead_for,
@@ -78,6 +79,7 @@ def show_lead(request, lead: Lead, *, stage_form=None, tab: str = "", status: in
         and lead.status == LeadStatus.TO_VERIFY,
         "can_merge": request.user.has_permission(LEADS_MERGE),
         "breakdown": lead_breakdown(lead),
+        "chance": lead_win_chance(lead),
         "overdue": lead.next_due_at is not None and lead.next_due_at < timezone.now(),
         "events": ScoreRule.Event.choices,
         "priorities": Priority.choices,

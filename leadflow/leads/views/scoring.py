@@ -7,9 +7,11 @@ from django.views.decorators.http import require_POST
 
 from leadflow.core.company_settings import get_settings
 from leadflow.core.errors import DomainError
+from leadflow.core.exports import export_from_request
 from leadflow.core.ui import (
     form_error,
     permission_required,
+    refused_message,
 )
 
 from ..forms import (
@@ -18,11 +20,19 @@ from ..forms import (
 from ..models import (
     Lead,
     ScoreRule,
+    WinModel,
 )
 from ..permissions import (
     LEADS_CONFIGURE,
     LEADS_CREATE,
     LEADS_PRIORITY,
+)
+from ..prediction import (
+    current_model,
+    feature_words,
+    outcome_counts,
+    training_refusal,
+    win_model_train_later,
 )
 from ..scoring import (
     lead_event_record,
@@ -112,3 +122,76 @@ def lead_priority_view(request, lead_id: int):
         lambda lead: gettext("Priority saved."),
     )
     return back_to_lead(request, lead)
+
+
+def _prediction_tables(model, attempt):
+    """The page's tables, each as (headers, rows) for its export."""
+    review = attempt.rule_review if attempt else []
+    return {
+        "calibration": (
+            [gettext("Decile"), gettext("Predicted"), gettext("Actual"), gettext("Leads")],
+            [
+                [n, round(row["predicted"], 4), round(row["actual"], 4), row["leads"]]
+                for n, row in enumerate(model.calibration if model else [], start=1)
+            ],
+        ),
+        "weights": (
+            [gettext("Feature"), gettext("Weight (log-odds)")],
+            [[feature_words(name), weight] for name, weight in (model.weights if model else [])],
+        ),
+        "rules": (
+            [
+                gettext("Rule"),
+                gettext("Points"),
+                gettext("Leads that hit it"),
+                gettext("Win rate"),
+                gettext("Leads that did not"),
+                gettext("Win rate"),
+            ],
+            [
+                [r["rule"], r["points"], r["hit"], r["hit_rate"], r["rest"], r["rest_rate"]]
+                for r in review
+            ],
+        ),
+    }
+
+
+@permission_required(LEADS_CONFIGURE)
+def prediction_page(request):
+    """The predictive score (LEAD-SCR-5): the model in use with its hold-out AUC,
+    calibration and weights, the review of each score rule's win rate, the attempts, and
+    a button to train now."""
+    if request.method == "POST":
+        try:
+            win_model_train_later(by=request.user)
+        except DomainError as error:
+            refused_message(request, error)
+        else:
+            messages.success(request, gettext("Training has started; this page shows the result."))
+        return redirect("prediction")
+    model = current_model()
+    attempts = list(WinModel.objects.defer("estimator").select_related("by")[:10])
+    latest = attempts[0] if attempts else None
+    tables = _prediction_tables(model, latest)
+    table = request.GET.get("table", "")
+    if request.GET.get("export") and table in tables:
+        headers, rows = tables[table]
+        return export_from_request(request, name=f"prediction-{table}", headers=headers, rows=rows)
+    return render(
+        request,
+        "leads/prediction.html",
+        {
+            "model": model,
+            "latest": latest,
+            "attempts": [
+                (attempt, training_refusal(attempt.won, attempt.not_won, attempt.minimum))
+                for attempt in attempts
+            ],
+            "calibration": model.calibration if model else [],
+            "weights": list(zip(tables["weights"][1], model.weights if model else [], strict=True)),
+            "review": latest.rule_review if latest else [],
+            "won_now": outcome_counts(),
+            "window_days": get_settings("prediction.")["prediction.window_days"],
+            "minimum": get_settings("prediction.")["prediction.min_per_class"],
+        },
+    )

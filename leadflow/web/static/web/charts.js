@@ -63,6 +63,22 @@
         series: [{ name: labels.count, type: "bar", data: rows.map((r) => r.count) }],
       };
     },
+    calibration(rows, labels) {
+      const deciles = rows.map((r, n) => n + 1);
+      const percent = (v) => Math.round(v * 1000) / 10;
+      return {
+        color: palette,
+        tooltip: { trigger: "axis" },
+        legend: { top: 0 },
+        grid: { left: 48, right: 16, bottom: 30, top: 40 },
+        xAxis: { type: "category", data: deciles },
+        yAxis: { type: "value", axisLabel: { formatter: "{value}%" } },
+        series: [
+          { name: labels.predicted, type: "line", data: rows.map((r) => percent(r.predicted)) },
+          { name: labels.actual, type: "bar", data: rows.map((r) => percent(r.actual)) },
+        ],
+      };
+    },
     rates(rows, labels) {
       return {
         color: palette,
@@ -80,7 +96,11 @@
       const rows = JSON.parse(document.getElementById(el.dataset.source).textContent);
       const labels = el.dataset.labels ? JSON.parse(el.dataset.labels) : {};
       const chart = window.echarts.init(el);
-      chart.setOption(kinds[el.dataset.chart](rows, labels));
+      const option = kinds[el.dataset.chart](rows, labels);
+      // Every chart can be saved as a PNG (ANA-6), named after its card.
+      const title = el.closest(".card")?.querySelector("h2")?.textContent.trim() || "chart";
+      option.toolbox = { right: 8, feature: { saveAsImage: { title: document.body.dataset.chartSave || "PNG", name: title, pixelRatio: 2 } } };
+      chart.setOption(option);
       window.addEventListener("resize", () => chart.resize());
     });
   }
