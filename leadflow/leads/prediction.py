@@ -252,7 +252,7 @@ def _rule_review(examples: Examples) -> list[dict[str, Any]]:
     return review
 
 
-def _merged(parts: Sequence[Examples]) -> Examples:
+def merged_examples(parts: Sequence[Examples]) -> Examples:
     return Examples(
         [lead_id for part in parts for lead_id in part.lead_ids],
         [features for part in parts for features in part.features],
@@ -308,7 +308,7 @@ def win_model_train(*, by=None, now: datetime | None = None) -> WinModel:
     started = time.perf_counter()
     values = get_settings("prediction.")
     minimum, window_days = values["prediction.min_per_class"], values["prediction.window_days"]
-    examples = _merged(list(examples_of(closed_leads(), window_days=window_days, now=now)))
+    examples = merged_examples(list(examples_of(closed_leads(), window_days=window_days, now=now)))
     won = sum(examples.won)
     not_won = len(examples.won) - won
     attempt = WinModel(

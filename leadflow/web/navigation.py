@@ -54,6 +54,7 @@ WORK = [
     NavItem(_("Expense claims"), "claims", "send"),
     NavItem(_("Email"), "email_sends", "send", MAILING_SEND),
     NavItem(_("Automation"), "journeys", "zap", JOURNEYS_MANAGE),
+    NavItem(_("Management cockpit"), "cockpit", "chart"),
     NavItem(_("Analytics"), "analytics", "chart"),
 ]
 

@@ -63,6 +63,17 @@
         series: [{ name: labels.count, type: "bar", data: rows.map((r) => r.count) }],
       };
     },
+    trend(data) {
+      return {
+        color: palette,
+        tooltip: { trigger: "axis" },
+        legend: { top: 0, type: "scroll" },
+        grid: { left: 40, right: 16, bottom: 30, top: 40 },
+        xAxis: { type: "category", data: data.months },
+        yAxis: { type: "value", minInterval: 1 },
+        series: data.channels.map((c) => ({ name: c.key, type: "line", data: c.leads })),
+      };
+    },
     calibration(rows, labels) {
       const deciles = rows.map((r, n) => n + 1);
       const percent = (v) => Math.round(v * 1000) / 10;
