@@ -5,3 +5,7 @@ class AnalyticsConfig(AppConfig):
     name = "leadflow.analytics"
     label = "analytics"
     verbose_name = "Analytics"
+
+    def ready(self) -> None:
+        # Declare the analytics settings (the churn period).
+        from . import customers  # noqa: F401
