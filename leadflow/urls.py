@@ -184,6 +184,7 @@ urlpatterns = [
     path("analytics/", analytics.dashboard, name="analytics"),
     path("analytics/performance/", analytics.performance_page, name="performance"),
     path("analytics/cockpit/", analytics.cockpit_page, name="cockpit"),
+    path("analytics/reports/", analytics.subscriptions_page, name="report_subscriptions"),
     path("analytics/customers/", analytics.customers_page, name="customer_analytics"),
     path("analytics/marketing/", analytics.marketing_page, name="marketing_analytics"),
     path("service/tickets/", service.tickets_page, name="tickets"),

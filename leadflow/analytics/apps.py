@@ -7,5 +7,5 @@ class AnalyticsConfig(AppConfig):
     verbose_name = "Analytics"
 
     def ready(self) -> None:
-        # Declare the analytics settings (the churn period).
-        from . import customers  # noqa: F401
+        # Declare the analytics settings (the churn period), register the report sweep.
+        from . import customers, subscriptions  # noqa: F401

@@ -1,5 +1,5 @@
 """Staff performance (MKT-7): the monthly figures of each rep, scored by a scheme that is
-data, ranked, awarded, and frozen when the month closes."""
+data, ranked, awarded, and frozen when the month closes; and the scheduled reports."""
 
 from django.conf import settings
 from django.db import models
@@ -83,3 +83,40 @@ class Award(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.kind} {self.user_id}"
+
+
+class ReportSubscription(models.Model):
+    """A person's standing order for a report by email (#26): weekly on Monday morning or
+    monthly on the 1st, an XLSX of the report's tables over the period just ended, read
+    within their own data scope when it is made."""
+
+    class Report(models.TextChoices):
+        LEADS = "leads", _("Lead analytics")
+        CUSTOMERS = "customers", _("Customer analytics")
+        MARKETING = "marketing", _("Marketing analytics")
+        COCKPIT = "cockpit", _("Management cockpit")
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", _("Weekly (Monday, the week before)")
+        MONTHLY = "monthly", _("Monthly (the 1st, the month before)")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscriptions"
+    )
+    report = models.CharField(_("report"), max_length=12, choices=Report.choices)
+    frequency = models.CharField(_("frequency"), max_length=8, choices=Frequency.choices)
+    next_send_at = models.DateTimeField()
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["report", "frequency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "report", "frequency"], name="report_subscription_once"
+            )
+        ]
+        indexes = [models.Index(fields=["next_send_at"], name="report_subscription_due")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.report} {self.frequency}"

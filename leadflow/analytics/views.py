@@ -1,5 +1,4 @@
 from datetime import timedelta
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,16 +6,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.errors import DomainError
 from leadflow.core.exports import export_from_request
 from leadflow.core.ui import refused_message
 from leadflow.sales.permissions import SALES_TARGETS
 
-from .cockpit import cockpit
-from .customers import customer_figures
-from .marketing import channel_trend, cycle_by_grade, efficiency
 from .models import Award, MonthClose, PerformanceMeasure
 from .performance import (
     FIGURES,
@@ -28,118 +23,19 @@ from .performance import (
     results_visible_to,
     scheme_save,
 )
-from .queries import (
-    Period,
-    conversion,
-    cycle_distribution,
-    followup_quality,
-    funnel,
-    leads_by_channel,
-    leads_by_month,
-)
-
-
-def _conversion_rows(rows):
-    return (
-        [
-            r["key"],
-            r["leads"],
-            r["won"],
-            r["rate"],
-            r["amount"],
-            r["average_order"],
-            r["median_cycle_days"],
-        ]
-        for r in rows
-    )
-
-
-def _quality_rows(rows):
-    return (
-        [
-            r["name"],
-            r["accepted"],
-            r["on_time"],
-            r["timeliness"],
-            r["followed"],
-            r["success"],
-            r["followups_per_lead"],
-        ]
-        for r in rows
-    )
-
-
-CONVERSION = [
-    _("leads"),
-    _("won"),
-    _("rate"),
-    _("amount"),
-    _("average order"),
-    _("median cycle (days)"),
-]
-QUALITY = [
-    _("accepted"),
-    _("first contact on time"),
-    _("timeliness"),
-    _("followed"),
-    _("success"),
-    _("follow-ups per lead"),
-]
-GRADES = [_("leads"), "A", "B", "C"]
-TABLES: dict[str, tuple[list[Any], Any]] = {
-    "channels": (
-        [_("channel"), *GRADES],
-        lambda rows: ([r["channel_name"], r["total"], r["a"], r["b"], r["c"]] for r in rows),
-    ),
-    "months": (
-        [_("month"), *GRADES],
-        lambda rows: ([r["month"], r["total"], r["a"], r["b"], r["c"]] for r in rows),
-    ),
-    "funnel": ([_("stage"), _("leads")], lambda rows: ([r["label"], r["count"]] for r in rows)),
-    "cycles": ([_("days"), _("won")], lambda rows: ([r["days"], r["won"]] for r in rows)),
-    "conversion": ([_("channel"), *CONVERSION], _conversion_rows),
-    "conversion_reps": ([_("rep"), *CONVERSION], _conversion_rows),
-    "conversion_campaigns": ([_("campaign"), *CONVERSION], _conversion_rows),
-    "reps": ([_("rep"), *QUALITY], _quality_rows),
-    "teams": ([_("team"), *QUALITY], _quality_rows),
-}
+from .queries import Period
+from .reports import Report, cockpit_report, customer_report, lead_report, marketing_report
+from .subscriptions import report_subscribe, report_unsubscribe
 
 
 @login_required
 def dashboard(request):
     """Lead analytics (ANA-1…3, ANA-6): every chart with its table, every table exportable,
     every figure within the viewer's data scope."""
-    today = timezone.localdate()
-    try:
-        period = Period.parse(request.GET.get("start"), request.GET.get("end"), today)
-        error = ""
-    except DomainError as refused:
-        period, error = Period.parse(None, None, today), refused.message
-    figures = {
-        "channels": leads_by_channel(request.user, period),
-        "funnel": funnel(request.user, period, request.GET.get("channel", "")),
-        "months": leads_by_month(request.user, period),
-        "cycles": cycle_distribution(request.user, period),
-        "conversion": conversion(request.user, period, "channel"),
-        "conversion_reps": conversion(request.user, period, "owner"),
-        "conversion_campaigns": conversion(request.user, period, "campaign"),
-        "reps": followup_quality(request.user, period, "rep"),
-        "teams": followup_quality(request.user, period, "team"),
-    }
-    table = request.GET.get("table", "")
-    if request.GET.get("export") and table in TABLES:
-        headers, rows = TABLES[table]
-        return export_from_request(
-            request,
-            name=f"analytics-{table}-{period.start}-{period.end}",
-            headers=headers,
-            rows=rows(figures[table]),
-        )
-    return render(
-        request,
-        "analytics/dashboard.html",
-        {"period": period, "error": error, "filters": request.GET, **figures},
-    )
+    period, error = _period_of(request)
+    report = lead_report(request.user, period, channel=request.GET.get("channel", ""))
+    context = {"period": period, "error": error, "filters": request.GET, **report.figures}
+    return _export_or_page(request, "analytics/dashboard.html", report, "analytics", context)
 
 
 def _scheme_posted(post) -> list[MeasureIn]:
@@ -222,108 +118,27 @@ def _period_of(request) -> tuple[Period, str]:
         return Period.parse(None, None, today), refused.message
 
 
-def _export_or_page(request, template: str, tables: dict, name: str, context: dict):
+def _export_or_page(request, template: str, report: Report, name: str, context: dict):
     """A page whose every table exports (`?export=xlsx|csv&table=…`) with Chinese headers."""
-    table = request.GET.get("table", "")
-    if request.GET.get("export") and table in tables:
-        headers, rows = tables[table]
+    table = report.tables.get(request.GET.get("table", ""))
+    if request.GET.get("export") and table is not None:
         period = context["period"]
         return export_from_request(
             request,
-            name=f"{name}-{table}-{period.start}-{period.end}",
-            headers=headers,
-            rows=rows,
+            name=f"{name}-{request.GET['table']}-{period.start}-{period.end}",
+            headers=table.headers,
+            rows=table.rows,
         )
     return render(request, template, context)
-
-
-CUSTOMER_COLUMNS = [
-    _("customers"),
-    _("new"),
-    _("key accounts"),
-    _("at risk"),
-    _("cadence kept"),
-    _("churned"),
-    _("churn rate"),
-    _("buyers"),
-    _("repeat buyers"),
-    _("repeat rate"),
-]
-
-
-def _customer_rows(rows):
-    return [
-        [
-            r["key"],
-            r["customers"],
-            r["new"],
-            r["key_accounts"],
-            r["at_risk"],
-            r["cadence"],
-            r["churned"],
-            r["churn_rate"],
-            r["buyers"],
-            r["repeat_buyers"],
-            r["repeat_rate"],
-        ]
-        for r in rows
-    ]
 
 
 @login_required
 def customers_page(request):
     """Customer analytics (ANA-4) per owner and team, within the viewer's scope."""
     period, error = _period_of(request)
-    figures = customer_figures(request.user, period, timezone.now())
-    tables = {
-        "owners": ([_("owner"), *CUSTOMER_COLUMNS], _customer_rows(figures["owners"])),
-        "teams": ([_("team"), *CUSTOMER_COLUMNS], _customer_rows(figures["teams"])),
-        "mix": (
-            [_("category"), _("grade"), _("customers"), _("new")],
-            [[r["category"], r["grade"], r["total"], r["new"]] for r in figures["mix"]],
-        ),
-        "movements": (
-            [_("from grade"), _("to grade"), _("customers")],
-            [[r["from"], r["to"], r["count"]] for r in figures["movements"]],
-        ),
-    }
-    context = {"period": period, "error": error, **figures}
-    return _export_or_page(request, "analytics/customers.html", tables, "customers", context)
-
-
-EFFICIENCY_COLUMNS = [
-    _("leads"),
-    "A",
-    "B",
-    "C",
-    _("won"),
-    _("conversion rate"),
-    _("sales"),
-    _("cost"),
-    _("cost per lead"),
-    _("cost per grade-A lead"),
-    _("ROI"),
-]
-
-
-def _efficiency_rows(rows):
-    return [
-        [
-            r["key"],
-            r["leads"],
-            r["a"],
-            r["b"],
-            r["c"],
-            r["won"],
-            r["rate"],
-            r["sales"],
-            r["cost"],
-            r["cost_per_lead"],
-            r["cost_per_a_lead"],
-            r["roi"],
-        ]
-        for r in rows
-    ]
+    report = customer_report(request.user, period, timezone.now())
+    context = {"period": period, "error": error, **report.figures}
+    return _export_or_page(request, "analytics/customers.html", report, "customers", context)
 
 
 @login_required
@@ -331,43 +146,9 @@ def marketing_page(request):
     """Marketing analytics (ANA-5): channels and campaigns by cost and result, the channel
     trend month on month, and the lead → opportunity → deal cycle per grade (ANA-3)."""
     period, error = _period_of(request)
-    channels = efficiency(request.user, period, "channel")
-    campaigns = efficiency(request.user, period, "campaign")
-    trend = channel_trend(request.user, timezone.localdate())
-    cycles = cycle_by_grade(request.user, period)
-    tables = {
-        "channels": ([_("channel"), *EFFICIENCY_COLUMNS], _efficiency_rows(channels)),
-        "campaigns": ([_("campaign"), *EFFICIENCY_COLUMNS], _efficiency_rows(campaigns)),
-        "trend": (
-            [_("channel"), *trend["months"]],
-            [[c["key"], *c["leads"]] for c in trend["channels"]],
-        ),
-        "cycles": (
-            [
-                _("grade"),
-                _("won"),
-                _("days to opportunity"),
-                _("days from opportunity to deal"),
-                _("average cycle (days)"),
-                _("median cycle (days)"),
-            ],
-            [
-                [r["grade"], r["won"], r["to_opportunity"], r["to_deal"], r["average"], r["median"]]
-                for r in cycles
-            ],
-        ),
-    }
-    context = {
-        "period": period,
-        "error": error,
-        "channels": channels,
-        "campaigns": campaigns,
-        "trend": trend,
-        "cycles": cycles,
-        "strongest": channels[:3],
-        "weakest": [row for row in channels if row["leads"] >= 10][-3:][::-1],
-    }
-    return _export_or_page(request, "analytics/marketing.html", tables, "marketing", context)
+    report = marketing_report(request.user, period, timezone.localdate())
+    context = {"period": period, "error": error, **report.figures}
+    return _export_or_page(request, "analytics/marketing.html", report, "marketing", context)
 
 
 @login_required
@@ -375,28 +156,40 @@ def cockpit_page(request):
     """管理驾驶舱: the month against target and last year, the funnel, channels,
     receivables, complaints and risks, within the viewer's scope; tables export."""
     today, now = timezone.localdate(), timezone.now()
-    figures = cockpit(request.user, now, today)
+    report = cockpit_report(request.user, now, today)
     period = Period(today.replace(day=1), today)
-    tables = {
-        "month": (
-            [
-                _("measure"),
-                _("this month"),
-                _("target"),
-                _("completion %"),
-                _("same days last year"),
-            ],
-            [[t.label, t.actual, t.target, t.completion, t.last_year] for t in figures["tiles"]],
-        ),
-        "grades": (
-            [_("grade"), _("leads"), _("same days last year")],
-            [[g["grade"], g["count"], g["last_year"]] for g in figures["grades"]],
-        ),
-        "funnel": ([_("stage"), _("leads")], [[r["label"], r["count"]] for r in figures["funnel"]]),
-        "risks": (
-            [_("risk"), _("what"), _("since")],
-            [[r["kind"], r["what"], r["since"]] for r in figures["risks"]],
-        ),
-    }
-    context = {"period": period, "today": today, **figures}
-    return _export_or_page(request, "analytics/cockpit.html", tables, "cockpit", context)
+    context = {"period": period, "today": today, **report.figures}
+    return _export_or_page(request, "analytics/cockpit.html", report, "cockpit", context)
+
+
+@login_required
+def subscriptions_page(request):
+    """Report emails (#26): the viewer's subscriptions; subscribe from any analytics page,
+    cancel here."""
+    if request.method == "POST":
+        cancel = request.POST.get("cancel", "")
+        try:
+            if cancel:
+                report_unsubscribe(
+                    user=request.user, subscription_id=int(cancel) if cancel.isdigit() else 0
+                )
+                messages.success(request, gettext("Cancelled."))
+            else:
+                subscription = report_subscribe(
+                    user=request.user,
+                    report=request.POST.get("report", ""),
+                    frequency=request.POST.get("frequency", ""),
+                )
+                messages.success(
+                    request,
+                    gettext("Subscribed: the first email goes out %(when)s.")
+                    % {"when": f"{timezone.localtime(subscription.next_send_at):%Y-%m-%d %H:%M}"},
+                )
+        except DomainError as error:
+            refused_message(request, error)
+        return redirect("report_subscriptions")
+    return render(
+        request,
+        "analytics/subscriptions.html",
+        {"subscriptions": request.user.report_subscriptions.all(), "period": None},
+    )

@@ -73,6 +73,20 @@ def _xlsx_cell(sheet, value: Any) -> Any:
     return cell
 
 
+def write_workbook(sheets: Iterable[tuple[str, Sequence[Any], Iterable[Sequence[Any]]]]) -> bytes:
+    """An XLSX of several tables, one sheet each: (sheet title, headers, rows)."""
+    book = Workbook(write_only=True)
+    for title, headers, rows in sheets:
+        # Sheet titles: at most 31 characters, none of []:*?/\ (Excel's rule).
+        sheet = book.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", str(title))[:31] or None)
+        sheet.append([str(header) for header in headers])
+        for row in rows:
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def write_table(fmt: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     if fmt == "csv":
         text = io.StringIO()
@@ -83,14 +97,7 @@ def write_table(fmt: str, headers: Sequence[str], rows: Iterable[Sequence[Any]])
         # A byte-order mark so that Excel opens Chinese text as UTF-8.
         return ("\ufeff" + text.getvalue()).encode("utf-8")
     if fmt == "xlsx":
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet()
-        sheet.append(list(headers))
-        for row in rows:
-            sheet.append([_xlsx_cell(sheet, value) for value in row])
-        out = io.BytesIO()
-        book.save(out)
-        return out.getvalue()
+        return write_workbook([("", headers, rows)])
     raise ValidationFailed(
         f"Unknown export format {fmt!r}; use csv or xlsx.",
         fields={"format": gettext("%(suffix)s is not csv or xlsx") % {"suffix": repr(fmt)}},

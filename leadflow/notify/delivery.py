@@ -2,6 +2,7 @@
 chat; and the delivery engine that sends the outbox with rate limits and retries."""
 
 import logging
+import mimetypes
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -115,7 +116,6 @@ def notify(target, message: Message) -> list[Notification]:
 
 
 @transaction.atomic
-@transaction.atomic
 def email_outside(address: str, subject: str, body: str) -> Delivery:
     """An email to someone who is not a user (a customer's contact), through the same
     outbox: written with the change that causes it, sent once it commits, retried."""
@@ -125,6 +125,28 @@ def email_outside(address: str, subject: str, body: str) -> Delivery:
         address=address,
         subject=subject[:200],
         body=body,
+        message_id=new_message_id(),
+        next_attempt_at=now,
+        created_at=now,
+    )
+    _queue([delivery])
+    return delivery
+
+
+def email_with_attachment(
+    user: User, subject: str, body: str, *, filename: str, content: bytes
+) -> Delivery:
+    """An email with one file to a user (a scheduled report), through the outbox: written
+    with the change that causes it, sent once it commits, retried like any other."""
+    now = timezone.now()
+    delivery = Delivery(
+        channel=Delivery.Channel.EMAIL,
+        recipient=user,
+        address=user.email,
+        subject=subject[:200],
+        body=body,
+        attachment=content,
+        attachment_name=filename[:120],
         message_id=new_message_id(),
         next_attempt_at=now,
         created_at=now,
@@ -228,6 +250,12 @@ def _send(delivery: Delivery, now: datetime) -> None:
                 headers={"Message-ID": delivery.message_id},
                 connection=connection,
             )
+            if delivery.attachment_name:
+                email.attach(
+                    delivery.attachment_name,
+                    bytes(delivery.attachment or b""),
+                    mimetypes.guess_type(delivery.attachment_name)[0] or "application/octet-stream",
+                )
             email.send()
             fault_point("delivery.accepted")
             _accepted(delivery)

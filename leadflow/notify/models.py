@@ -84,6 +84,9 @@ class Delivery(models.Model):
     # An email's Message-ID, the same on every attempt: a message sent again after a crash
     # is recognisably the same message, not a new one.
     message_id = models.CharField(max_length=200, blank=True)
+    # An email's one attachment (a scheduled report's XLSX), sent with it.
+    attachment = models.BinaryField(null=True, blank=True)
+    attachment_name = models.CharField(max_length=120, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField()

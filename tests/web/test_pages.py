@@ -39,6 +39,7 @@ EVERYONE_PAGES = [
     "/analytics/cockpit/",
     "/analytics/customers/",
     "/analytics/marketing/",
+    "/analytics/reports/",
     "/leads/prediction/",
     "/approvals/",
     "/approvals/?box=mine",
