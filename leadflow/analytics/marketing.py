@@ -13,23 +13,19 @@ from statistics import median
 from typing import Any
 
 from django.db.models import Count, Min, Q, Sum
-from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext
 
 from leadflow.accounts.models import User
 from leadflow.core.errors import ValidationFailed
-from leadflow.leads.models import LeadEvent, Stage
+from leadflow.leads.models import Channel, LeadEvent, Stage
 from leadflow.marketing.expenses import claims_visible_to
-from leadflow.marketing.models import ExpenseClaim
+from leadflow.marketing.models import Campaign, ExpenseClaim
 
 from .queries import Period, leads_in
 
 CENTS = Decimal("0.01")
-# Per grouping: (the leads' name column, their link column, the claims' name column).
-GROUPS = {
-    "channel": ("channel__name", "channel__code", "campaign__channel__name"),
-    "campaign": ("campaign__name", "campaign_id", "campaign__name"),
-}
+# Per grouping: (the leads' column, the claims' column naming the same thing).
+GROUPS = {"channel": ("channel_id", "campaign__channel_id"), "campaign": ("campaign_id",) * 2}
 OPPORTUNITY = (Stage.NEEDS, Stage.COMPARING, Stage.NEGOTIATING, Stage.WON)
 
 
@@ -37,9 +33,9 @@ def _ratio(numerator: Decimal, denominator: Decimal | int) -> Decimal | None:
     return (Decimal(numerator) / denominator).quantize(CENTS) if denominator else None
 
 
-def spent_in(user: User, period: Period, by: str) -> dict[str, Decimal]:
-    """{channel or campaign name: approved claims spent in the period charged to it}."""
-    group = GROUPS[by][2]
+def spent_in(user: User, period: Period, by: str) -> dict[int, Decimal]:
+    """{channel or campaign id: approved claims spent in the period charged to it}."""
+    group = GROUPS[by][1]
     rows = (
         claims_visible_to(user)
         .filter(
@@ -63,43 +59,55 @@ def efficiency(user: User, period: Period, by: str = "channel") -> list[dict[str
         raise ValidationFailed(
             gettext("Unknown grouping."), fields={"by": f"{by!r} is not channel or campaign"}
         )
-    group, link = GROUPS[by][:2]
+    group = GROUPS[by][0]
     leads = leads_in(user, period)
     if by == "campaign":
         leads = leads.filter(campaign__isnull=False)
+    # Counted from the lead_acquired index alone; the sales from the won leads only.
     rows = (
         leads.order_by()
-        .values(group, link)
+        .values(group)
         .annotate(
             leads=Count("id"),
             a=Count("id", filter=Q(grade="A")),
             b=Count("id", filter=Q(grade="B")),
             c=Count("id", filter=Q(grade="C")),
             won=Count("id", filter=Q(stage=Stage.WON)),
-            sales=Sum("deal_amount", filter=Q(stage=Stage.WON)),
         )
     )
+    sales = dict(
+        leads.filter(stage=Stage.WON)
+        .order_by()
+        .values(group)
+        .annotate(total=Sum("deal_amount"))
+        .values_list(group, "total")
+    )
     costs = spent_in(user, period, by)
+    model = Channel if by == "channel" else Campaign
+    names = dict(
+        model.objects.filter(pk__in=[row[group] for row in rows]).values_list("pk", "name")
+    )
+    links = dict(Channel.objects.values_list("pk", "code")) if by == "channel" else {}
     result = []
     for row in rows:
-        name = row[group] or "—"
-        cost = (costs.get(row[group]) or Decimal(0)).quantize(CENTS)
-        sales = (row["sales"] or Decimal(0)).quantize(CENTS)
+        key = row[group]
+        cost = (costs.get(key) or Decimal(0)).quantize(CENTS)
+        sold = (sales.get(key) or Decimal(0)).quantize(CENTS)
         result.append(
             {
-                "key": name,
-                "link": row[link],
+                "key": names.get(key, "—"),
+                "link": links.get(key, key),
                 "leads": row["leads"],
                 "a": row["a"],
                 "b": row["b"],
                 "c": row["c"],
                 "won": row["won"],
                 "rate": round(row["won"] / row["leads"], 4) if row["leads"] else 0.0,
-                "sales": sales,
+                "sales": sold,
                 "cost": cost,
                 "cost_per_lead": _ratio(cost, row["leads"]) if cost else None,
                 "cost_per_a_lead": _ratio(cost, row["a"]) if cost else None,
-                "roi": _ratio(sales - cost, cost),
+                "roi": _ratio(sold - cost, cost),
             }
         )
     return sorted(result, key=lambda r: (-r["rate"], -r["leads"], r["key"]))
@@ -108,28 +116,24 @@ def efficiency(user: User, period: Period, by: str = "channel") -> list[dict[str
 def channel_trend(user: User, today: date, months: int = 6) -> dict[str, Any]:
     """Leads and conversion per channel for the last `months` months (this one included),
     with each channel's change in leads from the month before to this one."""
-    first = today.replace(day=1)
+    starts = [today.replace(day=1)]
     for _ in range(months - 1):
-        first = (first - timedelta(days=1)).replace(day=1)
-    period = Period(first, today)
-    rows = (
-        leads_in(user, period)
-        .order_by()
-        .annotate(month=TruncMonth("acquired_at"))
-        .values("month", "channel__name")
-        .annotate(leads=Count("id"), won=Count("id", filter=Q(stage=Stage.WON)))
-    )
+        starts.insert(0, (starts[0] - timedelta(days=1)).replace(day=1))
+    ends = [following - timedelta(days=1) for following in starts[1:]] + [today]
+    names = dict(Channel.objects.values_list("pk", "name"))
     grid: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
-    labels: set[str] = set()
-    for row in rows:
-        month = f"{row['month']:%Y-%m}"
-        labels.add(month)
-        grid[row["channel__name"] or "—"][month] = {"leads": row["leads"], "won": row["won"]}
-    month_labels = []
-    step = first
-    while step <= today:
-        month_labels.append(f"{step:%Y-%m}")
-        step = (step + timedelta(days=32)).replace(day=1)
+    # A month at a time: each a range of the lead_acquired index, grouped by channel.
+    for start, end in zip(starts, ends, strict=True):
+        rows = (
+            leads_in(user, Period(start, end))
+            .order_by()
+            .values("channel_id")
+            .annotate(leads=Count("id"), won=Count("id", filter=Q(stage=Stage.WON)))
+        )
+        for row in rows:
+            name = names.get(row["channel_id"], "—")
+            grid[name][f"{start:%Y-%m}"] = {"leads": row["leads"], "won": row["won"]}
+    month_labels = [f"{start:%Y-%m}" for start in starts]
     channels = []
     for name, by_month in sorted(grid.items()):
         leads = [by_month.get(m, {}).get("leads", 0) for m in month_labels]

@@ -256,6 +256,12 @@ class Lead(models.Model):
                 name="lead_worked",
                 condition=~Q(furthest_stage=""),
             ),
+            # Lead analytics by acquisition date (ANA-1, ANA-5, the cockpit): channel, grade,
+            # stage, owner (the scope) and status read from the index alone.
+            models.Index(
+                fields=["acquired_at", "channel", "grade", "stage", "owner", "status", "campaign"],
+                name="lead_acquired",
+            ),
             models.Index(
                 fields=["pool_warned", "pool_due_at"],
                 name="lead_pool_due",

@@ -11,7 +11,7 @@ satisfaction of the customers the people own."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
@@ -27,6 +27,7 @@ from leadflow.approvals.kinds import Choice, YearVersionKind, register_kind
 from leadflow.approvals.models import ApprovalRequest
 from leadflow.core.audit import audit_record, register_action_labels
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
+from leadflow.core.worktime import company_zone
 from leadflow.customers.models import Customer
 
 from .models import Contract, Deal, Receipt, Target, TargetPlan
@@ -510,7 +511,12 @@ def actual_by_owner(
     elif measure == Measure.SATISFACTION:
         found = _by_owner(_rated(people), "owner_id", Avg("satisfaction"))
     else:
-        created = Customer.objects.filter(created_at__date__range=(start, end))
+        # The company's days as moments: a range on created_at, not a date cast per row.
+        zone = company_zone()
+        created = Customer.objects.filter(
+            created_at__gte=datetime.combine(start, time.min, tzinfo=zone),
+            created_at__lt=datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+        )
         return _by_owner(mine(created), "owner_id", Count("id"))
     return {owner: value.quantize(CENTS) for owner, value in found.items()}
 

@@ -42,6 +42,7 @@ CHECKED_WITH_DJANGO = (5, 2)
 SET_ASIDE = (
     "lead_status_recent",
     "lead_by_score",
+    "lead_acquired",
     "lead_mobile",
     "lead_email",
     "lead_landline",
