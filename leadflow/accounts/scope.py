@@ -6,7 +6,7 @@ Every list, detail, export, report and API query over owned records goes through
 
 from django.db.models import Q, QuerySet
 
-from .models import DataScope
+from .models import DataScope, User
 
 NOTHING = Q(pk__in=[])
 
@@ -20,10 +20,14 @@ def scope_filter(user, *, owner_field: str = "owner", scope: str = "") -> Q:
     own = Q(**{owner_field: user.pk})
     if scope == DataScope.ALL:
         return Q()
+    # The people in sight as a subquery (`owner IN (SELECT id …)`), not a join to every
+    # record's owner: the database finds them once and reads the records by owner.
     if scope == DataScope.TEAM and user.team_id:
-        return own | Q(**{f"{owner_field}__team_id": user.team_id})
+        people = User.objects.filter(team_id=user.team_id)
+        return own | Q(**{f"{owner_field}__in": people.values("pk")})
     if scope == DataScope.DEPARTMENT and user.department_id:
-        return own | Q(**{f"{owner_field}__department__path__startswith": user.department.path})
+        people = User.objects.filter(department__path__startswith=user.department.path)
+        return own | Q(**{f"{owner_field}__in": people.values("pk")})
     return own
 
 

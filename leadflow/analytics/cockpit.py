@@ -30,7 +30,7 @@ from .marketing import efficiency
 from .queries import Period, funnel, leads_in
 
 MEASURES = (Target.Measure.SALES, Target.Measure.RECEIVED, Target.Measure.NEW_CUSTOMERS)
-CHANNEL_DAYS = 90  # channels are compared over the last quarter: a month converts too little
+CHANNEL_DAYS = 30  # channels are compared over the last 30 days (the marketing page: any period)
 
 
 def viewer_place(user: User) -> Who:

@@ -13,11 +13,12 @@ Definitions, each as the page states them:
 """
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import Avg, Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import Team, User
@@ -52,16 +53,18 @@ def churn_since(period: Period) -> datetime:
     return until - timedelta(days=round(months * 30.44))
 
 
-def _per_owner(customers, period: Period, now: datetime) -> dict[int | None, dict[str, int]]:
+def _per_owner(
+    customers, period: Period, now: datetime
+) -> tuple[dict[int | None, dict[str, int]], dict[tuple[str, str], dict[str, int]]]:
+    """({owner: counts}, {(category, grade): counts}) from one pass over the customers."""
     since, until = period.bounds()
     quiet_since = churn_since(period)
-    recent_order = Deal.objects.filter(
-        customer=OuterRef("pk"), signed_on__gte=quiet_since.date(), signed_on__lt=until.date()
+    quiet = Q(category__in=BOUGHT) & (
+        Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=quiet_since)
     )
     rows = (
         customers.order_by()
-        .annotate(ordered=Exists(recent_order))
-        .values("owner_id")
+        .values("owner_id", "category", "grade")
         .annotate(
             customers=Count("id"),
             new=Count("id", filter=Q(created_at__gte=since, created_at__lt=until)),
@@ -69,29 +72,57 @@ def _per_owner(customers, period: Period, now: datetime) -> dict[int | None, dic
             planned=Count("id", filter=Q(next_contact_due__isnull=False)),
             overdue=Count("id", filter=Q(next_contact_due__lt=now)),
             at_risk=Count("id", filter=Q(risk_since__isnull=False)),
-            churned=Count(
-                "id",
-                filter=Q(category__in=BOUGHT, ordered=False)
-                & (Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=quiet_since)),
-            ),
+            quiet=Count("id", filter=quiet),
             bought_ever=Count("id", filter=Q(category__in=BOUGHT)),
         )
     )
-    table: dict[int | None, dict[str, int]] = {row.pop("owner_id"): row for row in rows}
-    year_ago = (until - timedelta(days=365)).date()
-    orders = (
+    # Churned: quiet customers who have not ordered either, counted from the deals side
+    # (the quiet ones who did order are taken off) rather than probing each customer.
+    ordered_anyway: dict[int | None, int] = dict(
         Deal.objects.filter(
-            customer__in=customers, signed_on__gte=year_ago, signed_on__lt=until.date()
+            customer__in=customers.filter(quiet),
+            signed_on__gte=quiet_since.date(),
+            signed_on__lt=until.date(),
         )
         .order_by()
-        .values("customer_id", "customer__owner_id")
-        .annotate(n=Count("id"))
+        .values("customer__owner_id")
+        .annotate(n=Count("customer_id", distinct=True))
+        .values_list("customer__owner_id", "n")
     )
-    for row in orders:
-        owner = table.setdefault(row["customer__owner_id"], defaultdict(int))
-        owner["buyers"] = owner.get("buyers", 0) + 1
-        owner["repeat_buyers"] = owner.get("repeat_buyers", 0) + (row["n"] > 1)
-    return table
+    table: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    mix: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        owner = table[row.pop("owner_id")]
+        kind = mix[row.pop("category"), row.pop("grade")]
+        kind["total"] += row["customers"]
+        kind["new"] += row["new"]
+        for name, value in row.items():
+            owner[name] += value
+    for owner_id, counts in table.items():
+        counts["churned"] = counts.pop("quiet") - ordered_anyway.get(owner_id, 0)
+    year_ago = (until - timedelta(days=365)).date()
+    for owner_id, buyers, repeat_buyers in _buyers_per_owner(customers, year_ago, until.date()):
+        table[owner_id]["buyers"], table[owner_id]["repeat_buyers"] = buyers, repeat_buyers
+    return table, mix
+
+
+def _buyers_per_owner(customers, since: date, until: date) -> list[tuple[int | None, int, int]]:
+    """(owner, customers who bought in [since, until), of whom twice or more) for the
+    customers in `customers` (the viewer's scope, as its own SQL). Deals are counted per
+    customer first, from the deal_signed index, then summed per owner: one pass, where
+    grouping the joined rows by customer and owner took three times as long."""
+    scoped, params = customers.order_by().values("pk").query.sql_with_params()
+    deal, customer = Deal._meta.db_table, Customer._meta.db_table
+    sql = f"""
+        SELECT c.owner_id, COUNT(*), SUM(CASE WHEN d.n > 1 THEN 1 ELSE 0 END)
+        FROM (SELECT customer_id, COUNT(*) AS n FROM {deal}
+              WHERE signed_on >= %s AND signed_on < %s GROUP BY customer_id) d
+        JOIN {customer} c ON c.id = d.customer_id
+        WHERE c.id IN ({scoped})
+        GROUP BY c.owner_id"""  # noqa: S608 - table names from the models, values as params
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [since, until, *params])
+        return [(owner, int(buyers), int(repeat or 0)) for owner, buyers, repeat in cursor]
 
 
 def _row(key: str, counts: dict[str, int]) -> dict[str, Any]:
@@ -123,7 +154,7 @@ def customer_figures(user: User, period: Period, now: datetime) -> dict[str, Any
     """Every customer figure of the page, for the viewer's customers."""
     since, until = period.bounds()
     customers = customers_visible_to(user)
-    owners = _per_owner(customers, period, now)
+    owners, mix = _per_owner(customers, period, now)
     people = {u.pk: u for u in User.objects.filter(pk__in=[k for k in owners if k])}
     teams: dict[int | None, list[dict[str, int]]] = defaultdict(list)
     for owner_id, counts in owners.items():
@@ -131,14 +162,6 @@ def customer_figures(user: User, period: Period, now: datetime) -> dict[str, Any
         teams[person.team_id if person else None].append(counts)
     team_names = dict(Team.objects.filter(pk__in=[k for k in teams if k]).values_list("pk", "name"))
     total = _summed(list(owners.values()))
-    mix = (
-        customers.order_by()
-        .values("category", "grade")
-        .annotate(
-            total=Count("id"),
-            new=Count("id", filter=Q(created_at__gte=since, created_at__lt=until)),
-        )
-    )
     movements = (
         CustomerEvent.objects.filter(
             customer__in=customers, kind="graded", at__gte=since, at__lt=until
@@ -168,12 +191,12 @@ def customer_figures(user: User, period: Period, now: datetime) -> dict[str, Any
         "satisfaction_answers": answers["answers"],
         "mix": [
             {
-                "category": str(categories.get(row["category"], row["category"])),
-                "grade": row["grade"] or "—",
-                "total": row["total"],
-                "new": row["new"],
+                "category": str(categories.get(category, category)),
+                "grade": grade or "—",
+                "total": counts["total"],
+                "new": counts["new"],
             }
-            for row in sorted(mix, key=lambda r: (r["category"], r["grade"]))
+            for (category, grade), counts in sorted(mix.items())
         ],
         "movements": [
             {"from": row["data__from"] or "—", "to": row["data__to"] or "—", "count": row["n"]}

@@ -88,6 +88,8 @@ class Customer(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["owner", "next_contact_due"], name="customer_owner_due"),
+            # New customers in a period, per owner (targets, the cockpit, ANA-4).
+            models.Index(fields=["created_at", "owner"], name="customer_created"),
             # The cadence sweep's question; with the flag first, nothing new reads nothing.
             models.Index(fields=["contact_reminded", "next_contact_due"], name="customer_due"),
             models.Index(fields=["grade_reviewed_at"], name="customer_review_due"),

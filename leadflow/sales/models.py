@@ -29,7 +29,11 @@ class Deal(models.Model):
 
     class Meta:
         ordering = ["-signed_on", "-id"]
-        indexes = [models.Index(fields=["owner", "-signed_on"], name="deal_owner_recent")]
+        indexes = [
+            models.Index(fields=["owner", "-signed_on"], name="deal_owner_recent"),
+            # Customer analytics (ANA-4): who bought in a period, read from the index alone.
+            models.Index(fields=["signed_on", "customer"], name="deal_signed"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer} {self.amount}"

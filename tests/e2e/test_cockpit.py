@@ -21,7 +21,7 @@ def open_cockpit(browser, app, username: str, viewport: dict):
 
 
 def channel_leads(page) -> int:
-    """The leads of the channels the cockpit compares (its last 90 days)."""
+    """The leads of the channels the cockpit compares (its last 30 days)."""
     cells = page.locator(".card:has(h2:text('表现最好的渠道')) table td:nth-child(2)")
     return sum(int(text) for text in cells.all_inner_texts() if text.strip().isdigit())
 
