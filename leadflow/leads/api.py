@@ -33,6 +33,7 @@ from .queries import (
     lead_for,
     lead_timeline,
 )
+from .prediction import lead_win_chance
 from .reassignment import reassign_request_create
 from .scoring import (
     Scoring,
@@ -165,11 +166,26 @@ class ScorePart(DictSchema):
     times: int = Field(description="how often the rule counted (1 unless repeatable)")
 
 
+class ChanceReason(DictSchema):
+    feature: str = Field(description="the model's feature, e.g. channel=Z")
+    words: str = Field(description="the feature in words, e.g. 渠道=展会")
+    points: float = Field(description="points of probability it adds (negative: takes)")
+
+
+class WinChanceOut(DictSchema):
+    probability: float = Field(description="0–1, the chance to be won (LEAD-SCR-5)")
+    model_version: int
+    reasons: list[ChanceReason] = Field(description="the three features that move it most")
+
+
 class LeadDetail(LeadOut):
     consent_notice_version: str
     consent_at: datetime | None
     lawful_basis: str
     score_breakdown: list[ScorePart] = Field(description="the rules the score is made of")
+    win_chance: WinChanceOut | None = Field(
+        None, description="the predictive score, for an open lead once a model is trained"
+    )
     tags: list[str] = []
     timeline: list[TimelineEntry]
 
@@ -198,6 +214,21 @@ def _detail(lead: Lead, *, just_captured: bool = False) -> dict:
         ),
         "tags": [] if just_captured else list(lead.tags.values_list("name", flat=True)),
         "timeline": lead_timeline(lead, just_captured=just_captured),
+        "win_chance": None if just_captured else _chance(lead),
+    }
+
+
+def _chance(lead: Lead) -> dict | None:
+    chance = lead_win_chance(lead)
+    if chance is None:
+        return None
+    return {
+        "probability": round(chance.probability, 4),
+        "model_version": chance.model.pk,
+        "reasons": [
+            {"feature": r.feature, "words": r.words, "points": round(r.points, 4)}
+            for r in chance.reasons
+        ],
     }
 
 

@@ -257,3 +257,18 @@ def test_the_lead_page_shows_the_chance_beside_the_rule_score(minimum_50, admin_
     assert "成交概率" in page
     assert f"{chance.probability * 100:.1f} %" in page
     assert "渠道=展会 +" in page  # the strong channel raises the chance
+
+
+def test_the_api_gives_the_chance_with_its_reasons(minimum_50, admin_user, api_for):
+    # SPEC: LEAD-SCR-5 — the same chance and reasons through the API
+    history(won=80, lost=80)
+    with time_machine.travel(NOW, tick=False):
+        model = win_model_train()
+    lead = lead_row(9200, stage="initial", channel=Channel.objects.get(code="Z"), employees=700)
+    Lead.objects.bulk_create([lead])
+    with time_machine.travel(NOW, tick=False), translation.override("zh-hans"):
+        chance = lead_win_chance(lead)
+        body = api_for(admin_user).get(f"/api/v1/leads/{lead.pk}").json()
+    assert body["win_chance"]["model_version"] == model.pk
+    assert body["win_chance"]["probability"] == round(chance.probability, 4)
+    assert [r["words"] for r in body["win_chance"]["reasons"]] == [r.words for r in chance.reasons]
