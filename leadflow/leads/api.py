@@ -25,6 +25,7 @@ from .followup import followup_record
 from .models import Channel, FollowUp, Lead, LeadMerge
 from .permissions import LEADS_ASSIGN, LEADS_CREATE, LEADS_MERGE, LEADS_PRIORITY, LEADS_VERIFY
 from .pool import claim_limits, lead_claim, pool_lead, pool_leads
+from .prediction import lead_win_chance
 from .queries import (
     LeadFilters,
     converted_leads,
@@ -33,7 +34,6 @@ from .queries import (
     lead_for,
     lead_timeline,
 )
-from .prediction import lead_win_chance
 from .reassignment import reassign_request_create
 from .scoring import (
     Scoring,
