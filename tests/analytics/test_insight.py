@@ -2,7 +2,7 @@
 management cockpit (#26): figures worked out by hand on built examples, in the viewer's
 scope, exported with Chinese headers."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,11 +10,13 @@ import time_machine
 
 from leadflow.analytics.cockpit import cockpit
 from leadflow.analytics.customers import customer_figures
-from leadflow.analytics.marketing import cycle_by_grade, efficiency
+from leadflow.analytics.marketing import channel_trend, cycle_by_grade, efficiency
 from leadflow.customers.models import Customer, CustomerEvent
 from leadflow.leads.models import Channel
 from leadflow.marketing.models import Campaign, ExpenseCategory, ExpenseClaim
-from leadflow.sales.models import Deal
+from leadflow.sales.models import Contract, Deal, Instalment, Receipt
+from leadflow.service.models import Survey, TicketCategory
+from leadflow.service.tickets import ticket_contact, ticket_receive
 from tests.analytics.test_dashboard import PERIOD, world  # noqa: F401 - the shared fixture
 
 pytestmark = pytest.mark.django_db
@@ -213,3 +215,102 @@ def test_pages_export_with_chinese_headers(spent, client_for):
     assert month.content.decode("utf-8-sig").startswith("指标,本月,目标,完成率 %,去年同期")
     assert "搜索引擎推广" in page
     assert "1900.0 %" in page  # ROI 19.00 shown as a percentage
+
+
+def test_channel_trend_month_on_month(world):  # noqa: F811
+    # SPEC: ANA-5 — channel trend month on month
+    admin, _, _ = world
+    trend = channel_trend(admin, date(2026, 3, 31))
+    assert trend["months"] == ["2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03"]
+    rows = {row["key"]: row for row in trend["channels"]}
+    # 官网: the February lead, then three in March (one won): up 200 %.
+    assert rows["官网"]["leads"] == [0, 0, 0, 0, 1, 3]
+    assert rows["官网"]["change"] == 2.0
+    assert rows["官网"]["rates"][-1] == pytest.approx(1 / 3, abs=1e-4)
+    assert rows["展会"]["leads"][-1] == 3
+    assert rows["展会"]["change"] is None  # nothing the month before to compare with
+
+
+@pytest.fixture
+def complaint(book, make_user):
+    """A complaint about 重点公司 on 20 March, called back within the hour; 重点公司
+    answers a satisfaction survey with 4 on 25 March."""
+    desk = make_user("customer_service")
+    key = Customer.objects.get(name="重点公司")
+    with time_machine.travel(datetime(2026, 3, 20, 2, 0, tzinfo=UTC), tick=False):
+        ticket = ticket_receive(
+            values={
+                "kind": "complaint",
+                "category": TicketCategory.objects.first().pk,
+                "subject": "交付延迟",
+                "content": "交付延迟",
+                "customer": key.pk,
+            },
+            by=desk,
+            via="phone",
+        )
+    with time_machine.travel(datetime(2026, 3, 20, 2, 30, tzinfo=UTC), tick=False):
+        ticket_contact(ticket=ticket, by=desk, text="已回电")
+    answered = datetime(2026, 3, 25, 2, 0, tzinfo=UTC)
+    Survey.objects.create(
+        customer=key,
+        reason=Survey.Reason.PERIODIC,
+        nonce="n-insight",
+        sent_at=answered,
+        expires_at=answered + timedelta(days=7),
+        answered_at=answered,
+        score=4,
+    )
+    return book
+
+
+def test_complaints_and_satisfaction_worked_by_hand(complaint):
+    # SPEC: ANA-4 — satisfaction, complaint rate
+    admin, _, _ = complaint
+    figures = customer_figures(admin, PERIOD, END_OF_MARCH)
+    assert figures["complaints"] == 1
+    assert figures["complaints_per_100"] == Decimal("16.67")  # 1 of 6 customers
+    assert (figures["satisfaction"], figures["satisfaction_answers"]) == (4, 1)
+
+
+def test_cockpit_receivables_complaints_and_risks_worked_by_hand(complaint):
+    # SPEC: ANA-6 — overdue receivables, complaint timeliness, the biggest risks
+    admin, li, _ = complaint
+    key = Customer.objects.get(name="重点公司")
+    Customer.objects.filter(pk=key.pk).update(risk_since=datetime(2026, 3, 28, tzinfo=UTC))
+    contract = Contract.objects.create(
+        number="HT-INSIGHT-1",
+        customer=key,
+        title="设备合同",
+        amount=Decimal("10000"),
+        state=Contract.State.SIGNED,
+        owner=li,
+        signed_on=date(2026, 3, 1),
+        created_at=END_OF_MARCH,
+        updated_at=END_OF_MARCH,
+    )
+    due = Instalment.objects.create(
+        contract=contract, position=1, due_on=date(2026, 3, 10), amount=Decimal("6000")
+    )
+    Instalment.objects.create(
+        contract=contract, position=2, due_on=date(2026, 4, 10), amount=Decimal("4000")
+    )
+    Receipt.objects.create(
+        contract=contract,
+        instalment=due,
+        received_on=date(2026, 3, 12),
+        amount=Decimal("2500"),
+        method=Receipt.Method.TRANSFER,
+        recorded_by=admin,
+        created_at=END_OF_MARCH,
+    )
+    figures = cockpit(admin, END_OF_MARCH, date(2026, 3, 31))
+    # One instalment due before today, 3,500 of its 6,000 still owed; April's is not due.
+    assert figures["receivables"]["count"] == 1
+    assert figures["receivables"]["outstanding"] == Decimal("3500.00")
+    assert figures["receivables"]["oldest"] == date(2026, 3, 10)
+    complaints = figures["complaints"]
+    assert (complaints["complaints"], complaints["ended"], complaints["rate"]) == (1, 1, 1.0)
+    assert [(r["what"], r["link"]) for r in figures["risks"]] == [
+        ("重点公司", f"/customers/{key.pk}/")
+    ]
