@@ -9,6 +9,7 @@ values, and the old and new values in its history, through `shown`, so a field i
 whole in one and masked in another.
 """
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -119,3 +120,15 @@ def personal_list_viewed(*, user, object_type: str, shown_whole: int) -> None:
             object_type=object_type,
             extra={"rows": shown_whole},
         )
+
+
+def seal_row(raw: Mapping[str, Any]) -> str:
+    """A refused import row as the file had it, encrypted: it holds phones and emails."""
+    return encrypt(json.dumps({k: v for k, v in raw.items() if v not in (None, "")}, default=str))
+
+
+def opened_row(sealed: str, label: Callable[[str], str]) -> str:
+    """The refused row for its error report, each column by `label`: 字段=值；…"""
+    if not sealed:
+        return ""
+    return "；".join(f"{label(key)}={value}" for key, value in json.loads(decrypt(sealed)).items())

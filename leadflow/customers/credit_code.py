@@ -7,6 +7,8 @@ codes that start with a letter, so the rule is written here.
 
 import unicodedata
 
+from django.utils.translation import gettext
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 VALUES = {char: value for value, char in enumerate(ALPHABET)}
 WEIGHTS = [pow(3, i, 31) for i in range(17)]
@@ -26,11 +28,19 @@ def normalize_credit_code(text: str) -> str:
     InvalidCreditCode saying what is wrong."""
     code = unicodedata.normalize("NFKC", text).upper().replace(" ", "").replace("-", "")
     if len(code) != 18:
-        raise InvalidCreditCode(f"has {len(code)} characters, a credit code has 18")
+        raise InvalidCreditCode(
+            gettext("has %(count)s characters, a credit code has 18") % {"count": len(code)}
+        )
     wrong = sorted({char for char in code if char not in VALUES})
     if wrong:
-        raise InvalidCreditCode(f"contains {''.join(wrong)}, not used in credit codes")
+        raise InvalidCreditCode(
+            gettext("contains %(characters)s, not used in credit codes")
+            % {"characters": "".join(wrong)}
+        )
     expected = check_character(code[:17])
     if code[17] != expected:
-        raise InvalidCreditCode(f"check character is {code[17]}, the code needs {expected}")
+        raise InvalidCreditCode(
+            gettext("check character is %(found)s, the code needs %(expected)s")
+            % {"found": code[17], "expected": expected}
+        )
     return code

@@ -10,15 +10,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_tasks import task
 
 from leadflow.accounts.models import User
 from leadflow.core.errors import DomainError
+from leadflow.core.personal import seal_row
 from leadflow.core.spreadsheets import count_rows, read_table
 
-from .models import CustomerImport
+from .models import Contact, Customer, CustomerImport
 from .profiles import customer_create
 
 HEADERS = {
@@ -111,7 +114,25 @@ class Summary:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The figures and each error's row, field and reason; the sealed original rows
+        stay with the batch, for its error report."""
+        figures = asdict(self)
+        figures["errors"] = [
+            {key: value for key, value in error.items() if key != "original"}
+            for error in self.errors
+        ]
+        return figures
+
+
+def column_label(name: str) -> str:
+    """A column of the customer file in words (客户名称, 联系人手机 …)."""
+    if name in CONTACT_COLUMNS:
+        field = Contact._meta.get_field(CONTACT_COLUMNS[name])
+        return f"{gettext('Contact')}{field.verbose_name}"
+    try:
+        return str(Customer._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
 
 
 def read_customers(path: Path):
@@ -161,9 +182,12 @@ def import_customers(
                 summary.existing += 1
             else:
                 summary.rejected += 1
+            original = seal_row(raw)  # the row as sent, for the error report (sealed: phones)
             for name, reason in (error.fields or {"": error.message}).items():
                 if len(summary.errors) < MAX_REPORTED_ERRORS:
-                    summary.errors.append({"row": number, "field": name, "reason": str(reason)})
+                    summary.errors.append(
+                        {"row": number, "field": name, "reason": str(reason), "original": original}
+                    )
         else:
             summary.created += 1
         if progress is not None and summary.rows % every == 0:

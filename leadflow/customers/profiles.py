@@ -70,7 +70,7 @@ def _text(name: str, limit: int | None = None) -> Callable[[Any], str]:
     def clean(raw: Any) -> str:
         text = str(raw or "").strip()
         if limit and len(text) > limit:
-            raise ValueError(f"longer than {limit} characters")
+            raise ValueError(gettext("longer than %(limit)d characters") % {"limit": limit})
         return text
 
     return clean
@@ -79,9 +79,9 @@ def _text(name: str, limit: int | None = None) -> Callable[[Any], str]:
 def _name(raw: Any) -> str:
     name = normalize_name(str(raw or ""))
     if not name:
-        raise ValueError("required")
+        raise ValueError(gettext("required"))
     if len(name) > 200:
-        raise ValueError("longer than 200 characters")
+        raise ValueError(gettext("longer than %(limit)d characters") % {"limit": 200})
     return name
 
 
@@ -91,7 +91,7 @@ def _choice(choices: Iterable[str], *, blank: bool = True) -> Callable[[Any], st
     def clean(raw: Any) -> str:
         value = str(raw or "").strip()
         if (value or not blank) and value not in allowed:
-            raise ValueError(f"not one of {', '.join(allowed)}")
+            raise ValueError(gettext("not one of %(allowed)s") % {"allowed": ", ".join(allowed)})
         return value
 
     return clean
@@ -103,9 +103,9 @@ def _count(raw: Any) -> int | None:
     try:
         value = int(raw)
     except (TypeError, ValueError) as error:
-        raise ValueError("not a whole number") from error
+        raise ValueError(gettext("not a whole number")) from error
     if not 0 <= value <= 10_000_000:
-        raise ValueError("out of range")
+        raise ValueError(gettext("from 0 to 10,000,000"))
     return value
 
 
@@ -115,16 +115,16 @@ def _amount(raw: Any) -> Decimal | None:
     try:
         value = Decimal(str(raw))
     except InvalidOperation as error:
-        raise ValueError("not a number") from error
+        raise ValueError(gettext("not a number")) from error
     if not value.is_finite() or value < 0 or value >= Decimal("1e10"):
-        raise ValueError("must be between 0 and 9,999,999,999.99")
+        raise ValueError(gettext("from 0 to 9,999,999,999.99"))
     return value.quantize(Decimal("0.01"))
 
 
 def _satisfaction(raw: Any) -> int | None:
     value = _count(raw)
     if value is not None and not 1 <= value <= 5:
-        raise ValueError("from 1 to 5")
+        raise ValueError(gettext("from 1 to 5"))
     return value
 
 
@@ -160,7 +160,7 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     for name, raw in values.items():
         cleaner = CLEANERS.get(name)
         if cleaner is None:
-            errors[name] = "not a customer field that can be set"
+            errors[name] = gettext("not a customer field that can be set")
             continue
         try:
             cleaned[name] = cleaner(raw)

@@ -15,7 +15,7 @@ from leadflow.accounts.models import User
 from leadflow.core.errors import DomainError
 from leadflow.core.exports import export_from_request, write_table
 from leadflow.core.paging import page_for_request
-from leadflow.core.personal import personal_data_viewed, shown
+from leadflow.core.personal import opened_row, personal_data_viewed, shown
 from leadflow.core.pickers import use_pickers
 from leadflow.core.ui import (
     form_error,
@@ -33,7 +33,7 @@ from .confidentiality import (
     shown_contact,
     shown_events,
 )
-from .imports import customer_import_start, template_csv
+from .imports import column_label, customer_import_start, template_csv
 from .models import Customer, CustomerImport, Interaction, Share
 from .permissions import CUSTOMERS_CREATE
 from .profiles import (
@@ -515,8 +515,11 @@ def import_batch_page(request, batch_id: int):
         # The uploader's own rows and why they were refused: not an export of customer data.
         content = write_table(
             fmt,
-            ["row", "field", "reason"],
-            ([e["row"], e["field"], e["reason"]] for e in batch.errors),
+            [gettext("Row"), gettext("Field"), gettext("Reason"), gettext("The row as sent")],
+            (
+                [e["row"], e["field"], e["reason"], opened_row(e.get("original", ""), column_label)]
+                for e in batch.errors
+            ),
         )
         response = HttpResponse(content, content_type="text/csv" if fmt == "csv" else XLSX_TYPE)
         response["Content-Disposition"] = (

@@ -32,9 +32,9 @@ def test_codes_that_start_with_a_letter_pass_and_forms_are_folded():
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("91350100M000100Y4", "17 characters"),
-        ("91350100M000100Y4I", "contains I"),
-        ("91350100M000100Y44", "the code needs 3"),
+        ("91350100M000100Y4", "有 17 位"),
+        ("91350100M000100Y4I", "含有 I"),
+        ("91350100M000100Y44", "正确应为 3"),
     ],
 )
 def test_wrong_codes_say_why(text, reason):

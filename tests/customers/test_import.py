@@ -99,7 +99,14 @@ def test_the_upload_page_runs_it_in_the_background(tmp_path, make_user, client_f
     page = client.get(f"/customers/import/{batch.pk}/").content.decode()
     assert "?errors=csv" in page
     report = client.get(f"/customers/import/{batch.pk}/?errors=csv").content.decode("utf-8-sig")
-    assert "row,field,reason" in report.replace(" ", "")
+    lines = report.splitlines()
+    assert lines[0] == "行号,字段,原因,原始数据"
+    # The refused row comes back as it was sent, beside its reason, to be corrected.
+    refused = [line for line in lines if "某某贸易有限公司" in line]
+    assert refused
+    assert "名称=某某贸易有限公司" in refused[0]
+    assert "校验码为 4，正确应为 3" in refused[0]  # the reason in Chinese
+    assert "联系人手机=12345" in refused[0]
     bad = client.post("/customers/import/", {"file": SimpleUploadedFile("x.txt", b"hello")})
     assert bad.status_code == 200
     assert CustomerImport.objects.count() == 1

@@ -32,11 +32,12 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from leadflow.core.audit import audit_record
-from leadflow.core.crypto import decrypt, encrypt, lookup_hash
+from leadflow.core.crypto import encrypt, lookup_hash
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.faults import fault_point
 from leadflow.core.liveness import alive_while
-from leadflow.core.personal import seal
+from leadflow.core.personal import opened_row as open_sealed_row
+from leadflow.core.personal import seal, seal_row
 from leadflow.core.spreadsheets import count_rows, read_table
 
 from ..capture import distinct_pairs, lead_merge
@@ -208,18 +209,9 @@ _MERGED = str(LeadStatus.MERGED)
 _NON_TARGET = str(LeadStatus.NON_TARGET)
 
 
-def seal_row(raw: Mapping[str, Any]) -> str:
-    """A refused row as the file had it, encrypted: it holds phones and emails."""
-    return encrypt(json.dumps({k: v for k, v in raw.items() if v not in (None, "")}, default=str))
-
-
 def opened_row(sealed: str) -> str:
     """The refused row for its error report: 字段=值；…"""
-    if not sealed:
-        return ""
-    return "；".join(
-        f"{_field_label(key)}={value}" for key, value in json.loads(decrypt(sealed)).items()
-    )
+    return open_sealed_row(sealed, _field_label)
 
 
 def _field_label(name: str) -> str:
