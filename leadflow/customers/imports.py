@@ -125,14 +125,15 @@ class Summary:
 
 
 def column_label(name: str) -> str:
-    """A column of the customer file in words (客户名称, 联系人手机 …)."""
-    if name in CONTACT_COLUMNS:
-        field = Contact._meta.get_field(CONTACT_COLUMNS[name])
-        return f"{gettext('Contact')}{field.verbose_name}"
+    """A column of the customer file in words (名称, 联系人手机 …)."""
+    model, field_name = (
+        (Contact, CONTACT_COLUMNS[name]) if name in CONTACT_COLUMNS else (Customer, name)
+    )
     try:
-        return str(Customer._meta.get_field(name).verbose_name)
+        label = str(getattr(model._meta.get_field(field_name), "verbose_name", field_name))
     except FieldDoesNotExist:
         return name
+    return f"{gettext('Contact')}{label}" if model is Contact else label
 
 
 def read_customers(path: Path):
