@@ -23,9 +23,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def text_problem(text: str) -> str:
     """Why this text cannot be stored, or ""."""
     if "\x00" in text:
-        return "contains a NUL character"
+        return gettext("contains a NUL character")
     if not text.isascii() and _SURROGATE.search(text):
-        return "contains an invalid character (a lone UTF-16 surrogate)"
+        return gettext("contains an invalid character (a lone UTF-16 surrogate)")
     return ""
 
 
@@ -80,7 +80,7 @@ def unstorable_fields(model: type[models.Model], values: Mapping[str, Any]) -> d
             if problem := text_problem(value):
                 errors[name] = problem
             elif limit is not None and len(value) > limit:
-                errors[name] = f"longer than {limit} characters"
+                errors[name] = gettext("longer than %(limit)d characters") % {"limit": limit}
     return errors
 
 

@@ -386,19 +386,19 @@ def score_rule_problems(rule: ScoreRule) -> dict[str, str]:
     value; an event rule an event; never both."""
     problems = {}
     if rule.event and (rule.field or rule.operator):
-        problems["event"] = "a rule counts either a field or an event, not both"
+        problems["event"] = gettext("a rule counts either a field or an event, not both")
     elif rule.event:
         if rule.event not in EVENTS:
-            problems["event"] = f"{rule.event!r} is not a known event"
+            problems["event"] = gettext("%(value)r is not a known event") % {"value": rule.event}
     else:
         for name in ("field", "operator", "value"):
             if not str(getattr(rule, name)).strip():
-                problems[name] = "required for a field rule (or choose an event)"
+                problems[name] = gettext("required for a field rule (or choose an event)")
         if rule.operator == ScoreRule.Operator.AT_LEAST:
             try:
                 float(rule.value)
             except ValueError:
-                problems["value"] = f"{rule.value!r} is not a number"
+                problems["value"] = gettext("%(value)r is not a number") % {"value": rule.value}
     return problems
 
 

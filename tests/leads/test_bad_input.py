@@ -36,7 +36,7 @@ def test_a_body_over_the_limit_is_413_not_500(api):
 
 @pytest.mark.parametrize(
     ("escaped", "reason"),
-    [("\\ud800", "lone UTF-16 surrogate"), ("\\u0000", "NUL character")],
+    [("\\ud800", "孤立的 UTF-16 代理字符"), ("\\u0000", "空字符（NUL）")],
 )
 def test_unstorable_characters_in_json_are_named(api, escaped, reason):
     # SPEC: SEC-5 — a 500 on PostgreSQL, stored on SQLite before
@@ -70,7 +70,7 @@ def test_an_over_long_value_is_refused_by_name_on_both_databases(capture, rep, a
         f"/api/v1/leads/{lead.pk}/follow-ups", body, content_type="application/json"
     )
     assert response.status_code == 422
-    assert response.json()["error"]["fields"] == {"next_step": "longer than 200 characters"}
+    assert response.json()["error"]["fields"] == {"next_step": "超过 200 个字"}
     assert not FollowUp.objects.exists()
 
 
@@ -133,6 +133,6 @@ def test_a_nul_in_a_query_string_is_refused_by_name_on_both_databases(
     manager = make_user("marketing", username="qian")
     response = api_for(manager).get("/api/v1/reassign-requests?state=%00x")
     assert response.status_code == 422
-    assert response.json()["error"]["fields"] == {"state": "contains a NUL character"}
+    assert response.json()["error"]["fields"] == {"state": "含有空字符（NUL）"}
     page = client_for(manager).get("/leads/?q=%00")
     assert page.status_code == 422

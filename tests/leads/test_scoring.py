@@ -149,11 +149,11 @@ def test_a_rule_that_cannot_work_is_refused(admin_user):
     both = ScoreRule(name="x", dimension="fit", field="industry", event="email_opened", points=5)
     with pytest.raises(ValidationFailed) as refused:
         score_rule_save(rule=both, by=admin_user)
-    assert refused.value.fields == {"event": "a rule counts either a field or an event, not both"}
+    assert refused.value.fields == {"event": "一条规则只能计一个字段或一个事件，不能两者都有"}
     bad_number = ScoreRule(
         name="y", dimension="fit", field="employees", operator="at_least", value="many", points=5
     )
     with pytest.raises(ValidationFailed) as refused:
         score_rule_preview(bad_number)
-    assert refused.value.fields == {"value": "'many' is not a number"}
+    assert refused.value.fields == {"value": "'many' 不是数字"}
     assert not ScoreRule.objects.filter(name__in=["x", "y"]).exists()
