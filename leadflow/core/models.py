@@ -97,6 +97,10 @@ class WorkerHeartbeat(models.Model):
     pid = models.IntegerField()
     started_at = models.DateTimeField()
     last_seen = models.DateTimeField(db_index=True)
+    # The task queue as this worker saw it at its last beat, for the cheap /healthz: a
+    # load balancer's poll reads one small table instead of counting the queue.
+    pending_tasks = models.PositiveIntegerField(default=0)
+    oldest_pending_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.worker_id} on {self.hostname} (pid {self.pid})"

@@ -26,7 +26,8 @@ from .worktime import WorkCalendar
 
 
 def healthz(request):
-    database_ok, report = health_report()
+    """Cheap for load balancers; `?deep=1` also counts the queue now and checks writes."""
+    database_ok, report = health_report(deep=request.GET.get("deep") in ("1", "true", "yes"))
     return JsonResponse(report, status=200 if database_ok else 503, encoder=DjangoJSONEncoder)
 
 

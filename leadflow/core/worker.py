@@ -56,7 +56,10 @@ def requeue_orphaned_tasks(now) -> dict[str, int]:
 
 
 def beat_once(*, worker_id: str, started_at, schedule: bool = True) -> None:
+    from django_tasks_db.models import DBTaskResult
+
     now = timezone.now()
+    ready = DBTaskResult.objects.ready()
     WorkerHeartbeat.objects.update_or_create(
         worker_id=worker_id,
         defaults={
@@ -64,6 +67,10 @@ def beat_once(*, worker_id: str, started_at, schedule: bool = True) -> None:
             "pid": os.getpid(),
             "started_at": started_at,
             "last_seen": now,
+            "pending_tasks": ready.count(),
+            "oldest_pending_at": ready.order_by("enqueued_at")
+            .values_list("enqueued_at", flat=True)
+            .first(),
         },
     )
     if schedule and schedule_sweep(now=now, worker_id=worker_id):

@@ -104,3 +104,21 @@ def test_old_bookkeeping_is_pruned(run_tasks):
     result = sweeps.prune_history(later)
     assert result["slots"] == 2  # the minute's sweep, and the day's claim to train the model
     assert not PeriodicSlot.objects.exists()
+
+
+def test_the_cheap_health_check_reads_the_last_beat_and_the_deep_one_counts_now(
+    client, django_assert_max_num_queries
+):
+    # SPEC: #27 goal 4 — /healthz answers from cheap facts; the deep check stays available
+    for _ in range(3):
+        sweeps.run_sweeps.enqueue(0)
+    beat_once(worker_id="w1", started_at=datetime(2026, 3, 9, tzinfo=UTC), schedule=False)
+    sweeps.run_sweeps.enqueue(0)  # queued after the beat: only the deep check counts it
+    with django_assert_max_num_queries(2):
+        cheap = client.get("/healthz").json()
+    assert cheap["worker"]["pending_tasks"] == 3
+    assert cheap["worker"]["counted"] == "at the last beat"
+    assert "writable" not in cheap["database"]
+    deep = client.get("/healthz?deep=1").json()
+    assert deep["worker"]["pending_tasks"] == 4
+    assert deep["database"]["writable"] is True

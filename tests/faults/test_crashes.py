@@ -171,7 +171,7 @@ def test_a_killed_import_frees_every_write_and_is_marked_failed(world, tmp_path)
         from leadflow.leads.models import ImportBatch, Lead
         run_all_sweeps(timezone.now())
         batch = ImportBatch.objects.get()
-        _, report = health_report()
+        _, report = health_report(deep=True)
         print(json.dumps({"state": batch.state, "failure": batch.failure,
                           "rows_done": batch.rows_done, "leads": Lead.objects.count(),
                           "writable": report["database"]["writable"]}))
@@ -217,7 +217,7 @@ def test_healthz_reports_writes_that_cannot_start(world):
         checked = world.run(
             """
             from leadflow.core.health import health_report
-            ok, report = health_report()
+            ok, report = health_report(deep=True)
             print(json.dumps({"ok": ok, "status": report["status"],
                               "writable": report["database"]["writable"]}))
             """
