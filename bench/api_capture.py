@@ -1,4 +1,5 @@
-"""Benchmark: POST /api/v1/leads under load, 2 gunicorn workers, SQLite, leads present.
+"""Benchmark: POST /api/v1/leads and /healthz under load beside the cheapest
+authenticated endpoint, 2 gunicorn workers, SQLite, leads present (#27 goals 3 and 4).
 
     apt-get install wrk        # the loopback load generator (Debian package)
     .venv/bin/python bench/api_capture.py [--leads 1000000] [--seconds 20] [--connections 8]
@@ -7,9 +8,12 @@ Prepares a SQLite database under bench/out/ with N leads (imported once from the
 import benchmark's file and kept), and copies it for each run, so every run starts from
 the same database: no leads, queued tasks or audit entries left by earlier runs. Adds a
 marketing user and an API token to the copy; starts `leadflow web --workers 2` on a
-loopback port; drives it with wrk, every request a new lead (distinct mobile and email);
-prints requests/s and latency percentiles. Target (issue #3): ≥ 700 requests/s with
-p99 ≤ 25 ms.
+loopback port; drives it with wrk in turn with GET /api/v1/me (the floor: the cheapest
+authenticated request, through the same middleware and token check), POST /api/v1/leads
+(every request a new lead, distinct mobile and email), GET /healthz and GET
+/healthz?deep=1; prints requests/s and latency percentiles of each and its ratio to the
+floor. Goals: capture ≥ 50 % of the floor's requests/s with p99 ≤ 2× the floor's;
+/healthz ≥ the floor's requests/s.
 """
 
 import argparse
@@ -154,40 +158,65 @@ def main() -> None:
                 time.sleep(0.1)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(LUA.replace("RUN", RUN_PREFIX))
-        result = subprocess.run(  # noqa: S603
-            [
-                wrk,
-                "-t2",
-                f"-c{args.connections}",
-                f"-d{args.seconds}s",
-                "--latency",
-                "-s",
-                script.name,
-                "-H",
-                f"Authorization: Bearer {token}",
+        base = f"http://127.0.0.1:{port}"
+        auth = ["-H", f"Authorization: Bearer {token}"]
+        runs = {
+            "GET /api/v1/me": [*auth, f"{base}/api/v1/me"],
+            "POST /api/v1/leads": [
+                *auth,
                 "-H",
                 "Content-Type: application/json",
-                f"http://127.0.0.1:{port}",
+                "-s",
+                script.name,
+                base,
             ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+            "GET /healthz": [f"{base}/healthz"],
+            "GET /healthz?deep=1": [f"{base}/healthz?deep=1"],
+        }
+        results = {
+            name: _load(wrk, args.connections, args.seconds, target)
+            for name, target in runs.items()
+        }
     finally:
         server.terminate()
         server.wait(timeout=15)
+    print(
+        f"leads present     {args.leads:,} (SQLite, 2 gunicorn workers, {args.connections} connections)"
+    )
+    rate_floor, p99_floor = results["GET /api/v1/me"][:2]
+    print(
+        f"{'request':<22} {'req/s':>7} {'of floor':>9} {'p50':>8} {'p99':>8} {'p99 ×':>6}  non-2xx"
+    )
+    for name, (rate, p99, p50, errors) in results.items():
+        print(
+            f"{name:<22} {rate:>7,.0f} {rate / rate_floor:>8.0%} {p50 * 1000:>6.1f}ms "
+            f"{p99 * 1000:>6.1f}ms {p99 / p99_floor:>5.1f}×  {errors}"
+        )
+
+
+def _seconds(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
+
+
+def _load(wrk: str, connections: int, seconds: int, target: list[str]):
+    """(requests/s, p99 s, p50 s, non-2xx) of one wrk run."""
+    result = subprocess.run(  # noqa: S603
+        [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *target],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     output = result.stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", output, re.M))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    print(
-        f"leads present     {args.leads:,} (SQLite, 2 gunicorn workers, {args.connections} connections)"
+    return (
+        rate,
+        _seconds(percentiles["99"]),
+        _seconds(percentiles["50"]),
+        int(errors.group(1)) if errors else 0,
     )
-    print(f"requests/s        {rate:,.0f}")
-    print(
-        f"latency           p50 {percentiles.get('50')}  p90 {percentiles.get('90')}  p99 {percentiles.get('99')}"
-    )
-    print(f"non-2xx           {errors.group(1) if errors else 0}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ emails, full-width brackets) and 2% invalid rows. Then, in a fresh database:
   3. what encrypting the file's personal data costs alone (SEC-2): a Fernet token for
      each mobile, email and address and a keyed hash for each mobile and email, in this
      process, as CPU time and as a share of the import's CPU.
+  4. with --small N (2,000 by default): a trade-show list of N new rows imported into the
+     database the big import filled, and into an empty one: the two times, their ratio
+     (#27 goal 6: ≤ 1.5×, a small import costs the file, not the table) and peak memory.
 Prints rows/s and the ratio to each floor. Targets (issue #3): ≤ 30 s on SQLite, ≤ 40 s on
 PostgreSQL, ≤ 1 GB peak memory.
 """
@@ -342,6 +345,7 @@ def run_import(path: Path, env: dict[str, str]) -> tuple[float, float, float, di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=2_000, help="rows of the small list (0: none)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"leads-{args.rows}.csv"
@@ -361,6 +365,7 @@ def main() -> None:
                 fresh_postgres(env["DATABASE_URL"], "leadflow_bench")
             )
         seconds, cpu, peak_mb, summary = run_import(path, env)
+        small = _small_imports(args.small, env) if args.small else None
     floor = floor_seconds(path)  # after the import: its million rows would swell this process
     # The import reads and writes through a 128 MB page cache (leads.bulk.sql.IMPORT_PRAGMAS);
     # the same cache makes the floor faster, so both are shown.
@@ -386,6 +391,30 @@ def main() -> None:
         f"sealing alone     {sealing:.1f} s CPU   {sealing / cpu:.0%} of the import's CPU "
         "(encrypt mobile, email, address; hash mobile, email)"
     )
+    if small:
+        (big_seconds, big_peak), (empty_seconds, empty_peak) = small
+        print(
+            f"{args.small:,} rows into {rows:,}: {big_seconds:.1f} s, peak {big_peak:,.0f} MB; "
+            f"into none: {empty_seconds:.1f} s, peak {empty_peak:,.0f} MB; "
+            f"ratio {big_seconds / empty_seconds:.2f}× (goal ≤ 1.5×)"
+        )
+
+
+def _small_imports(rows: int, env: dict[str, str]) -> tuple[tuple[float, float], ...]:
+    """(seconds, peak MB) of a new list of `rows` imported into the database in `env` (the
+    big import's) and into a fresh empty one."""
+    path = OUT / f"small-{rows}.csv"
+    if not path.exists():
+        generate(path, rows, seed=2027)
+    into_big = run_import(path, env)
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as cleanup:
+        empty = {**env, "LEADFLOW_VAR_DIR": folder}
+        if env.get("DATABASE_URL"):
+            empty["DATABASE_URL"] = cleanup.enter_context(
+                fresh_postgres(env["DATABASE_URL"], "leadflow_bench_small")
+            )
+        into_empty = run_import(path, empty)
+    return (into_big[0], into_big[2]), (into_empty[0], into_empty[2])
 
 
 if __name__ == "__main__":

@@ -427,8 +427,9 @@ def test_a_row_that_broke_a_rule_while_it_was_set_aside_is_refused_when_it_is_ba
         assert _in_force() == before
 
 
+@pytest.mark.parametrize("expected_rows", [None, 2], ids=["keys loaded", "keys looked up"])
 def test_a_lead_captured_while_an_import_runs_is_found_as_a_duplicate(
-    tmp_path, capture, monkeypatch
+    tmp_path, capture, monkeypatch, expected_rows
 ):
     # SPEC: LEAD-CLN-2 — the importer's key index learns of captures made between its
     # transactions, so a later file row with the same mobile merges into that lead.
@@ -443,7 +444,7 @@ def test_a_lead_captured_while_an_import_runs_is_found_as_a_duplicate(
         if done == 1:
             captured.append(capture(name="丙公司", email="", mobile="13800138000").lead)
 
-    lead_importer = LeadImporter(basis="合同履行", chunk_rows=1)
+    lead_importer = LeadImporter(basis="合同履行", chunk_rows=1, expected_rows=expected_rows)
     lead_importer.progress = capture_between_transactions
     summary = lead_importer.run(read_rows(write_csv(tmp_path / "two.csv", rows=rows)))
     assert (summary.created, summary.merged) == (1, 1)
@@ -563,3 +564,28 @@ def test_the_cleaning_processes_are_forked_before_any_transaction_opens(tmp_path
     summary = import_leads(path=write_csv(tmp_path / "leads.csv"), basis="合同履行")
     assert summary.created == 3
     assert forked_in_transaction == [False, False]
+
+
+@pytest.mark.parametrize("expected_rows", [None, 4], ids=["keys loaded", "keys looked up"])
+def test_a_small_file_finds_its_duplicates_by_looking_its_keys_up(tmp_path, capture, expected_rows):
+    # SPEC: LEAD-CLN-2; #27 goal 6 — a small import costs the file, not the table: it
+    # looks its own keys up instead of loading every lead's, and merges just the same.
+    oldest = capture(name="甲公司", mobile="13700137000", email="jia@example.cn").lead
+    capture(name="乙公司", mobile="13600136000", email="yi@example.cn")
+    for n in range(30):  # leads the file has nothing to do with
+        capture(name=f"无关公司{n}", mobile=f"1390013{n:04d}", email="")
+    rows = [
+        ["甲公司", "", "13700137000", "", "制造业", "复购", "G", "", "2026-03-05 10:00", "", ""],
+        ["新公司", "", "13500135000", "", "制造业", "询价", "G", "", "2026-03-05 11:00", "", ""],
+        ["新公司", "", "", "xin@example.cn", "制造业", "询价", "G", "", "2026-03-05 12:00", "", ""],
+        ["新公司", "", "13500135000", "", "制造业", "再询", "G", "", "2026-03-05 13:00", "", ""],
+        ["丙公司", "", "", "yi@example.cn", "零售", "询价", "S", "", "2026-03-05 14:00", "", ""],
+    ]
+    lead_importer = LeadImporter(basis="合同履行", expected_rows=expected_rows)
+    summary = lead_importer.run(read_rows(write_csv(tmp_path / "small.csv", rows=rows)))
+    # 新公司 once (its later rows join it by mobile or by name); the others join stored leads.
+    assert (summary.created, summary.merged) == (1, 4)
+    assert Lead.objects.get(need="复购").merged_into_id == oldest.pk
+    assert Lead.objects.get(name="丙公司").merged_into.name == "乙公司"
+    if expected_rows is not None:  # the index holds the file's keys, not the table's
+        assert len(lead_importer.index.ids["mobile"]) <= 3
