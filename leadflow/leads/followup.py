@@ -10,7 +10,6 @@ deadlines' narrow copy: a lapse moves its `overdue_stage` forward only once, so 
 workers sweeping together tell nobody twice.
 """
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,10 +22,9 @@ from leadflow.accounts.models import User
 from leadflow.accounts.org import manager_of
 from leadflow.core.company_settings import define, get_settings
 from leadflow.core.errors import Conflict, Forbidden, ValidationFailed
-from leadflow.core.inserts import insert_rows
 from leadflow.core.sweeps import sweep
 from leadflow.core.worktime import WorkCalendar
-from leadflow.notify.delivery import Message, briefly, notify
+from leadflow.notify.delivery import Message, notify
 
 from .events import followed_up
 from .models import CLOSED, FollowUp, FollowUpDue, FollowUpLapse, Lead, LeadStatus, Priority
@@ -239,51 +237,78 @@ def followup_record(
 _DUE = FollowUpDue._meta.db_table
 
 
-def _claim(stage_from: int, stage_to: int, due_before: datetime) -> list[tuple]:
+def _claim(stage_from: int, stage_to: int, due_before: datetime, now: datetime) -> int:
     """Move every deadline due before `due_before` from one overdue stage to the next, in
-    one statement; returns (lead id, owner, due, first contact?) of those this call moved,
-    times as the database gave them. A row another worker moved first is not returned."""
+    one statement, marking the rows with this sweep's moment; returns how many. A row
+    another worker moved first is not moved again (the stage no longer matches)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_DUE} SET overdue_stage = %s "  # noqa: S608 - our table
-            "WHERE overdue_stage = %s AND due_at < %s "
-            "RETURNING lead_id, owner_id, due_at, first_contact",
-            [stage_to, stage_from, connection.ops.adapt_datetimefield_value(due_before)],
+            f"UPDATE {_DUE} SET overdue_stage = %s, staged_at = %s "  # noqa: S608 - our table
+            "WHERE overdue_stage = %s AND due_at < %s",
+            [
+                stage_to,
+                connection.ops.adapt_datetimefield_value(now),
+                stage_from,
+                connection.ops.adapt_datetimefield_value(due_before),
+            ],
         )
-        return cursor.fetchall()
+        return cursor.rowcount
 
 
 @sweep("leads.followup")
 def remind_overdue(now: datetime) -> dict[str, Any]:
     """Past-due first contacts and follow-ups: remind the rep, count the lapse; still
-    overdue after the grace period: tell the manager (LEAD-FUP-3)."""
+    overdue after the grace period: tell the manager (LEAD-FUP-3). Set-based: the lapses
+    are written by INSERT … SELECT from the rows the claim moved, and the reminders read
+    per rep how many and the first few, so a sweep of 100,000 lapses moves no rows
+    through Python."""
     grace = timedelta(hours=get_settings("followup.")["followup.escalate_after_hours"])
     with transaction.atomic():
-        reminded = _claim(0, 1, now)
+        reminded = _claim(0, 1, now, now)
         if reminded:
-            _record_lapses(reminded, now)
-            _tell(reminded, to_manager=False)
+            _record_lapses(now)
+            _tell(_moved_per_rep(1, now), to_manager=False)
     with transaction.atomic():
-        escalated = _claim(1, 2, now - grace)
+        escalated = _claim(1, 2, now - grace, now)
         if escalated:
             _mark_escalated(now)
-            _tell(escalated, to_manager=True)
-    return {"reminded": len(reminded), "escalated": len(escalated)}
+            _tell(_moved_per_rep(2, now), to_manager=True)
+    return {"reminded": reminded, "escalated": escalated}
 
 
 _LAPSES = FollowUpLapse._meta.db_table
+SHOWN_PER_NOTICE = 10  # lead numbers a reminder lists (briefly's most)
 
 
-def _record_lapses(rows: list[tuple], now: datetime) -> None:
-    """One lapse per lead this sweep found overdue, in one statement (the due times go
-    back in as the database gave them; PostgreSQL takes them by COPY)."""
-    noticed = connection.ops.adapt_datetimefield_value(now)
+def _record_lapses(now: datetime) -> None:
+    """One lapse per lead this sweep moved to stage 1, in one INSERT … SELECT."""
+    moment = connection.ops.adapt_datetimefield_value(now)
     first, cadence = FollowUpLapse.Kind.FIRST_CONTACT.value, FollowUpLapse.Kind.FOLLOW_UP.value
-    lapses = [
-        (lead_id, owner_id, first if first_contact else cadence, due, noticed)
-        for lead_id, owner_id, due, first_contact in rows
-    ]
-    insert_rows(_LAPSES, ("lead_id", "rep_id", "kind", "due_at", "noticed_at"), lapses)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_LAPSES} (lead_id, rep_id, kind, due_at, noticed_at) "  # noqa: S608
+            f"SELECT lead_id, owner_id, CASE WHEN first_contact THEN %s ELSE %s END, due_at, %s "
+            f"FROM {_DUE} WHERE overdue_stage = 1 AND staged_at = %s",
+            [first, cadence, moment, moment],
+        )
+
+
+def _moved_per_rep(stage: int, now: datetime) -> dict[int, tuple[int, list[int]]]:
+    """{rep: (how many leads this sweep moved to `stage`, the first few lead ids)}."""
+    moment = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT owner_id, lead_id, total FROM ("  # noqa: S608 - our table
+            "SELECT owner_id, lead_id, COUNT(*) OVER (PARTITION BY owner_id) AS total, "
+            "ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY lead_id) AS n "
+            f"FROM {_DUE} WHERE overdue_stage = %s AND staged_at = %s) AS moved "
+            "WHERE n <= %s ORDER BY owner_id, lead_id",
+            [stage, moment, SHOWN_PER_NOTICE],
+        )
+        per_rep: dict[int, tuple[int, list[int]]] = {}
+        for owner_id, lead_id, total in cursor.fetchall():
+            per_rep.setdefault(owner_id, (total, []))[1].append(lead_id)
+    return per_rep
 
 
 def _mark_escalated(now: datetime) -> None:
@@ -295,31 +320,29 @@ def _mark_escalated(now: datetime) -> None:
         )
 
 
-def _tell(rows: list[tuple], *, to_manager: bool) -> None:
+def _tell(per_rep: dict[int, tuple[int, list[int]]], *, to_manager: bool) -> None:
     """One notice per person, however many leads: "3 leads overdue: G…, G…"."""
-    by_owner: dict[int, list[int]] = defaultdict(list)
-    for lead_id, owner_id, *_rest in rows:
-        by_owner[owner_id].append(lead_id)
-    owners = User.objects.select_related("team__leader", "department__manager").in_bulk(by_owner)
-    shown = [lead_id for leads in by_owner.values() for lead_id in leads[:10]]
+    owners = User.objects.select_related("team__leader", "department__manager").in_bulk(per_rep)
+    shown = [lead_id for _count, leads in per_rep.values() for lead_id in leads]
     numbers = dict(Lead.objects.filter(pk__in=shown).values_list("id", "number"))
-    for owner_id, leads in by_owner.items():
+    for owner_id, (count, leads) in per_rep.items():
         owner = owners.get(owner_id)
         if owner is None:
             continue
-        listed = briefly([numbers.get(lead_id, "") for lead_id in leads])
+        listed = ", ".join(numbers.get(lead_id, "") for lead_id in leads)
+        listed += " …" if count > len(leads) else ""
         if to_manager:
             target = manager_of(owner)
             if target is None:
                 continue
             title = gettext("%(rep)s: %(count)d leads still overdue") % {
                 "rep": owner,
-                "count": len(leads),
+                "count": count,
             }
         else:
             target = owner
-            title = gettext("%(count)d leads past their follow-up deadline") % {"count": len(leads)}
-        url = f"/leads/{leads[0]}/" if len(leads) == 1 else "/leads/followups/?when=overdue"
+            title = gettext("%(count)d leads past their follow-up deadline") % {"count": count}
+        url = f"/leads/{leads[0]}/" if count == 1 else "/leads/followups/?when=overdue"
         notify(target, Message(title=title, body=listed, url=url, level="warning"))
 
 

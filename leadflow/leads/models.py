@@ -568,6 +568,9 @@ class FollowUpDue(models.Model):
     due_at = models.DateTimeField()
     first_contact = models.BooleanField()  # the first contact, not the cadence
     overdue_stage = models.PositiveSmallIntegerField(default=0)
+    # The sweep that moved it to its stage (its moment): the lapses it records and the
+    # reminders it sends read the rows it moved, without carrying them through Python.
+    staged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # With the stage first, a sweep that finds nothing new reads nothing.
