@@ -9,6 +9,7 @@ from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
 from leadflow.core import sweeps
+from leadflow.core.health import health_report
 from leadflow.core.models import PeriodicSlot, WorkerHeartbeat
 from leadflow.core.worker import beat_once
 
@@ -119,6 +120,10 @@ def test_the_cheap_health_check_reads_the_last_beat_and_the_deep_one_counts_now(
     assert cheap["worker"]["pending_tasks"] == 3
     assert cheap["worker"]["counted"] == "at the last beat"
     assert "writable" not in cheap["database"]
+    # The moments read back as the ORM reads them, aware, on either database.
+    _, report = health_report()
+    assert report["worker"]["last_seen"] == WorkerHeartbeat.objects.get().last_seen
+    assert report["worker"]["last_seen"].tzinfo is not None
     deep = client.get("/healthz?deep=1").json()
     assert deep["worker"]["pending_tasks"] == 4
     assert deep["database"]["writable"] is True
