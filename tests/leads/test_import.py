@@ -451,9 +451,9 @@ def test_a_lead_captured_while_an_import_runs_is_found_as_a_duplicate(
     assert Lead.objects.get(name="乙公司").merged_into_id == captured[0].pk
 
 
-def test_several_cleaning_processes_keep_the_rows_in_file_order(tmp_path, monkeypatch):
+def test_several_cleaning_processes_keep_the_rows_in_file_order(tmp_path, settings):
     # SPEC: LEAD-CAP-2 — rows are processed in order, whichever process cleaned them.
-    monkeypatch.setattr(importer_module, "CLEANING_PROCESSES", 3)
+    settings.LEADFLOW_CLEANING_PROCESSES = 3
     rows = [
         ["甲公司", "", f"1380013800{i}", "", "制造业", "询价", "G", "", "2026-03-05 10:00", "", ""]
         for i in range(7)
@@ -548,7 +548,9 @@ def test_an_imported_row_sets_every_lead_column_once():
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_cleaning_processes_are_forked_before_any_transaction_opens(tmp_path, monkeypatch):
+def test_the_cleaning_processes_are_forked_before_any_transaction_opens(
+    tmp_path, monkeypatch, settings
+):
     # SPEC: AUT-2 (nothing freezes after a crash) — a child forked inside a transaction
     # would hold a copy of its connection; they are all started before the first one.
     forked_in_transaction = []
@@ -560,10 +562,32 @@ def test_the_cleaning_processes_are_forked_before_any_transaction_opens(tmp_path
         return real_start(process)
 
     monkeypatch.setattr(fork_process, "start", start)
-    monkeypatch.setattr(importer_module, "CLEANING_PROCESSES", 2)
+    settings.LEADFLOW_CLEANING_PROCESSES = 2
     summary = import_leads(path=write_csv(tmp_path / "leads.csv"), basis="合同履行")
     assert summary.created == 3
     assert forked_in_transaction == [False, False]
+
+
+def test_on_a_single_cpu_the_importing_process_cleans_the_file_itself(
+    tmp_path, monkeypatch, settings
+):
+    # SPEC: LEAD-CAP-2 — an import pinned to one core forks no cleaning process, whose rows
+    # would only cost a trip through a pipe on top (#27); the same rows are imported.
+    started: list[int] = []
+    fork_process = multiprocessing.get_context("fork").Process
+    real_start = fork_process.start
+    monkeypatch.setattr(
+        fork_process, "start", lambda process: started.append(1) or real_start(process)
+    )
+    monkeypatch.setattr(importer_module.os, "sched_getaffinity", lambda pid: {0})
+    assert importer_module.cleaning_processes() == 0
+    summary = import_leads(path=write_csv(tmp_path / "one.csv"), basis="合同履行")
+    assert (summary.created, started) == (3, [])
+
+    monkeypatch.setattr(importer_module.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5})
+    assert importer_module.cleaning_processes() == importer_module.MOST_CLEANING_PROCESSES
+    settings.LEADFLOW_CLEANING_PROCESSES = 0  # asked for: none, whatever the CPUs
+    assert importer_module.cleaning_processes() == 0
 
 
 @pytest.mark.parametrize("expected_rows", [None, 4], ids=["keys loaded", "keys looked up"])

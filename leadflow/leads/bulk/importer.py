@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, connections, transaction
 from django.utils import timezone
@@ -138,8 +139,8 @@ TEMPLATE_HEADERS = [
 # Rows cleaned, sent and written together. Each chunk reserves its numbers with one
 # upsert per distinct prefix (channel and day): larger chunks share more of them.
 CHUNK_ROWS = 25_000
-# Processes that read and clean the file while the importing process writes.
-CLEANING_PROCESSES = min(4, os.cpu_count() or 1)
+# At most this many processes read and clean the file while the importing process writes.
+MOST_CLEANING_PROCESSES = 4
 ROWS_PER_TRANSACTION = 50_000
 # Up to this many rows, a file's dedupe keys are looked up in the leads' indexes a chunk at
 # a time; a larger file loads every live lead's keys once (cheaper per row, but it costs
@@ -938,10 +939,10 @@ def cleaned_in_children(path: Path, importer: LeadImporter) -> Iterator[Iterator
     back in the same turn, so rows stay in file order. The children are forked on entry,
     never inside a transaction (they would hold copies of its connection), and never
     touch the database; each pipe's buffer keeps its child at most a few chunks ahead."""
-    if not hasattr(os, "fork"):
+    parts = cleaning_processes()
+    if not parts:
         yield importer.prepare(read_rows(path))
         return
-    parts = CLEANING_PROCESSES
     forking = multiprocessing.get_context("fork")
     receivers, children = [], []
     for part in range(parts):
@@ -964,6 +965,20 @@ def cleaned_in_children(path: Path, importer: LeadImporter) -> Iterator[Iterator
             child.join(timeout=5)
             if child.is_alive():
                 child.kill()
+
+
+def cleaning_processes() -> int:
+    """How many child processes clean the file (settings.LEADFLOW_CLEANING_PROCESSES).
+    By default one per CPU this process may run on, up to MOST_CLEANING_PROCESSES, and none
+    with a single CPU: there a child cleans no faster than this process would, and every
+    row would cost its trip through a pipe on top (#27: an import pinned to one core)."""
+    if not hasattr(os, "fork"):
+        return 0
+    configured = settings.LEADFLOW_CLEANING_PROCESSES
+    if configured >= 0:
+        return configured
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(MOST_CLEANING_PROCESSES, usable or 1) if (usable or 1) > 1 else 0
 
 
 def _chunks_in_turn(receivers: list) -> Iterator[list[Prepared]]:
