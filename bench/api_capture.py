@@ -13,7 +13,8 @@ authenticated request, through the same middleware and token check), POST /api/v
 (every request a new lead, distinct mobile and email), GET /healthz and GET
 /healthz?deep=1; prints requests/s and latency percentiles of each and its ratio to the
 floor. Goals: capture ≥ 50 % of the floor's requests/s with p99 ≤ 2× the floor's;
-/healthz ≥ the floor's requests/s.
+/healthz ≥ the floor's requests/s. Then, with --profile N (2,000 by default), where a
+capture's time goes: `bench/capture_profile.py` on the same database, in-process.
 """
 
 import argparse
@@ -121,6 +122,9 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--profile", type=int, default=2_000, help="captures profiled in-process after (0: none)"
+    )
     args = parser.parse_args()
     wrk = shutil.which("wrk")
     if not wrk:
@@ -191,6 +195,14 @@ def main() -> None:
         print(
             f"{name:<22} {rate:>7,.0f} {rate / rate_floor:>8.0%} {p50 * 1000:>6.1f}ms "
             f"{p99 * 1000:>6.1f}ms {p99 / p99_floor:>5.1f}×  {errors}"
+        )
+    if args.profile:
+        sys.stdout.flush()
+        subprocess.run(  # noqa: S603
+            [sys.executable, "bench/capture_profile.py", "--requests", str(args.profile)],
+            env=env,
+            cwd=ROOT,
+            check=True,
         )
 
 
