@@ -11,11 +11,18 @@ def reserve_blocks(table: str, counts: dict[str, int]) -> dict[str, int]:
     if not counts:
         return {}
     prefixes = sorted(counts)  # a fixed order, so two transactions never lock crosswise
-    values = ", ".join(["(%s, %s)"] * len(prefixes))
-    params = [item for prefix in prefixes for item in (prefix, counts[prefix])]
+    amounts = [counts[prefix] for prefix in prefixes]
+    if connection.vendor == "postgresql":
+        # Two arrays, not a VALUES list: an import's chunk reserves blocks under thousands
+        # of prefixes, and psycopg parsed a statement of thousands of placeholders in Python.
+        rows = "SELECT * FROM unnest(%s::text[], %s::integer[]) AS given (prefix, last)"
+        params: list = [prefixes, amounts]
+    else:
+        rows = "VALUES " + ", ".join(["(%s, %s)"] * len(prefixes))
+        params = [item for pair in zip(prefixes, amounts, strict=True) for item in pair]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (prefix, last) VALUES {values} "  # noqa: S608 - our tables
+            f"INSERT INTO {table} (prefix, last) {rows} "  # noqa: S608 - our tables
             f"ON CONFLICT (prefix) DO UPDATE SET last = {table}.last + EXCLUDED.last "
             "RETURNING prefix, last",
             params,

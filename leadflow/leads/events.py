@@ -15,11 +15,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.audit import audit_record, register_action_labels, register_object_labels
+from leadflow.core.inserts import insert_rows
 
 from .models import Lead, LeadEvent, ScoreRule
 
@@ -281,20 +281,15 @@ _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 def timeline_rows_insert(rows: Iterable[tuple[int, str, str, int | None, dict[str, Any]]]) -> None:
     """(lead id, at as stored text, kind, actor id, data built by this module's payload
-    builders) rows, in one executemany on the current connection."""
-    json_value = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    values = [
-        (lead_id, at, _checked(kind), actor_id, _JSON.encode(data))
-        for lead_id, at, kind, actor_id, data in rows
-    ]
-    if not values:
-        return
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {LeadEvent._meta.db_table} (lead_id, at, kind, actor_id, data) "  # noqa: S608
-            f"VALUES (%s, %s, %s, %s, {json_value})",
-            values,
-        )
+    builders) rows, in one go on the current connection (COPY on PostgreSQL)."""
+    insert_rows(
+        LeadEvent._meta.db_table,
+        ("lead_id", "at", "kind", "actor_id", "data"),
+        [
+            (lead_id, at, _checked(kind), actor_id, _JSON.encode(data))
+            for lead_id, at, kind, actor_id, data in rows
+        ],
+    )
 
 
 register_object_labels(

@@ -36,6 +36,7 @@ from leadflow.core.audit import audit_record
 from leadflow.core.crypto import encrypt, lookup_hash
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.faults import fault_point
+from leadflow.core.inserts import insert_rows
 from leadflow.core.liveness import alive_while
 from leadflow.core.personal import opened_row as open_sealed_row
 from leadflow.core.personal import seal, seal_row
@@ -61,7 +62,7 @@ from ..models import ImportBatch, Lead, LeadMerge, LeadStatus
 from ..numbering import number, number_prefix, reserve_number_blocks
 from ..scoring import Scoring, event_counts, score_values, scored_rules
 from . import indexes
-from .sql import bulk_connection, db_moment, insert_leads, reserve_ids
+from .sql import bulk_connection, db_moment, insert_leads, reserve_ids, update_leads
 
 # Column headers in Chinese or English, as people name them.
 HEADERS = {
@@ -375,6 +376,17 @@ class _KeyIndex:
             self.ids[name].setdefault(value, lead_id)
 
 
+# A merge record as `_record_merges` writes it.
+MERGE_COLUMNS = (
+    "survivor_id",
+    "merged_id",
+    "survivor_before",
+    "survivor_after",
+    "merged_status",
+    "reason",
+    "at",
+    "by_id",
+)
 _SCORE_FIELDS = ("score", "grade", "priority")
 _UPDATE_FIELDS = [
     *PROFILE_FIELDS,
@@ -389,17 +401,15 @@ _UPDATE_FIELDS = [
 
 def _update_leads(rows: list[dict[str, Any]], now: str) -> None:
     """Write merged values back to stored survivors (their personal values plain, written
-    encrypted with their hashes), one statement for the chunk."""
+    encrypted with their hashes), in one go for the chunk."""
     if not rows:
         return
-    assignments = ", ".join(f"{name} = %s" for name in (*_UPDATE_FIELDS, "updated_at"))
-    sql = f"UPDATE {Lead._meta.db_table} SET {assignments} WHERE id = %s"  # noqa: S608
+    names = (*_UPDATE_FIELDS, "updated_at")
     params = []
     for row in rows:
         stored = {**row, **_hashes(row), **{name: encrypt(row[name]) for name in PERSONAL_FIELDS}}
         params.append([*(stored[name] for name in _UPDATE_FIELDS), now, row["id"]])
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    update_leads(params, names)
 
 
 @contextmanager
@@ -843,14 +853,7 @@ class LeadImporter:
             events.append((merge.survivor_id, now_text, "merged", by_id, data))
             if merge.scored:
                 events.append((merge.survivor_id, now_text, "scored", by_id, merge.scored))
-        json_value = "%s::jsonb" if self.vendor == "postgresql" else "%s"
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {LeadMerge._meta.db_table} (survivor_id, merged_id, "  # noqa: S608
-                "survivor_before, survivor_after, merged_status, reason, at, by_id) "
-                f"VALUES (%s, %s, {json_value}, {json_value}, %s, %s, %s, %s)",
-                records,
-            )
+        insert_rows(LeadMerge._meta.db_table, MERGE_COLUMNS, records)
         timeline_rows_insert(events)
 
 

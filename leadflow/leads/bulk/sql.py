@@ -102,6 +102,35 @@ def insert_leads(
         cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({values})", rows)  # noqa: S608
 
 
+def update_leads(rows: list[list[Any]], columns: tuple[str, ...]) -> None:
+    """Set `columns` of the leads whose id ends each row (values for `columns`, then the
+    id). PostgreSQL: the rows COPYed into a temporary table, then one UPDATE … FROM it (an
+    executemany sent each row's 30 values through psycopg's Python: a fifth of a million-row
+    import's time went to its 50,000 merges). SQLite: one executemany, a loop in C."""
+    if not rows:
+        return
+    table = Lead._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            assignments = ", ".join(f"{name} = %s" for name in columns)
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)  # noqa: S608
+            return
+        # The changed columns with the lead table's own types, and nothing else of it.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS lead_changes "  # noqa: S608 - our names
+            f"ON COMMIT DELETE ROWS AS SELECT {', '.join(columns)}, id FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY lead_changes ({', '.join(columns)}, id) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        assignments = ", ".join(f"{name} = lead_changes.{name}" for name in columns)
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} FROM lead_changes "  # noqa: S608
+            f"WHERE {table}.id = lead_changes.id"
+        )
+        cursor.execute("DELETE FROM lead_changes")  # a savepoint may end, not the transaction
+
+
 @contextmanager
 def bulk_connection() -> Iterator[None]:
     """IMPORT_PRAGMAS on this SQLite connection while it imports."""
