@@ -120,6 +120,11 @@ def test_the_cheap_health_check_reads_the_last_beat_and_the_deep_one_counts_now(
     assert cheap["worker"]["pending_tasks"] == 3
     assert cheap["worker"]["counted"] == "at the last beat"
     assert "writable" not in cheap["database"]
+    # Answered ahead of the session, language and agreement middleware: no cookie, no
+    # language, and the same answer whatever the client's language.
+    answer = client.get("/healthz", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Content-Language" not in answer.headers
+    assert not answer.cookies
     # The moments read back as the ORM reads them, aware, on either database.
     _, report = health_report()
     assert report["worker"]["last_seen"] == WorkerHeartbeat.objects.get().last_seen
