@@ -62,7 +62,14 @@ from ..models import ImportBatch, Lead, LeadMerge, LeadStatus
 from ..numbering import number, number_prefix, reserve_number_blocks
 from ..scoring import Scoring, event_counts, score_values, scored_rules
 from . import indexes
-from .sql import bulk_connection, db_moment, insert_leads, reserve_ids, update_leads
+from .sql import (
+    bulk_connection,
+    db_moment,
+    insert_leads,
+    reserve_ids,
+    statistics_refresh,
+    update_leads,
+)
 
 # Column headers in Chinese or English, as people name them.
 HEADERS = {
@@ -922,6 +929,8 @@ def _import_claimed(path: Path, importer: "LeadImporter", batch: ImportBatch) ->
         finally:
             if aside:
                 indexes.restore()
+    if aside:
+        statistics_refresh()
     ImportBatch.objects.filter(pk=batch.pk).update(
         state=ImportBatch.State.DONE,
         finished_at=timezone.now(),

@@ -131,6 +131,16 @@ def update_leads(rows: list[list[Any]], columns: tuple[str, ...]) -> None:
         cursor.execute("DELETE FROM lead_changes")  # a savepoint may end, not the transaction
 
 
+def statistics_refresh() -> None:
+    """After a large import, PostgreSQL's statistics of the lead table are refreshed at
+    once rather than when autovacuum comes by: planned with the empty table's figures, the
+    next import's key look-ups scanned a million leads (10 s instead of 0.1 s for a list of
+    2,000). SQLite plans its look-ups by the indexes alone."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Lead._meta.db_table}")
+
+
 @contextmanager
 def bulk_connection() -> Iterator[None]:
     """IMPORT_PRAGMAS on this SQLite connection while it imports."""
