@@ -53,13 +53,17 @@ def accepted_lead(capture, rep, **values):
 
 
 def twice_at_once(call) -> list:
-    """Run `call()` in two threads released together, as two workers would; the results."""
-    results, start = [], threading.Barrier(2)
+    """Run `call()` in two threads released together, as two workers would; the results.
+    An exception in either thread is raised here once both have ended (a thread's own
+    exception would otherwise only be printed, and the test go on with one result)."""
+    results, errors, start = [], [], threading.Barrier(2)
 
     def worker():
         start.wait()
         try:
             results.append(call())
+        except BaseException as error:
+            errors.append(error)
         finally:
             connection.close()
 
@@ -68,4 +72,6 @@ def twice_at_once(call) -> list:
         thread.start()
     for thread in threads:
         thread.join()
+    if errors:
+        raise errors[0]
     return results
