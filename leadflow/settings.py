@@ -208,14 +208,14 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false")
 EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", "false")
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "10")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "leadflow <noreply@localhost>")
-# Email is delivered only when an SMTP host is configured (or in tests); the in-app bell
-# always works.
-# Seconds each process keeps settings, channels and rules it read (core.config_cache).
-LEADFLOW_CONFIG_CACHE_SECONDS = float(os.environ.get("LEADFLOW_CONFIG_CACHE_SECONDS", "2"))
 # Processes that read and clean an import's file while it writes (leads.bulk.importer):
 # -1, one per CPU the import may run on (up to 4), none on a single CPU; 0, none (the
 # importing process cleans too); N, that many.
 LEADFLOW_CLEANING_PROCESSES = envint("CLEANING_PROCESSES", "-1")
+# Seconds each process keeps settings, channels and rules it read (core.config_cache).
+LEADFLOW_CONFIG_CACHE_SECONDS = float(os.environ.get("LEADFLOW_CONFIG_CACHE_SECONDS", "2"))
+# Email is delivered only when an SMTP host is configured (or in tests); the in-app bell
+# always works.
 LEADFLOW_EMAIL_ENABLED = envbool("EMAIL_ENABLED", "true" if "EMAIL_HOST" in os.environ else "false")
 
 LOGGING = {

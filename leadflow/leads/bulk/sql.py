@@ -128,7 +128,8 @@ def update_leads(rows: list[list[Any]], columns: tuple[str, ...]) -> None:
             f"UPDATE {table} SET {assignments} FROM lead_changes "  # noqa: S608
             f"WHERE {table}.id = lead_changes.id"
         )
-        cursor.execute("DELETE FROM lead_changes")  # a savepoint may end, not the transaction
+        # Emptied now: the next chunk may come in the same transaction.
+        cursor.execute("DELETE FROM lead_changes")
 
 
 def statistics_refresh() -> None:
