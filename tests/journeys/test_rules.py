@@ -156,16 +156,20 @@ def test_leads_in_flight_finish_on_their_version_unless_moved(marketer, template
 
 def test_a_paused_journey_keeps_its_leads_where_they_are(marketer, template):
     # SPEC: AUT-1 — pausing a journey stops its steps; starting it again goes on
-    paused = journey(marketer, [{"id": "mail", "kind": "email", "template": template.pk}])
-    journey_enrol_by_hand(journey=paused, leads=[lead("甲公司", "jia@example.cn")], by=marketer)
-    journey_state_set(journey=paused, state="paused", by=marketer)
-    now = datetime.now(tz=SHANGHAI).replace(hour=10)
-    assert run_due_steps(now) == {}
-    journey_state_set(journey=paused, state="active", by=marketer)
-    paused.refresh_from_db()
-    paused.quiet_hours = False
-    paused.save()
-    run_due_steps(now)
+    # A working morning, the clock held: the step is due from the moment of enrolment (it
+    # failed on real clocks past 10:00, enrolled after the moment it was run for).
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
+    with time_machine.travel(now, tick=False):
+        paused = journey(marketer, [{"id": "mail", "kind": "email", "template": template.pk}])
+        found = lead("甲公司", "jia@example.cn")
+        journey_enrol_by_hand(journey=paused, leads=[found], by=marketer)
+        journey_state_set(journey=paused, state="paused", by=marketer)
+        assert run_due_steps(now) == {}
+        journey_state_set(journey=paused, state="active", by=marketer)
+        paused.refresh_from_db()
+        paused.quiet_hours = False
+        paused.save()
+        run_due_steps(now)
     assert EmailMessage.objects.count() == 1
 
 
