@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from funnel import fill_year_of_leads  # noqa: E402 - this folder, found as the script's own
-from scratch_db import scratch_environment  # noqa: E402
+from scratch_db import bare_sql, best_of, scratch_environment  # noqa: E402
 
 PAGES = [
     ("cockpit", "/analytics/cockpit/"),
@@ -45,15 +45,6 @@ def main() -> None:
     args = parser.parse_args()
     with scratch_environment("leadflow_insight"):
         run(args)
-
-
-def best_of(times: int, call) -> float:
-    best = float("inf")
-    for _ in range(times):
-        began = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - began)
-    return best
 
 
 def run(args) -> None:
@@ -88,13 +79,7 @@ def run(args) -> None:
             # Read before the next request: each one empties the query log.
             statements = [query["sql"] for query in captured.captured_queries]
             request = best_of(3, lambda client=client, path=path: client.get(path))
-
-            def bare(sql: str) -> None:
-                with connection.cursor() as cursor:
-                    cursor.execute(sql)
-                    cursor.fetchall()
-
-            timed = [(best_of(3, lambda sql=sql: bare(sql)), sql) for sql in statements]
+            timed = [(best_of(3, lambda sql=sql: bare_sql(sql)), sql) for sql in statements]
             floor = sum(seconds for seconds, _sql in timed)
             print(
                 f"{label + ', ' + who:<24} {request * 1000:>7.0f} ms {floor * 1000:>6.0f} ms "

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from funnel import fill_year_of_leads  # noqa: E402 - this folder, found as the script's own
-from scratch_db import scratch_environment  # noqa: E402
+from scratch_db import bare_sql, best_of, scratch_environment  # noqa: E402
 
 PAGES = [
     ("list, administrator", "admin", "/leads/"),
@@ -39,15 +39,6 @@ def main() -> None:
     args = parser.parse_args()
     with scratch_environment("leadflow_list"):
         run(args)
-
-
-def best_of(times: int, call) -> float:
-    best = float("inf")
-    for _ in range(times):
-        began = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - began)
-    return best
 
 
 def run(args) -> None:
@@ -85,13 +76,7 @@ def run(args) -> None:
         rows_sql = max(captured.captured_queries, key=lambda q: float(q["time"]))["sql"]
         count = len(captured)
         request = best_of(5, lambda client=client, path=path: client.get(path))
-
-        def bare(sql=rows_sql):
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
-                cursor.fetchall()
-
-        floor = best_of(5, bare)
+        floor = best_of(5, lambda sql=rows_sql: bare_sql(sql))
         print(
             f"{label:<20} {request * 1000:>7.0f} ms {floor * 1000:>6.0f} ms "
             f"{request / floor:>5.1f}×  {count}"

@@ -1,7 +1,9 @@
-"""A throw-away PostgreSQL database for one benchmark run, dropped after."""
+"""A throw-away PostgreSQL database for one benchmark run, dropped after, and the timing
+helpers the page benchmarks share."""
 
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -123,3 +125,22 @@ def insert_lead_rows(rows: Iterable[dict[str, Any]], *, batch: int = 50_000) -> 
         else:
             cursor.execute("ANALYZE")
     return count
+
+
+def best_of(times: int, call) -> float:
+    """The shortest of `times` runs of `call()`, in seconds."""
+    best = float("inf")
+    for _ in range(times):
+        began = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - began)
+    return best
+
+
+def bare_sql(sql: str) -> None:
+    """Run a statement a page ran, on a plain cursor, and read its rows: a page's floor."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        cursor.fetchall()
