@@ -990,8 +990,11 @@ def cleaning_processes() -> int:
     configured = settings.LEADFLOW_CLEANING_PROCESSES
     if configured >= 0:
         return configured
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return min(MOST_CLEANING_PROCESSES, usable or 1) if (usable or 1) > 1 else 0
+    if hasattr(os, "sched_getaffinity"):
+        usable = len(os.sched_getaffinity(0))
+    else:
+        usable = os.cpu_count() or 1
+    return min(MOST_CLEANING_PROCESSES, usable) if usable > 1 else 0
 
 
 def _chunks_in_turn(receivers: list) -> Iterator[list[Prepared]]:
